@@ -1,0 +1,127 @@
+import { errors as undiciErrors, FormData, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { RemoteError } from '../errors';
+import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
+
+export interface JsonRequest<T extends z.ZodType> {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  /** JSON body; ignored when `form` is given. */
+  body?: unknown;
+  form?: FormData;
+  schema: T;
+  timeoutMs: number;
+}
+
+export interface JsonClientOptions {
+  baseUrl: string;
+  /** Query parameters sent on every call (e.g. api_key); never included in messages. */
+  secretQuery?: Record<string, string>;
+  retry?: Partial<RetryPolicy>;
+  dispatcher?: Dispatcher;
+  onRetry?: (info: { path: string; attempt: number; delayMs: number; reason: string }) => void;
+  /** What to call the remote service in error messages. */
+  serviceName: string;
+}
+
+/**
+ * JSON over HTTP with timeouts, bounded retries of transient failures, and zod validation of
+ * every response. Only the path (never the query, which may carry keys) appears in errors.
+ */
+export class JsonClient {
+  private readonly policy: RetryPolicy;
+
+  constructor(private readonly options: JsonClientOptions) {
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  }
+
+  async send<T extends z.ZodType>(req: JsonRequest<T>): Promise<z.infer<T>> {
+    const url = this.url(req);
+    const label = `${req.method} ${req.path}`;
+    for (let attempt = 1; ; attempt++) {
+      let failure: { reason: string; retryAfter?: string | null; status?: number };
+      try {
+        const res = await request(url, {
+          method: req.method,
+          ...encodeBody(req),
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+          dispatcher: this.options.dispatcher,
+        });
+        const text = await res.body.text();
+        if (res.statusCode >= 200 && res.statusCode < 300) return this.parse(req, label, text);
+        const retryAfter = res.headers['retry-after'];
+        failure = {
+          reason: `HTTP ${res.statusCode}${errorDetail(text)}`,
+          retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+          status: res.statusCode,
+        };
+        if (!RETRYABLE_STATUSES.has(res.statusCode)) {
+          throw new RemoteError(`${this.options.serviceName} ${label} failed: ${failure.reason}`, res.statusCode);
+        }
+      } catch (err) {
+        if (err instanceof RemoteError) throw err;
+        failure = { reason: networkReason(err) };
+      }
+      if (attempt >= this.policy.maxAttempts) {
+        throw new RemoteError(
+          `${this.options.serviceName} ${label} failed after ${attempt} attempts: ${failure.reason}`,
+          failure.status,
+          true,
+        );
+      }
+      const delayMs = retryDelayMs(this.policy, attempt, failure.retryAfter);
+      this.options.onRetry?.({ path: req.path, attempt, delayMs, reason: failure.reason });
+      await sleep(delayMs);
+    }
+  }
+
+  private url(req: JsonRequest<z.ZodType>): string {
+    const url = new URL(req.path, this.options.baseUrl);
+    for (const [k, v] of Object.entries({ ...this.options.secretQuery, ...req.query })) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    return url.toString();
+  }
+
+  private parse<T extends z.ZodType>(req: JsonRequest<T>, label: string, text: string): z.infer<T> {
+    let json: unknown;
+    try {
+      json = text === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new RemoteError(`${this.options.serviceName} ${label}: response is not JSON`);
+    }
+    const parsed = req.schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RemoteError(
+        `${this.options.serviceName} ${label}: unexpected response (${issue.path.join('.') || '<root>'}: ${issue.message})`,
+      );
+    }
+    return parsed.data;
+  }
+}
+
+function encodeBody(req: JsonRequest<z.ZodType>) {
+  if (req.form) return { headers: { accept: 'application/json' }, body: req.form };
+  if (req.body === undefined) return { headers: { accept: 'application/json' } };
+  return { headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(req.body) };
+}
+
+function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const detail = body.error ?? body.message;
+    if (typeof detail === 'string') return `: ${detail.slice(0, 300)}`;
+  } catch {
+    // not JSON: fall through
+  }
+  return text ? `: ${text.slice(0, 120)}` : '';
+}
+
+function networkReason(err: unknown): string {
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return 'timed out';
+  const code = (err as { code?: string }).code;
+  return code ? `network error ${code}` : `network error: ${(err as Error).message}`;
+}

@@ -1,0 +1,44 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  etag?: string;
+  lastModified?: Date;
+}
+
+export interface ListOptions {
+  /** Objects per listing request; small values exercise pagination in tests. */
+  pageSize?: number;
+}
+
+export interface PresignOptions {
+  expiresInSeconds: number;
+}
+
+export type WriteBody = Readable | Buffer | string;
+
+export interface WriteOptions {
+  contentType?: string;
+  /** Byte count the caller expects; the write fails if the stored object differs. */
+  expectedBytes?: number;
+}
+
+/**
+ * The storage port: one bucket of one store. Adapters (S3, S3-compatible, GCS) implement it;
+ * the pipeline never touches an SDK directly.
+ */
+export interface ObjectStore {
+  readonly bucket: string;
+  /** Streams the objects under `prefix`, page by page; a listing error rejects the iteration. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject[]>;
+  /** A GET URL valid for the given lifetime. The URL is a credential: never log it. */
+  presignGet(key: string, options: PresignOptions): Promise<string>;
+  /** Streams `body` into `key` and returns the number of bytes stored. */
+  write(key: string, body: WriteBody, options?: WriteOptions): Promise<{ bytes: number }>;
+  read(key: string): Promise<Readable>;
+  /** Size of the stored object, or undefined when it does not exist. */
+  sizeOf(key: string): Promise<number | undefined>;
+  /** When the signing credentials expire (temporary credentials), else undefined. */
+  credentialsExpiry(): Promise<Date | undefined>;
+}
