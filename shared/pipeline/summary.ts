@@ -1,0 +1,76 @@
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import { formatLocation } from '../location';
+import type { StateStore } from '../state/port';
+import type { RunRecord } from '../state/run-record';
+import type { ObjectStore } from '../storage/port';
+
+export const RunSummary = z.object({
+  runId: z.string(),
+  status: z.enum(['completed', 'failed', 'in-progress']),
+  error: z.string().optional(),
+  source: z.string(),
+  destination: z.string(),
+  media: z.string(),
+  target: z.object({ name: z.literal('roboflow'), workspace: z.string(), workflowId: z.string(), batchId: z.string(), jobId: z.string() }),
+  listed: z.number().int(),
+  skipped: z.record(z.string(), z.number().int()),
+  submitted: z.number().int(),
+  ingested: z.number().int().optional(),
+  failed: z.object({ total: z.number().int(), byStage: z.record(z.string(), z.number().int()), byType: z.record(z.string(), z.number().int()) }),
+  jobState: z.string().optional(),
+  exported: z.object({ files: z.number().int(), bytes: z.number().int(), parts: z.record(z.string(), z.object({ files: z.number(), bytes: z.number() })) }),
+  chunks: z.array(z.object({ ingestId: z.string(), references: z.number().int(), status: z.string(), duplicated: z.boolean().optional() })),
+  timings: z.record(z.string(), z.string()),
+  durationSeconds: z.number().optional(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export async function buildSummary(state: StateStore, run: RunRecord): Promise<RunSummary> {
+  const byStage: Record<string, number> = {};
+  const byType: Record<string, number> = {};
+  let total = 0;
+  for await (const f of state.failures(run.runId)) {
+    total++;
+    byStage[f.stage] = (byStage[f.stage] ?? 0) + 1;
+    byType[f.type] = (byType[f.type] ?? 0) + 1;
+  }
+  const finished = run.timings.finishedAt;
+  return RunSummary.parse({
+    runId: run.runId,
+    status: run.phase === 'completed' ? 'completed' : run.phase === 'failed' ? 'failed' : 'in-progress',
+    error: run.error,
+    source: formatLocation(run.spec.source, run.spec.source.prefix),
+    destination: formatLocation(run.spec.dest, `${run.spec.dest.prefix}${run.runId}/`),
+    media: run.spec.media,
+    target: { name: 'roboflow', workspace: run.spec.workspace, workflowId: run.spec.workflowId, batchId: run.batchId, jobId: run.jobId },
+    listed: run.listed,
+    skipped: run.skipped,
+    submitted: run.submitted,
+    ingested: run.ingested,
+    failed: { total, byStage, byType },
+    jobState: run.jobState,
+    exported: run.exported ?? { files: 0, bytes: 0, parts: {} },
+    chunks: run.chunks.map((c) => ({ ingestId: c.ingestId, references: c.references, status: c.status, duplicated: c.duplicated })),
+    timings: { createdAt: run.createdAt, ...run.timings },
+    durationSeconds: finished ? (Date.parse(finished) - Date.parse(run.createdAt)) / 1000 : undefined,
+  });
+}
+
+/** Writes `<run folder>/summary.json` and `<run folder>/failed.jsonl` (streamed from state). */
+export async function writeSummary(dest: ObjectStore, state: StateStore, runId: string): Promise<RunSummary> {
+  const run = await state.getRun(runId);
+  if (!run) throw new Error(`run ${runId} not found`);
+  const folder = `${run.spec.dest.prefix}${run.runId}/`;
+  const summary = await buildSummary(state, run);
+
+  const failed = new PassThrough();
+  const upload = dest.write(`${folder}failed.jsonl`, failed, { contentType: 'application/x-ndjson' });
+  for await (const f of state.failures(runId)) {
+    if (!failed.write(JSON.stringify(f) + '\n')) await new Promise((resolve) => failed.once('drain', resolve));
+  }
+  failed.end();
+  await upload;
+  await dest.write(`${folder}summary.json`, JSON.stringify(summary, null, 2) + '\n', { contentType: 'application/json' });
+  return summary;
+}

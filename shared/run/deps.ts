@@ -1,0 +1,19 @@
+import type { Logger } from '../log';
+import type { ProgressListener } from '../progress';
+import type { StateStore } from '../state/port';
+import type { ObjectStore } from '../storage/port';
+import type { BatchTarget } from '../targets/port';
+
+/** Everything a run needs, wired once by the entry point (CLI, Lambda handler, test). */
+export interface BridgeDeps {
+  source: ObjectStore;
+  dest: ObjectStore;
+  state: StateStore;
+  target: BatchTarget;
+  log: Logger;
+  progress: ProgressListener;
+  /** Listing page size (S3 default 1000). */
+  pageSize?: number;
+  /** Lines per references file (defaults to the target's limit). */
+  chunkSize?: number;
+}

@@ -1,0 +1,57 @@
+import { advance } from '../pipeline/chain';
+import { exportResults } from '../pipeline/export';
+import { sleep } from '../http/retry-policy';
+import type { RunRecord } from '../state/run-record';
+import type { BridgeDeps } from './deps';
+
+export interface WaitOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  /** Polls without a change in the staged count before ingest is taken as finished. */
+  settlePolls?: number;
+}
+
+export class WaitTimeout extends Error {
+  constructor(runId: string, phase: string) {
+    super(`run ${runId} still ${phase} when the wait timed out; it continues at the target — check it with \`bucket-bridge status ${runId}\``);
+    this.name = 'WaitTimeout';
+  }
+}
+
+/** Drives a run to the end by polling the target: staged count and shards, then the job status. */
+export async function waitByPolling(deps: BridgeDeps, runId: string, options: WaitOptions): Promise<RunRecord> {
+  const deadline = Date.now() + options.timeoutMs;
+  const settlePolls = options.settlePolls ?? 3;
+  let lastCount: number | undefined;
+  let unchanged = 0;
+  for (;;) {
+    const run = await deps.state.getRun(runId);
+    if (!run) throw new Error(`run ${runId} not found`);
+    if (run.phase === 'completed' || run.phase === 'failed') return run;
+    if (run.phase === 'ingesting') {
+      const result = await advance(deps, runId, { awaitIngestEvents: false, settled: unchanged >= settlePolls });
+      if (result.state === 'waiting') {
+        unchanged = result.count !== undefined && result.count === lastCount ? unchanged + 1 : 0;
+        lastCount = result.count;
+      }
+    } else if (run.phase === 'processing' || run.phase === 'exporting') {
+      await exportResults(deps, runId);
+    }
+    const fresh = await deps.state.getRun(runId);
+    if (fresh && (fresh.phase === 'completed' || fresh.phase === 'failed')) return fresh;
+    if (Date.now() >= deadline) throw new WaitTimeout(runId, fresh?.phase ?? run.phase);
+    await sleep(Math.min(options.intervalMs, Math.max(0, deadline - Date.now())));
+  }
+}
+
+/** Waits while webhooks drive the run (the receiver runs advance/export); reads local state only. */
+export async function waitForWebhooks(deps: BridgeDeps, runId: string, options: WaitOptions): Promise<RunRecord> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const run = await deps.state.getRun(runId);
+    if (!run) throw new Error(`run ${runId} not found`);
+    if (run.phase === 'completed' || run.phase === 'failed') return run;
+    if (Date.now() >= deadline) throw new WaitTimeout(runId, run.phase);
+    await sleep(Math.min(250, options.intervalMs));
+  }
+}

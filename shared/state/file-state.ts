@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { KeyedLock } from '../run-lock';
+import type { StateStore } from './port';
+import { FileFailure, NameMapping, RunRecord } from './run-record';
+
+/**
+ * File-backed state for the CLI: one folder per run (run.json, names.jsonl, failures.jsonl),
+ * one marker file per webhook event. Writes are atomic (temp file + rename); updates of a run
+ * are serialised within the process, which is the only writer in CLI use.
+ */
+export class FileStateStore implements StateStore {
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly dir: string) {}
+
+  async createRun(run: RunRecord): Promise<void> {
+    const folder = this.runDir(run.runId);
+    await mkdir(join(this.dir, 'runs'), { recursive: true });
+    try {
+      await mkdir(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`run ${run.runId} already exists`);
+      throw err;
+    }
+    await this.writeRun(run);
+    await this.index('batch', run.batchId, run.runId);
+    await this.index('job', run.jobId, run.runId);
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const text = await readOptional(join(this.runDir(runId), 'run.json'));
+    return text === undefined ? undefined : RunRecord.parse(JSON.parse(text));
+  }
+
+  updateRun(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord> {
+    return this.lock.run(runId, async () => {
+      const current = await this.getRun(runId);
+      if (!current) throw new Error(`run ${runId} not found`);
+      const next = RunRecord.parse({ ...change(structuredClone(current)), updatedAt: new Date().toISOString() });
+      await this.writeRun(next);
+      return next;
+    });
+  }
+
+  async findRunByBatchId(batchId: string) {
+    return this.lookup('batch', batchId);
+  }
+
+  async findRunByJobId(jobId: string) {
+    return this.lookup('job', jobId);
+  }
+
+  async hasEvent(eventId: string): Promise<boolean> {
+    return (await readOptional(join(this.dir, 'events', hashed(eventId)))) !== undefined;
+  }
+
+  async recordEvent(eventId: string): Promise<boolean> {
+    const folder = join(this.dir, 'events');
+    await mkdir(folder, { recursive: true });
+    try {
+      await writeFile(join(folder, hashed(eventId)), eventId, { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  async appendNames(runId: string, entries: NameMapping[]): Promise<void> {
+    if (entries.length === 0) return;
+    await appendFile(join(this.runDir(runId), 'names.jsonl'), entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  }
+
+  names(runId: string): AsyncIterable<NameMapping> {
+    return readJsonl(join(this.runDir(runId), 'names.jsonl'), NameMapping);
+  }
+
+  async resolveNames(runId: string, names: Iterable<string>): Promise<Map<string, string>> {
+    const wanted = new Set(names);
+    const found = new Map<string, string>();
+    if (wanted.size === 0) return found;
+    for await (const entry of this.names(runId)) {
+      if (wanted.has(entry.name)) found.set(entry.name, entry.key);
+      if (found.size === wanted.size) break;
+    }
+    return found;
+  }
+
+  recordFailures(runId: string, failures: FileFailure[]): Promise<void> {
+    if (failures.length === 0) return Promise.resolve();
+    return this.lock.run(`${runId}#failures`, async () => {
+      const path = join(this.runDir(runId), 'failures.jsonl');
+      const known = new Set<string>();
+      for await (const f of readJsonl(path, FileFailure)) known.add(`${f.stage}\n${f.name}`);
+      const fresh = failures.filter((f) => {
+        const id = `${f.stage}\n${f.name}`;
+        if (known.has(id)) return false;
+        known.add(id);
+        return true;
+      });
+      if (fresh.length > 0) await appendFile(path, fresh.map((f) => JSON.stringify(f)).join('\n') + '\n');
+    });
+  }
+
+  failures(runId: string): AsyncIterable<FileFailure> {
+    return readJsonl(join(this.runDir(runId), 'failures.jsonl'), FileFailure);
+  }
+
+  private runDir(runId: string) {
+    if (!/^[a-z0-9_-]+$/.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}`);
+    return join(this.dir, 'runs', runId);
+  }
+
+  private async writeRun(run: RunRecord) {
+    const path = join(this.runDir(run.runId), 'run.json');
+    const temp = `${path}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify(run, null, 2));
+    await rename(temp, path);
+  }
+
+  private async index(kind: 'batch' | 'job', id: string, runId: string) {
+    const folder = join(this.dir, 'index', kind);
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, hashed(id)), runId);
+  }
+
+  private async lookup(kind: 'batch' | 'job', id: string) {
+    const runId = await readOptional(join(this.dir, 'index', kind, hashed(id)));
+    return runId === undefined ? undefined : this.getRun(runId);
+  }
+}
+
+function hashed(id: string) {
+  return createHash('sha256').update(id).digest('hex');
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function* readJsonl<T>(path: string, schema: { parse(v: unknown): T }): AsyncGenerator<T> {
+  const stream = createReadStream(path, { encoding: 'utf8' });
+  try {
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    for await (const line of lines) if (line.trim() !== '') yield schema.parse(JSON.parse(line));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  } finally {
+    stream.destroy();
+  }
+}

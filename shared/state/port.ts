@@ -1,0 +1,25 @@
+import type { FileFailure, NameMapping, RunRecord } from './run-record';
+
+/**
+ * The state port: runs, their chunks, webhook event ids, per-file outcomes and the name -> key map.
+ * Implementations: file-backed (CLI, demo) and DynamoDB (deployed).
+ */
+export interface StateStore {
+  /** Fails if a run with the same id exists. */
+  createRun(run: RunRecord): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Atomic read-modify-write of one run; `change` may be called more than once under contention. */
+  updateRun(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord>;
+  findRunByBatchId(batchId: string): Promise<RunRecord | undefined>;
+  findRunByJobId(jobId: string): Promise<RunRecord | undefined>;
+  hasEvent(eventId: string): Promise<boolean>;
+  /** Records a webhook event id; true the first time, false for every repeat. */
+  recordEvent(eventId: string): Promise<boolean>;
+  appendNames(runId: string, entries: NameMapping[]): Promise<void>;
+  names(runId: string): AsyncIterable<NameMapping>;
+  /** Keys for the given reference names (names without a mapping are left out). */
+  resolveNames(runId: string, names: Iterable<string>): Promise<Map<string, string>>;
+  /** Adds per-file failures, ignoring ones already recorded for the same name and stage. */
+  recordFailures(runId: string, failures: FileFailure[]): Promise<void>;
+  failures(runId: string): AsyncIterable<FileFailure>;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { BucketLocation } from '../location';
+import { MediaKind } from '../media';
+import { AggregationFormat, MachineType } from '../targets/roboflow/request-schemas';
+
+export const JobOptions = z.object({
+  machineType: MachineType.optional(),
+  workersPerMachine: z.number().int().positive().optional(),
+  processingTimeoutSeconds: z.number().int().positive().optional(),
+  maxParallelTasks: z.number().int().positive().optional(),
+  maxVideoFps: z.number().positive().optional(),
+  aggregationFormat: AggregationFormat.optional(),
+});
+export type JobOptions = z.infer<typeof JobOptions>;
+
+/** Everything a run was asked to do; fixed when the run is created. */
+export const RunSpec = z.object({
+  source: BucketLocation,
+  dest: BucketLocation,
+  media: MediaKind,
+  workspace: z.string(),
+  workflowId: z.string(),
+  job: JobOptions,
+  urlLifetimeSeconds: z.number().int().positive(),
+  /** Where the references files go, in the source bucket. */
+  manifestPrefix: z.string(),
+  /** Webhook URL handed to Roboflow; absent when the run is driven by polling. */
+  notificationsUrl: z.string().optional(),
+  keepArchives: z.boolean(),
+});
+export type RunSpec = z.infer<typeof RunSpec>;
+
+export const ChunkStatus = z.enum(['written', 'submitted', 'ingested', 'failed']);
+
+export const Chunk = z.object({
+  index: z.number().int().nonnegative(),
+  ingestId: z.string(),
+  manifestKey: z.string(),
+  references: z.number().int().nonnegative(),
+  status: ChunkStatus,
+  duplicated: z.boolean().optional(),
+  shardIds: z.array(z.string()).optional(),
+  error: z.string().optional(),
+});
+export type Chunk = z.infer<typeof Chunk>;
+
+export const RunPhase = z.enum(['discovering', 'ingesting', 'processing', 'exporting', 'completed', 'failed']);
+export type RunPhase = z.infer<typeof RunPhase>;
+
+export const ExportedPart = z.object({ files: z.number().int(), bytes: z.number().int() });
+
+export const RunRecord = z.object({
+  runId: z.string(),
+  batchId: z.string(),
+  jobId: z.string(),
+  spec: RunSpec,
+  phase: RunPhase,
+  listed: z.number().int().default(0),
+  skipped: z.record(z.string(), z.number().int()).default({}),
+  submitted: z.number().int().default(0),
+  ingested: z.number().int().optional(),
+  chunks: z.array(Chunk).default([]),
+  /** Set once every chunk has been written and handed to the target. */
+  submissionComplete: z.boolean().default(false),
+  jobStarted: z.boolean().default(false),
+  jobState: z.string().optional(),
+  exported: z
+    .object({ files: z.number().int(), bytes: z.number().int(), parts: z.record(z.string(), ExportedPart) })
+    .optional(),
+  error: z.string().optional(),
+  timings: z.record(z.string(), z.string()).default({}),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type RunRecord = z.infer<typeof RunRecord>;
+
+export const FileFailure = z.object({
+  name: z.string(),
+  key: z.string().optional(),
+  stage: z.enum(['ingest', 'export']),
+  type: z.string(),
+  reason: z.string(),
+});
+export type FileFailure = z.infer<typeof FileFailure>;
+
+export const NameMapping = z.object({ name: z.string(), key: z.string() });
+export type NameMapping = z.infer<typeof NameMapping>;

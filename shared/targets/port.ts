@@ -1,0 +1,76 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RunRecord } from '../state/run-record';
+
+export interface FailedFile {
+  name: string;
+  type: string;
+  reason: string;
+}
+
+/** Webhook notifications, normalised across targets. */
+export type TargetEvent =
+  | { kind: 'ingest-status'; eventId: string; batchId: string; ingestId: string; success: boolean; error?: string }
+  | {
+      kind: 'files-status';
+      eventId: string;
+      batchId: string;
+      ingestId: string;
+      ingested: string[];
+      failed: FailedFile[];
+      truncated: boolean;
+    }
+  | { kind: 'job'; eventId: string; jobId: string; state: string };
+
+export interface ChunkSubmission {
+  ingestId: string;
+  /** Signed URL of the JSONL references file. A credential: never log it. */
+  referencesUrl: string;
+}
+
+export interface IngestProgress {
+  /** Items the target holds for the run's input batch. */
+  count: number;
+  shards: Array<{ id: string; running: boolean; failed: boolean; detail: string }>;
+}
+
+export interface JobOutcome {
+  terminal: boolean;
+  failed: boolean;
+  detail?: string;
+  /** Batches holding the results to copy back. */
+  outputBatches: string[];
+}
+
+export interface OutputFile {
+  partName?: string;
+  fileName: string;
+  /** Signed download URL; never log it. */
+  downloadUrl: string;
+}
+
+/**
+ * The target port: a hosted batch API that ingests signed references, runs a job and exposes
+ * output files. Roboflow is the first adapter; Extend and LlamaCloud sit beside it.
+ */
+export interface BatchTarget {
+  readonly name: string;
+  submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<{ duplicated: boolean; shardIds?: string[] }>;
+  /** Validates a webhook body; throws WebhookRejected for anything malformed. */
+  parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent;
+  ingestProgress(run: RunRecord): Promise<IngestProgress>;
+  /** Names of the items the target actually ingested, page by page (for reconciliation). */
+  stagedNames(run: RunRecord): AsyncIterable<string[]>;
+  startJob(run: RunRecord): Promise<void>;
+  jobOutcome(jobId: string): Promise<JobOutcome>;
+  outputFiles(batchId: string): AsyncIterable<OutputFile[]>;
+}
+
+export class WebhookRejected extends Error {
+  constructor(
+    readonly status: 400 | 401,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WebhookRejected';
+  }
+}

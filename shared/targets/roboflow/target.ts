@@ -1,0 +1,122 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RunRecord } from '../../state/run-record';
+import {
+  WebhookRejected,
+  type BatchTarget,
+  type ChunkSubmission,
+  type IngestProgress,
+  type JobOutcome,
+  type OutputFile,
+  type TargetEvent,
+} from '../port';
+import type { RoboflowClient } from './client';
+import { jobDefinitionFor, withoutUndefined } from './job-definition';
+import type { NotificationCategory } from './request-schemas';
+import { RoboflowNotification } from './webhook-schemas';
+
+const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files-status'];
+/** Roboflow sends its publishable key (`rf_<workspace id>`): public, so only a sanity filter. */
+const PUBLISHABLE_KEY_HEADER = /^Bearer rf_[A-Za-z0-9_-]+$/;
+
+export class RoboflowTarget implements BatchTarget {
+  readonly name = 'roboflow';
+
+  constructor(private readonly client: RoboflowClient) {}
+
+  async submitChunk(run: RunRecord, chunk: ChunkSubmission) {
+    const common = withoutUndefined({
+      ingestId: chunk.ingestId,
+      notificationsURL: run.spec.notificationsUrl,
+      notificationCategories: run.spec.notificationsUrl ? NOTIFICATION_CATEGORIES : undefined,
+    });
+    const res =
+      run.spec.media === 'images'
+        ? await this.client.ingestImageReferences(run.batchId, { ...common, imageReferencesURL: chunk.referencesUrl })
+        : await this.client.ingestVideoReferences(run.batchId, { ...common, videoReferencesURL: chunk.referencesUrl });
+    return { duplicated: res.duplicated === true, shardIds: res.shardIds ?? undefined };
+  }
+
+  parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent {
+    if (!PUBLISHABLE_KEY_HEADER.test(headers.authorization ?? '')) {
+      throw new WebhookRejected(401, 'missing or malformed Authorization header');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw new WebhookRejected(400, 'body is not JSON');
+    }
+    const parsed = RoboflowNotification.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new WebhookRejected(400, `invalid notification: ${issue.path.join('.') || '<root>'}: ${issue.message}`);
+    }
+    const n = parsed.data;
+    if (n.type === 'roboflow-batch-job-notification-v1') {
+      return { kind: 'job', eventId: n.event_id, jobId: n.job_id, state: n.job_state };
+    }
+    const base = { eventId: n.event_id, batchId: n.batch_id, ingestId: n.ingest_id };
+    if (n.notification.type === 'ingest-status-notification-v1') {
+      const err = n.notification.error_details;
+      return { kind: 'ingest-status', ...base, success: n.notification.success, error: err ? `${err.type}: ${err.reason}` : undefined };
+    }
+    return {
+      kind: 'files-status',
+      ...base,
+      ingested: n.notification.ingested_files,
+      failed: n.notification.failed_files.map((f) => ({ name: f.file_name, type: f.type, reason: f.reason })),
+      truncated: n.notification.content_truncated,
+    };
+  }
+
+  async ingestProgress(run: RunRecord): Promise<IngestProgress> {
+    const count = await this.client.batchCount(run.batchId);
+    const shards: IngestProgress['shards'] = [];
+    for await (const page of this.client.shards(run.batchId)) {
+      for (const s of page) {
+        const type = s.statusType.toLowerCase();
+        shards.push({ id: s.shardId, running: type === 'info', failed: type.includes('error'), detail: `${s.statusName} (${s.statusType})` });
+      }
+    }
+    return { count, shards };
+  }
+
+  async *stagedNames(run: RunRecord): AsyncIterable<string[]> {
+    for await (const page of this.client.batchFiles(run.batchId)) yield page.map((f) => f.fileName);
+  }
+
+  async startJob(run: RunRecord): Promise<void> {
+    await this.client.startJob(run.jobId, withoutUndefined(jobDefinitionFor(run)), run.runId);
+  }
+
+  async jobOutcome(jobId: string): Promise<JobOutcome> {
+    const job = await this.client.jobMetadata(jobId);
+    if (!job.isTerminal) return { terminal: false, failed: false, outputBatches: [] };
+    if (job.error) return { terminal: true, failed: true, detail: describe(job.lastNotification), outputBatches: [] };
+    const stages = await this.client.jobStages(jobId);
+    const exportStage = stages.find((s) => s.processingStageName === 'export');
+    if (!exportStage) {
+      return { terminal: true, failed: true, detail: 'job finished without an export stage', outputBatches: [] };
+    }
+    if (exportStage.statusType.toLowerCase().includes('error')) {
+      return { terminal: true, failed: true, detail: `export stage failed: ${describe(exportStage.notification)}`, outputBatches: [] };
+    }
+    return { terminal: true, failed: false, outputBatches: exportStage.outputBatches };
+  }
+
+  async *outputFiles(batchId: string): AsyncIterable<OutputFile[]> {
+    const batch = await this.client.batchMetadata(batchId);
+    const parts = batch.batchType === 'multipart-batch' ? (await this.client.batchParts(batchId)).map((p) => p.partName) : [undefined];
+    for (const partName of parts) {
+      for await (const page of this.client.batchFiles(batchId, partName)) {
+        yield page.map((f) => ({ partName: f.partName ?? partName, fileName: f.fileName, downloadUrl: f.downloadURL }));
+      }
+    }
+  }
+}
+
+function describe(notification: unknown): string {
+  if (typeof notification === 'string') return notification;
+  if (notification && typeof notification === 'object' && 'message' in notification) return String(notification.message);
+  return notification === undefined || notification === null ? 'no detail given' : JSON.stringify(notification).slice(0, 300);
+}
