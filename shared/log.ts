@@ -12,7 +12,7 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
 
 /** One JSON object per line on stderr, so stdout stays free for command output. */
-export function jsonLogger(minLevel: Level = 'info', write = (line: string) => process.stderr.write(line + '\n')): Logger {
+export function jsonLogger(minLevel: Level = 'info', write: (line: string) => unknown = (line) => process.stderr.write(line + '\n')): Logger {
   const threshold = LEVELS.indexOf(minLevel);
   const at = (level: Level) => (message: string, fields: Record<string, unknown> = {}) => {
     if (LEVELS.indexOf(level) < threshold) return;

@@ -106,6 +106,17 @@ export class FileStateStore implements StateStore {
     });
   }
 
+  clearFailures(runId: string, stage: FileFailure['stage']): Promise<void> {
+    return this.lock.run(`${runId}#failures`, async () => {
+      const path = join(this.runDir(runId), 'failures.jsonl');
+      const kept: string[] = [];
+      for await (const f of readJsonl(path, FileFailure)) if (f.stage !== stage) kept.push(JSON.stringify(f) + '\n');
+      const temp = `${path}.${process.pid}.tmp`;
+      await writeFile(temp, kept.join(''));
+      await rename(temp, path);
+    });
+  }
+
   failures(runId: string): AsyncIterable<FileFailure> {
     return readJsonl(join(this.runDir(runId), 'failures.jsonl'), FileFailure);
   }

@@ -22,4 +22,6 @@ export interface StateStore {
   /** Adds per-file failures, ignoring ones already recorded for the same name and stage. */
   recordFailures(runId: string, failures: FileFailure[]): Promise<void>;
   failures(runId: string): AsyncIterable<FileFailure>;
+  /** Forgets the failures of one stage (before that stage is retried). */
+  clearFailures(runId: string, stage: FileFailure['stage']): Promise<void>;
 }

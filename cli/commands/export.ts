@@ -1,0 +1,44 @@
+import { InputError } from '../../shared/errors';
+import { jsonLogger } from '../../shared/log';
+import { parseBucketUrl } from '../../shared/location';
+import { exportResults } from '../../shared/pipeline/export';
+import { buildSummary } from '../../shared/pipeline/summary';
+import { FileStateStore } from '../../shared/state/file-state';
+import { JobId } from '../../shared/targets/roboflow/ids';
+import { cliEnvironment } from '../environment';
+import type { CliIo } from '../io';
+import { check, parseFlags } from '../options';
+import { progressView } from '../progress-view';
+import { wire } from '../wiring';
+
+/** `bucket-bridge export <jobId>`: copies a finished job's results again (e.g. after a failure). */
+export async function exportCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    dest: { type: 'string' },
+    'keep-archives': { type: 'boolean' },
+    'state-dir': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new InputError('jobId', 'exactly one job id', positionals.join(' '));
+  const jobId = check('jobId', JobId, positionals[0], 'a job id of lowercase letters, digits, - and _ (at most 20)');
+  const dest = values.dest === undefined ? undefined : parseBucketUrl('--dest', values.dest);
+  const env = cliEnvironment(io.env);
+  const stateDir = values['state-dir'] ?? env.BUCKET_BRIDGE_STATE_DIR;
+  const known = await new FileStateStore(stateDir).findRunByJobId(jobId);
+  if (!known) {
+    io.stderr.write(`job ${jobId} was not started from this state folder (${stateDir}); run the export from where \`run\` ran\n`);
+    return 1;
+  }
+  const log = jsonLogger(values.quiet ? 'warn' : 'info', (line) => io.stderr.write(line + '\n'));
+  const view = progressView(io.stderr, !values.quiet);
+  const spec = { ...known.spec, dest: dest ?? known.spec.dest, keepArchives: values['keep-archives'] ?? known.spec.keepArchives };
+  const deps = wire({ env, processEnv: io.env, log, progress: view.listener, workspace: spec.workspace, stateDir }, spec.source, spec.dest);
+  await deps.state.updateRun(known.runId, (r) => ({ ...r, spec, phase: 'processing', error: undefined, exported: undefined }));
+  await deps.state.clearFailures(known.runId, 'export');
+  const result = await exportResults(deps, known.runId);
+  view.finish();
+  const run = (await deps.state.getRun(known.runId))!;
+  io.stdout.write(JSON.stringify(await buildSummary(deps.state, run), null, 2) + '\n');
+  if (result === 'pending') io.stderr.write(`job ${jobId} has not finished yet\n`);
+  return result === 'completed' ? 0 : 1;
+}

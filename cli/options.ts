@@ -1,0 +1,136 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { z } from 'zod';
+import { InputError } from '../shared/errors';
+import { parseBucketUrl } from '../shared/location';
+import { MediaKind } from '../shared/media';
+import { checkUrlLifetime, DEFAULT_URL_LIFETIME_SECONDS } from '../shared/pipeline/presign';
+import { JobOptions, type RunSpec } from '../shared/state/run-record';
+import { Slug } from '../shared/targets/roboflow/ids';
+import { AggregationFormat, MachineType } from '../shared/targets/roboflow/request-schemas';
+
+export const DEFAULT_MANIFEST_PREFIX = 'bucket-bridge/manifests/';
+
+/** Parses argv with node:util; unknown flags and missing values become InputErrors. */
+export function parseFlags<const T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true as const, strict: true as const });
+  } catch (err) {
+    const message = (err as Error).message;
+    const flag = /'(--?[\w-]+)/.exec(message)?.[1] ?? 'arguments';
+    throw new InputError(flag, message.replace(/^.*?: /, '').toLowerCase());
+  }
+}
+
+export function required(flag: string, value: string | undefined): string {
+  if (value === undefined || value.trim() === '') throw new InputError(flag, 'a value (this flag is required)');
+  return value;
+}
+
+/** Validates one value with a zod schema, naming the flag in the error. */
+export function check<T>(flag: string, schema: z.ZodType<T>, value: unknown, expected: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new InputError(flag, expected, value === undefined ? undefined : String(value));
+  return parsed.data;
+}
+
+const positiveInt = z.coerce.number().int().positive();
+
+export function optionalInt(flag: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : check(flag, positiveInt, value, 'a positive whole number');
+}
+
+export const RUN_FLAGS = {
+  source: { type: 'string' },
+  dest: { type: 'string' },
+  workspace: { type: 'string' },
+  workflow: { type: 'string' },
+  media: { type: 'string', default: 'images' },
+  'url-lifetime': { type: 'string' },
+  'manifest-prefix': { type: 'string', default: DEFAULT_MANIFEST_PREFIX },
+  'keep-archives': { type: 'boolean', default: false },
+  'machine-type': { type: 'string' },
+  'workers-per-machine': { type: 'string' },
+  'processing-timeout': { type: 'string' },
+  'max-parallel-tasks': { type: 'string' },
+  'max-video-fps': { type: 'string' },
+  'aggregation-format': { type: 'string' },
+  'webhook-url': { type: 'string' },
+  'webhook-listen': { type: 'string', default: '127.0.0.1:8787' },
+  'poll-interval': { type: 'string', default: '15' },
+  timeout: { type: 'string', default: '86400' },
+  'page-size': { type: 'string' },
+  'chunk-size': { type: 'string' },
+  'state-dir': { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface RunCommandOptions {
+  spec: RunSpec;
+  webhook?: { publicUrl: string; host: string; port: number };
+  pollIntervalMs: number;
+  timeoutMs: number;
+  pageSize?: number;
+  chunkSize?: number;
+  stateDir?: string;
+  quiet: boolean;
+}
+
+/** Turns `run` flags into a validated spec; throws InputError naming the first bad flag. */
+export function runOptions(argv: string[]): RunCommandOptions {
+  const { values: v, positionals } = parseFlags(argv, RUN_FLAGS);
+  if (positionals.length > 0) throw new InputError('arguments', 'flags only after `run`', positionals.join(' '));
+  const source = parseBucketUrl('--source', required('--source', v.source));
+  const dest = parseBucketUrl('--dest', required('--dest', v.dest));
+  const workspace = check('--workspace', Slug, required('--workspace', v.workspace), 'a Roboflow workspace slug (letters, digits, - and _)');
+  const workflowId = check('--workflow', Slug, required('--workflow', v.workflow), 'a Roboflow workflow id (letters, digits, - and _)');
+  const media = check('--media', MediaKind, v.media, 'images or videos');
+  const job = JobOptions.parse({
+    machineType: v['machine-type'] === undefined ? undefined : check('--machine-type', MachineType, v['machine-type'], 'cpu or gpu'),
+    workersPerMachine: optionalInt('--workers-per-machine', v['workers-per-machine']),
+    processingTimeoutSeconds: optionalInt('--processing-timeout', v['processing-timeout']),
+    maxParallelTasks: optionalInt('--max-parallel-tasks', v['max-parallel-tasks']),
+    maxVideoFps: v['max-video-fps'] === undefined ? undefined : check('--max-video-fps', z.coerce.number().positive(), v['max-video-fps'], 'a positive number'),
+    aggregationFormat:
+      v['aggregation-format'] === undefined ? undefined : check('--aggregation-format', AggregationFormat, v['aggregation-format'], 'csv or jsonl'),
+  });
+  if (job.maxVideoFps !== undefined && media !== 'videos') throw new InputError('--max-video-fps', 'to be used with --media videos');
+  const lifetime = v['url-lifetime'] === undefined ? DEFAULT_URL_LIFETIME_SECONDS : optionalInt('--url-lifetime', v['url-lifetime'])!;
+  const manifestPrefix = check('--manifest-prefix', z.string().regex(/^[^/].*\/$/), v['manifest-prefix'], 'a key prefix ending in / (not starting with /)');
+
+  let webhook: RunCommandOptions['webhook'];
+  if (v['webhook-url'] !== undefined) {
+    const publicUrl = check('--webhook-url', z.string().url().regex(/^https?:\/\//), v['webhook-url'], 'an http(s) URL that reaches --webhook-listen');
+    const listen = /^([^:]+):(\d{1,5})$/.exec(v['webhook-listen']);
+    if (!listen) throw new InputError('--webhook-listen', 'host:port', v['webhook-listen']);
+    webhook = { publicUrl: publicUrl.replace(/\/+$/, ''), host: listen[1]!, port: Number(listen[2]) };
+  }
+  return {
+    spec: {
+      source,
+      dest,
+      media,
+      workspace,
+      workflowId,
+      job,
+      urlLifetimeSeconds: wrapLifetime(lifetime),
+      manifestPrefix,
+      keepArchives: v['keep-archives'],
+    },
+    webhook,
+    pollIntervalMs: check('--poll-interval', z.coerce.number().positive().max(3600), v['poll-interval'], 'seconds between 0 and 3600') * 1000,
+    timeoutMs: optionalInt('--timeout', v.timeout)! * 1000,
+    pageSize: optionalInt('--page-size', v['page-size']),
+    chunkSize: optionalInt('--chunk-size', v['chunk-size']),
+    stateDir: v['state-dir'],
+    quiet: v.quiet,
+  };
+}
+
+function wrapLifetime(seconds: number): number {
+  try {
+    return checkUrlLifetime(seconds);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError('--url-lifetime', err.expected, err.received);
+    throw err;
+  }
+}

@@ -1,0 +1,28 @@
+export const USAGE = `Usage: bucket-bridge <command> [options]
+
+Commands:
+  run      --source s3://bucket/prefix --dest s3://bucket/prefix --workspace W --workflow ID [options]
+           List, sign and submit every image (or video) under --source to Roboflow Batch Processing,
+           start the job when ingest is confirmed, and copy the results to <dest>/<runId>/.
+  status   <runId>   Print a run's summary from local state.
+  export   <jobId>   Copy a finished job's results again [--dest s3://...] [--keep-archives].
+
+Run options:
+  --media images|videos        what to pick up (default images)
+  --url-lifetime SECONDS       signed URL lifetime, 60..604800 (default 86400)
+  --manifest-prefix PREFIX     where references files go in the source bucket (default bucket-bridge/manifests/)
+  --keep-archives              keep result archives as they are instead of unpacking them
+  --machine-type cpu|gpu       --workers-per-machine N   --processing-timeout SECONDS
+  --max-parallel-tasks N       --max-video-fps N (videos)  --aggregation-format csv|jsonl
+  --webhook-url URL            public base URL reaching --webhook-listen; wait on webhooks instead of polling
+  --webhook-listen HOST:PORT   where the webhook receiver listens (default 127.0.0.1:8787)
+  --poll-interval SECONDS      polling interval (default 15)
+  --timeout SECONDS            give up waiting after this long (default 86400); the run goes on remotely
+  --page-size N                listing page size     --chunk-size N   references per file (default 20000/5000)
+  --state-dir DIR              local run state (default .bucket-bridge, or BUCKET_BRIDGE_STATE_DIR)
+  --quiet                      no progress output
+
+Environment: ROBOFLOW_API_KEY (required), ROBOFLOW_API_URL, BUCKET_BRIDGE_WEBHOOK_SECRET,
+BUCKET_BRIDGE_STATE_DIR, and the standard AWS variables (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ENDPOINT_URL_S3 for S3-compatible stores).
+`;
