@@ -1,0 +1,38 @@
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { localS3Env, startLocalS3, type LocalS3Options, type LocalS3Server } from '../../sandbox/s3-server';
+import { createS3Client } from '../../shared/storage/s3-client';
+import { S3Store } from '../../shared/storage/s3-store';
+
+export interface TestS3 {
+  server: LocalS3Server;
+  client: S3Client;
+  env: NodeJS.ProcessEnv;
+  store(bucket: string): S3Store;
+}
+
+export async function startTestS3(options: LocalS3Options): Promise<TestS3> {
+  const server = await startLocalS3(options);
+  const client = createS3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: server.credentials });
+  if (options.verifySignatures) {
+    // The strict fork canonicalises "/bucket/" as "/bucket": sign bucket-level paths without the slash.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { path?: string };
+        if (request.path && /^\/[^/]+\/$/.test(request.path)) request.path = request.path.slice(0, -1);
+        return next(args);
+      },
+      { step: 'build', name: 'stripBucketSlash' },
+    );
+  }
+  return { server, client, env: localS3Env(server), store: (bucket) => new S3Store(client, bucket) };
+}
+
+export async function createBucket(client: S3Client, bucket: string) {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+export async function collect<T>(iterable: AsyncIterable<T[]>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of iterable) all.push(...page);
+  return all;
+}
