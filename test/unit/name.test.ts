@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_NAME_LENGTH, referenceName } from '../../shared/pipeline/name';
+
+describe('referenceName', () => {
+  it('derives readable names from the full key and keeps the extension', () => {
+    expect(referenceName('cams/lot1/0001.jpg')).toBe('cams__lot1__0001.jpg');
+    expect(referenceName('photo.JPG')).toBe('photo.JPG');
+  });
+
+  it('gives distinct names to keys that naive schemes collide', () => {
+    const keys = ['a/b.jpg', 'a__b.jpg', 'b.jpg', 'x/b.jpg', 'y/b.jpg', 'a_/b.jpg', 'a/_b.jpg', 'a_2f_b.jpg', 'a/b.jpg/'];
+    const names = keys.map(referenceName);
+    expect(new Set(names).size).toBe(keys.length);
+    for (const name of names.slice(0, -1)) expect(name.endsWith('.jpg')).toBe(true);
+  });
+
+  it('encodes unicode, spaces, + and % to safe characters only', () => {
+    const keys = ['dir/ü ber.png', 'dir/a+b.png', 'dir/a b.png', 'dir/a%20b.png', 'dir/日本.webp', 'dir/a~b.png'];
+    const names = keys.map(referenceName);
+    expect(new Set(names).size).toBe(keys.length);
+    for (const name of names) expect(name).toMatch(/^[A-Za-z0-9._~-]+$/);
+    expect(referenceName('dir/a+b.png')).toBe('dir__a_2bb.png');
+    expect(referenceName('dir/a b.png')).toBe('dir__a_20b.png');
+  });
+
+  it('is injective on a random sample of awkward keys', () => {
+    const alphabet = ['a', 'b', '/', '_', '.', ' ', '+', '%', 'ü', '2', 'f', '~'];
+    const seen = new Map<string, string>();
+    let seed = 42;
+    const random = () => {
+      // mulberry32: a small PRNG with good low bits, so the sample is diverse and repeatable.
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const length = 1 + Math.floor(random() * 8);
+      let key = '';
+      for (let j = 0; j < length; j++) key += alphabet[Math.floor(random() * alphabet.length)];
+      key += '.jpg';
+      const name = referenceName(key);
+      const previous = seen.get(name);
+      if (previous !== undefined) expect(previous).toBe(key);
+      seen.set(name, key);
+    }
+    expect(seen.size).toBeGreaterThan(10_000);
+  });
+
+  it('shortens very long keys with a hash, keeping names distinct and the extension', () => {
+    const long = 'deep/'.repeat(100);
+    const a = referenceName(`${long}one.png`);
+    const b = referenceName(`${long}two.png`);
+    expect(a.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
+    expect(a).not.toBe(b);
+    expect(a.endsWith('.png')).toBe(true);
+    expect(a).toContain('~h_');
+    expect(referenceName(`${long}one.png`)).toBe(a);
+  });
+});
