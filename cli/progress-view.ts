@@ -20,9 +20,12 @@ export function progressView(out: NodeJS.WriteStream | { write(s: string): unkno
     totals[stage] += increment;
     draw();
   };
+  let finished = false;
   return {
     listener,
     finish: () => {
+      if (finished) return;
+      finished = true;
       draw(true);
       if (enabled && tty) out.write('\n');
     },
