@@ -453,6 +453,46 @@ describe('roboflow emulator: jobs and export', () => {
     expect((await get(emu, `${BP}/jobs/job-f/logs`, { severity: 'error' })).body.logs.length).toBeGreaterThan(0);
   });
 
+  it('aborts a running job and restarts it with parameter overrides', async () => {
+    const { emu, fx } = await setup({ jobStageDelayMs: 300 });
+    await ingestAndWait(emu, fx, 'in-a', 3);
+    expect((await post(emu, `${BP}/jobs/job-a`, jobBody('in-a', 'count-cars', { notificationsURL: `${fx.url}/hooks/ja` }))).status).toBe(200);
+    expect((await post(emu, `${BP}/jobs/job-a/restart`, undefined)).status).toBe(409); // still running
+    const running = (await get(emu, `${BP}/jobs/job-a`)).body.job;
+    expect(running).toMatchObject({ isTerminal: false, currentStage: 'processing' });
+    expect((await get(emu, `${BP}/jobs/job-a/stages`)).body.stages[0].statusType).toBe('info');
+
+    expect((await post(emu, `${BP}/jobs/job-a/abort`, undefined)).status).toBe(200);
+    expect((await get(emu, `${BP}/jobs/job-a`)).body.job).toMatchObject({ isTerminal: true, error: true });
+    expect((await post(emu, `${BP}/jobs/job-a/abort`, undefined)).status).toBe(200); // idempotent
+    expect((await waitFor('abort webhook', () => fx.hooks[0])).body.job_state).toBe('fail');
+
+    const override = { type: 'parameters-override-v1', maxParallelTasks: 2 };
+    expect((await post(emu, `${BP}/jobs/job-a/restart`, { ...override, bogus: 1 })).status).toBe(400);
+    expect((await post(emu, `${BP}/jobs/job-a/restart`, override)).status).toBe(200);
+    const job = await waitTerminal(emu, 'job-a');
+    expect(job).toMatchObject({ error: false, restartParametersOverride: [override] });
+    expect(emu.jobsStarted()).toEqual(['job-a']);
+    expect((await get(emu, `${DS}/batches/job-a-export/count`)).body.count).toBeGreaterThan(0);
+  });
+
+  it('ingests video references and runs a video job on them', async () => {
+    const { emu, fx } = await setup();
+    const refs = [1, 2].map((i) => ({ name: `clip-${i}.mp4`, url: `${fx.url}/img/clip-${i}.mp4` }));
+    const res = await post(emu, `${DS}/batches/vids/bulk-upload/video-references`, { videoReferences: refs, ingestId: 'v-0' });
+    expect(res.body).toEqual({ ingestId: 'v-0', duplicated: false });
+    await waitFor('videos', async () => ((await get(emu, `${DS}/batches/vids/count`)).body.count === 2 ? true : undefined));
+    expect((await get(emu, `${DS}/batches/vids`)).body.batch.batchContentType).toBe('videos');
+    expect((await post(emu, `${BP}/jobs/vid-img`, jobBody('vids'))).status).toBe(400);
+    const videoJob = {
+      ...jobBody('vids'),
+      type: 'simple-video-processing-v1',
+      processingSpecification: { type: 'workflows-processing-specification-v1', workspace: WORKSPACE, workflowId: 'w', maxVideoFPS: 5 },
+    };
+    expect((await post(emu, `${BP}/jobs/vid-job`, videoJob)).status).toBe(200);
+    expect(await waitTerminal(emu, 'vid-job')).toMatchObject({ error: false });
+  });
+
   it('rejects jobs on a missing or empty input batch', async () => {
     const { emu, fx } = await setup();
     expect((await post(emu, `${BP}/jobs/job-x`, jobBody('nope'))).status).toBe(404);
@@ -505,6 +545,18 @@ describe('roboflow emulator: faults and webhook delivery', () => {
     expect(hooks.map((h) => h.body.delivery_attempt)).toEqual([1, 2]);
     expect(hooks[1]!.body.event_id).toBe(hooks[0]!.body.event_id);
     expect(emu.webhookDeliveries.map((d) => d.status)).toEqual([500, 204]);
+  });
+
+  it('shuffles and delays webhooks of one ingest when asked', async () => {
+    const { emu, fx } = await setup();
+    emu.setFaults({ shuffleWebhooks: true, webhookDelayMs: 30 });
+    await post(emu, `${DS}/batches/sh/bulk-upload/image-references`, {
+      imageReferences: inlineRefs(fx, 'sh', 2),
+      notificationsURL: `${fx.url}/hooks/sh`,
+      notificationCategories: ['files-status', 'ingest-status'],
+    });
+    const hooks = await waitFor('both events', () => (fx.hooks.length >= 2 ? fx.hooks : undefined));
+    expect(hooks.map((h) => h.body.notification.type)).toEqual(['ingest-status-notification-v1', 'ingest-files-status-notification-v1']);
   });
 
   it('close() cancels pending ingests and deliveries', async () => {

@@ -1,0 +1,20 @@
+import type { DownloadSigner } from './downloads';
+import type { FaultInjector } from './faults';
+import type { TaskScope } from './scope';
+import type { Store } from './store';
+import type { ResolvedOptions } from './types';
+import type { WebhookSender } from './webhooks';
+
+/** Everything a request handler or background task of one emulator instance needs. */
+export interface EmulatorContext {
+  options: ResolvedOptions;
+  store: Store;
+  scope: TaskScope;
+  faults: FaultInjector;
+  webhooks: WebhookSender;
+  downloads: DownloadSigner;
+  /** Ids of jobs actually created, in creation order. */
+  jobsStarted: string[];
+  /** Unexpected errors of background work (never contains the api key). */
+  reportError(err: unknown): void;
+}

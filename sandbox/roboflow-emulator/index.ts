@@ -1,0 +1,91 @@
+/**
+ * Local emulator of Roboflow's Data Staging + Batch Processing HTTP API, for demos and end-to-end tests.
+ * See README.md in this folder for the emulated contract and its simplifications.
+ */
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { EmulatorContext } from './context';
+import { DownloadSigner } from './downloads';
+import { FaultInjector } from './faults';
+import { TaskScope } from './scope';
+import { createEmulatorServer } from './server';
+import { Store } from './store';
+import type { EmulatorOptions, RecordedRequest, ResolvedOptions, RunningEmulator, WebhookDelivery } from './types';
+import { WebhookSender } from './webhooks';
+
+export type { EmulatorFaults, EmulatorOptions, RecordedRequest, RunningEmulator, WebhookDelivery } from './types';
+export { FAIL_WORKFLOW_ID } from './jobs';
+export { EXPORT_PART_NAMES } from './job-outputs';
+export { SHARD_STATUS } from './ingest';
+
+export async function startRoboflowEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
+  const options = resolveOptions(opts);
+  let baseUrl = '';
+  const scope = new TaskScope();
+  const faults = new FaultInjector(opts.faults);
+  const requests: RecordedRequest[] = [];
+  const webhookDeliveries: WebhookDelivery[] = [];
+  const ctx: EmulatorContext = {
+    options,
+    store: new Store(),
+    scope,
+    faults,
+    webhooks: new WebhookSender(scope, faults, options.workspaceId, webhookDeliveries),
+    downloads: new DownloadSigner(() => baseUrl),
+    jobsStarted: [],
+    reportError: (err) => console.error(`[roboflow-emulator] ${err instanceof Error ? err.stack ?? err.message : String(err)}`),
+  };
+
+  const server = createEmulatorServer(ctx, requests);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await scope.close();
+      await stopped;
+    })());
+
+  return {
+    url: baseUrl,
+    requests,
+    webhookDeliveries,
+    setFaults: (f) => faults.set(f),
+    jobsStarted: () => [...ctx.jobsStarted],
+    close,
+  };
+}
+
+function resolveOptions(opts: EmulatorOptions): ResolvedOptions {
+  if (!opts.apiKey) throw new Error('startRoboflowEmulator: apiKey is required');
+  if (!opts.workspace) throw new Error('startRoboflowEmulator: workspace is required');
+  const pageSize = opts.pageSize ?? 3;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new Error('startRoboflowEmulator: pageSize must be a positive integer');
+  return {
+    apiKey: opts.apiKey,
+    workspace: opts.workspace,
+    workspaceId: opts.workspaceId ?? defaultWorkspaceId(opts.workspace),
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    pageSize,
+    trustedHosts: opts.trustedHosts ?? ['127.0.0.1', 'localhost'],
+    ingestDelayMs: opts.ingestDelayMs ?? 50,
+    jobStageDelayMs: opts.jobStageDelayMs ?? 100,
+    maxImageBytes: opts.maxImageBytes ?? 20_971_520,
+  };
+}
+
+/** Stable stand-in for Roboflow's internal workspace id. */
+function defaultWorkspaceId(workspace: string): string {
+  return createHash('sha256').update(workspace).digest('hex').slice(0, 20);
+}

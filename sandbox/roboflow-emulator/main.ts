@@ -1,0 +1,69 @@
+/**
+ * Runs the emulator as a standalone process:
+ *   npx tsx sandbox/roboflow-emulator/main.ts --port 0 --api-key KEY --workspace W
+ * Prints `{"url": "...", "workspace": "..."}` as one JSON line on stdout, then serves until SIGINT/SIGTERM.
+ * The api key may also come from ROBOFLOW_EMULATOR_API_KEY; it is never printed.
+ */
+import { parseArgs } from 'node:util';
+import { startRoboflowEmulator, type EmulatorOptions } from './index';
+
+const USAGE =
+  'usage: main.ts --api-key KEY --workspace SLUG [--port N] [--host H] [--workspace-id ID] [--page-size N]\n' +
+  '               [--trusted-host HOST ...] [--ingest-delay-ms N] [--job-stage-delay-ms N] [--max-image-bytes N]';
+
+function optionalInt(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new Error(`--${name} must be a non-negative integer`);
+  return Number(raw);
+}
+
+function parseOptions(argv: string[]): EmulatorOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'api-key': { type: 'string' },
+      workspace: { type: 'string' },
+      'workspace-id': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'page-size': { type: 'string' },
+      'trusted-host': { type: 'string', multiple: true },
+      'ingest-delay-ms': { type: 'string' },
+      'job-stage-delay-ms': { type: 'string' },
+      'max-image-bytes': { type: 'string' },
+    },
+  });
+  const apiKey = values['api-key'] ?? process.env.ROBOFLOW_EMULATOR_API_KEY;
+  if (!apiKey || !values.workspace) throw new Error('--api-key (or ROBOFLOW_EMULATOR_API_KEY) and --workspace are required');
+  return {
+    apiKey,
+    workspace: values.workspace,
+    workspaceId: values['workspace-id'],
+    host: values.host,
+    port: optionalInt('port', values.port),
+    pageSize: optionalInt('page-size', values['page-size']),
+    trustedHosts: values['trusted-host'],
+    ingestDelayMs: optionalInt('ingest-delay-ms', values['ingest-delay-ms']),
+    jobStageDelayMs: optionalInt('job-stage-delay-ms', values['job-stage-delay-ms']),
+    maxImageBytes: optionalInt('max-image-bytes', values['max-image-bytes']),
+  };
+}
+
+async function main(): Promise<void> {
+  let options: EmulatorOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const emulator = await startRoboflowEmulator(options);
+  process.stdout.write(`${JSON.stringify({ url: emulator.url, workspace: options.workspace })}\n`);
+  const shutdown = () => {
+    void emulator.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+await main();

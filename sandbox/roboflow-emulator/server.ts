@@ -1,0 +1,93 @@
+/**
+ * HTTP front door: serves signed downloads, and for API requests records them, applies injected
+ * faults, checks `api_key` and the workspace slug, then dispatches to the route handlers.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { EmulatorContext } from './context';
+import { DOWNLOAD_PREFIX, serveDownload } from './downloads';
+import { HttpError, notFound, parseJsonBody, readBody, sendJson } from './http-io';
+import { matchRoute, type Route } from './router';
+import { jobRoutes } from './routes-jobs';
+import { stagingRoutes } from './routes-staging';
+import type { RecordedRequest } from './types';
+
+const REDACTED = '[redacted]';
+
+export function createEmulatorServer(ctx: EmulatorContext, requests: RecordedRequest[]): Server {
+  const routes = [...stagingRoutes(ctx), ...jobRoutes(ctx)];
+  return createServer((req, res) => {
+    handle(ctx, routes, requests, req, res).catch((err) => {
+      ctx.reportError(err);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal emulator error' });
+      else res.destroy();
+    });
+  });
+}
+
+async function handle(
+  ctx: EmulatorContext,
+  routes: Route[],
+  requests: RecordedRequest[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+  if (url.pathname.startsWith(DOWNLOAD_PREFIX)) return serveDownload(req, res, url, ctx.downloads, ctx.store);
+
+  const method = req.method ?? 'GET';
+  const query = firstValues(url.searchParams);
+  const record: RecordedRequest = {
+    method,
+    path: url.pathname,
+    // The key is checked below; the record must not carry it (records end up in test output).
+    query: 'api_key' in query ? { ...query, api_key: REDACTED } : query,
+    headers: { ...req.headers },
+    body: undefined,
+    status: 0,
+  };
+  requests.push(record);
+  const respond = (status: number, body: unknown, headers?: Record<string, string>) => {
+    record.status = status;
+    sendJson(res, status, body, headers);
+  };
+
+  try {
+    const raw = await readBody(req);
+    let body: unknown;
+    let bodyError: HttpError | undefined;
+    try {
+      body = parseJsonBody(raw);
+      record.body = body;
+    } catch (err) {
+      bodyError = err as HttpError;
+    }
+
+    const injected = ctx.faults.take(method, url.pathname);
+    if (injected) return respond(injected.status, injected.body, injected.headers);
+    if (!apiKeyMatches(query.api_key, ctx.options.apiKey)) throw new HttpError(401, 'missing or invalid api_key');
+
+    const match = matchRoute(routes, method, url.pathname);
+    if (match.kind === 'none') throw notFound(`no such endpoint: ${method} ${url.pathname}`);
+    if (match.kind === 'wrong-method') throw new HttpError(405, `method ${method} not allowed on ${url.pathname}`);
+    if (match.params.workspace !== ctx.options.workspace) throw notFound(`workspace ${match.params.workspace} not found`);
+    if (bodyError) throw bodyError;
+
+    respond(200, await match.route.handler({ params: match.params, query, body }));
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    respond(err.status, { error: err.message });
+  }
+}
+
+function firstValues(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of params) if (!(key in out)) out[key] = value;
+  return out;
+}
+
+function apiKeyMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

@@ -1,0 +1,71 @@
+/** Public option and handle types of the Roboflow emulator (re-exported by index.ts). */
+
+export interface EmulatorFaults {
+  /** Next `count` API requests whose path contains `pathIncludes` get `status` (429/503 add `Retry-After`). */
+  failures?: Array<{
+    pathIncludes: string;
+    method?: 'GET' | 'POST';
+    status: number;
+    count: number;
+    retryAfterSeconds?: number;
+    body?: unknown;
+  }>;
+  /** Every webhook is delivered twice: same event_id, delivery_attempt 1 then 2. */
+  duplicateDeliveries?: boolean;
+  /** Each webhook is delayed by a random 0..webhookDelayMs. */
+  webhookDelayMs?: number;
+  /** Webhooks of one ingest/job go out in a random order that differs from the default (files-status first). */
+  shuffleWebhooks?: boolean;
+}
+
+export interface EmulatorOptions {
+  apiKey: string;
+  workspace: string;
+  workspaceId?: string;
+  host?: string;
+  port?: number;
+  pageSize?: number;
+  trustedHosts?: string[];
+  ingestDelayMs?: number;
+  jobStageDelayMs?: number;
+  maxImageBytes?: number;
+  faults?: EmulatorFaults;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  status: number;
+}
+
+export interface WebhookDelivery {
+  url: string;
+  body: any;
+  status: number | 'error';
+}
+
+export interface RunningEmulator {
+  url: string;
+  requests: RecordedRequest[];
+  webhookDeliveries: WebhookDelivery[];
+  setFaults(f: EmulatorFaults): void;
+  jobsStarted(): string[];
+  close(): Promise<void>;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  apiKey: string;
+  workspace: string;
+  workspaceId: string;
+  host: string;
+  port: number;
+  pageSize: number;
+  trustedHosts: string[];
+  ingestDelayMs: number;
+  jobStageDelayMs: number;
+  maxImageBytes: number;
+}
