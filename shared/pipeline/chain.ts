@@ -2,12 +2,15 @@ import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
+import type { ObjectStore } from '../storage/port';
 import type { FileFailure, RunRecord } from '../state/run-record';
 import type { BatchTarget, FailedFile, TargetEvent } from '../targets/port';
-import { failRun } from './fail-run';
+import { endRunFailed } from './fail-run';
 
 export interface ChainDeps {
   state: StateStore;
+  /** Where a failed run's summary goes. */
+  dest: ObjectStore;
   target: BatchTarget;
   log: Logger;
 }
@@ -85,7 +88,7 @@ export function advance(deps: ChainDeps, runId: string, options: AdvanceOptions)
     try {
       return await advanceIngesting(deps, run, options);
     } catch (err) {
-      await failRun(deps.state, runId, `could not start the job: ${errorMessage(err)}`);
+      await endRunFailed(deps, runId, `could not start the job: ${errorMessage(err)}`);
       return { state: 'failed' };
     }
   });
@@ -99,14 +102,14 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
   const failedChunks = run.chunks.filter((c) => c.status === 'failed');
   if (run.chunks.length === 0 || failedChunks.length === run.chunks.length) {
     const detail = failedChunks.map((c) => c.error).filter(Boolean)[0] ?? 'nothing was submitted';
-    await failRun(deps.state, run.runId, `ingest failed: ${detail}`);
+    await endRunFailed(deps, run.runId, `ingest failed: ${detail}`);
     return { state: 'failed' };
   }
 
   const progress = await deps.target.ingestProgress(run);
   const broken = progress.shards.filter((s) => s.failed);
   if (broken.length > 0) {
-    await failRun(deps.state, run.runId, `ingest failed: ${broken.length} shard(s) in an error state, e.g. ${broken[0]!.id}: ${broken[0]!.detail}`);
+    await endRunFailed(deps, run.runId, `ingest failed: ${broken.length} shard(s) in an error state, e.g. ${broken[0]!.id}: ${broken[0]!.detail}`);
     return { state: 'failed' };
   }
   const running = progress.shards.some((s) => s.running);
@@ -117,12 +120,12 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
     if (!ingestEnded) return { state: 'waiting', count: progress.count, reason: `${progress.count} of ${expected} items staged` };
     expected = await reconcileMissing(deps, run);
     if (progress.count < expected) {
-      await failRun(deps.state, run.runId, `ingest ended with ${progress.count} items staged, ${expected} expected`);
+      await endRunFailed(deps, run.runId, `ingest ended with ${progress.count} items staged, ${expected} expected`);
       return { state: 'failed' };
     }
   }
   if (progress.count === 0) {
-    await failRun(deps.state, run.runId, 'ingest ended with no items staged: every file failed');
+    await endRunFailed(deps, run.runId, 'ingest ended with no items staged: every file failed');
     return { state: 'failed' };
   }
 

@@ -10,7 +10,7 @@ import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputFile } from '../targets/port';
 import { isArchive, unpackArchive } from './archive';
 import { openDownload } from './download';
-import { failRun } from './fail-run';
+import { endRunFailed } from './fail-run';
 import { safeRelativePath } from './safe-path';
 import { writeSummary } from './summary';
 
@@ -46,8 +46,7 @@ export function exportResults(deps: ExportDeps, runId: string): Promise<ExportRe
     try {
       return await exportRun(deps, run);
     } catch (err) {
-      await failRun(deps.state, runId, `export failed: ${errorMessage(err)}`);
-      await writeSummary(deps.dest, deps.state, runId);
+      await endRunFailed(deps, runId, `export failed: ${errorMessage(err)}`);
       return 'failed';
     }
   });
@@ -58,8 +57,7 @@ async function exportRun(deps: ExportDeps, run: RunRecord): Promise<ExportResult
   if (!outcome.terminal) return 'pending';
   if (outcome.failed) {
     await deps.state.updateRun(run.runId, (r) => ({ ...r, jobState: 'fail' }));
-    await failRun(deps.state, run.runId, `job ${run.jobId} failed: ${outcome.detail ?? 'no detail given'}`);
-    await writeSummary(deps.dest, deps.state, run.runId);
+    await endRunFailed(deps, run.runId, `job ${run.jobId} failed: ${outcome.detail ?? 'no detail given'}`);
     return 'failed';
   }
   await deps.state.updateRun(run.runId, (r) => ({

@@ -1,9 +1,8 @@
 import { errorMessage, InputError } from '../errors';
 import { discover, type SkipReason } from '../pipeline/discover';
-import { failRun } from '../pipeline/fail-run';
+import { endRunFailed } from '../pipeline/fail-run';
 import { ingestReferences } from '../pipeline/ingest';
 import { credentialExpiryWarning } from '../pipeline/presign';
-import { writeSummary } from '../pipeline/summary';
 import type { RunRecord, RunSpec } from '../state/run-record';
 import type { StoredObject } from '../storage/port';
 import { batchIdFor, jobIdFor } from '../targets/roboflow/ids';
@@ -65,14 +64,12 @@ export async function startRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId
     }));
     deps.log.info('references submitted', { runId, listed: counts.listed, submitted, chunks: updated.chunks.length });
     if (submitted === 0) {
-      await failRun(deps.state, runId, `nothing to submit: no ${spec.media} found under ${spec.source.bucket}/${spec.source.prefix}`);
-      await writeSummary(deps.dest, deps.state, runId);
+      await endRunFailed(deps, runId, `nothing to submit: no ${spec.media} found under ${spec.source.bucket}/${spec.source.prefix}`);
     }
     return (await deps.state.getRun(runId))!;
   } catch (err) {
     await deps.state.updateRun(runId, (r) => ({ ...r, listed: counts.listed, skipped: counts.skipped as Record<string, number> }));
-    await failRun(deps.state, runId, `submission failed: ${errorMessage(err)}`);
-    await writeSummary(deps.dest, deps.state, runId).catch(() => undefined);
+    await endRunFailed(deps, runId, `submission failed: ${errorMessage(err)}`).catch(() => undefined);
     throw err;
   }
 }

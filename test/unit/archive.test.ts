@@ -14,7 +14,7 @@ async function tarOf(entries: Array<{ name: string; body?: string; type?: 'file'
   }
   p.finalize();
   const chunks: Buffer[] = [];
-  for await (const chunk of p) chunks.push(Buffer.from(chunk));
+  for await (const chunk of p) chunks.push(Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
 }
 
