@@ -10,9 +10,8 @@ import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputFile } from '../targets/port';
 import { isArchive, unpackArchive } from './archive';
 import { openDownload } from './download';
-import { endRunFailed } from './fail-run';
+import { endRun, endRunFailed } from './fail-run';
 import { safeRelativePath } from './safe-path';
-import { writeSummary } from './summary';
 
 export interface ExportDeps {
   dest: ObjectStore;
@@ -87,15 +86,13 @@ async function exportRun(deps: ExportDeps, run: RunRecord): Promise<ExportResult
   }
   await deps.state.recordFailures(run.runId, failures);
   const totals = Object.values(parts).reduce((t, p) => ({ files: t.files + p.files, bytes: t.bytes + p.bytes }), { files: 0, bytes: 0 });
-  await deps.state.updateRun(run.runId, (r) => ({
-    ...r,
-    exported: { ...totals, parts },
-    phase: failures.length === 0 ? 'completed' : 'failed',
-    error: failures.length === 0 ? undefined : `${failures.length} result file(s) could not be copied`,
-    timings: { ...r.timings, finishedAt: new Date().toISOString() },
-  }));
-  await writeSummary(deps.dest, deps.state, run.runId);
-  return failures.length === 0 ? 'completed' : 'failed';
+  await deps.state.updateRun(run.runId, (r) => ({ ...r, exported: { ...totals, parts } }));
+  if (failures.length > 0) {
+    await endRun(deps, run.runId, 'failed', `${failures.length} result file(s) could not be copied`);
+    return 'failed';
+  }
+  await endRun(deps, run.runId, 'completed');
+  return 'completed';
 }
 
 async function copyOutputFile(deps: ExportDeps, run: RunRecord, file: OutputFile): Promise<{ files: number; bytes: number }> {

@@ -2,17 +2,33 @@ import type { StateStore } from '../state/port';
 import type { ObjectStore } from '../storage/port';
 import { writeSummary } from './summary';
 
-/** Marks a run failed with a reason, unless it already finished. */
-export async function failRun(state: StateStore, runId: string, reason: string): Promise<void> {
-  await state.updateRun(runId, (r) =>
-    r.phase === 'completed' || r.phase === 'failed'
-      ? r
-      : { ...r, phase: 'failed', error: reason, timings: { ...r.timings, finishedAt: new Date().toISOString() } },
-  );
+import type { RunRecord } from '../state/run-record';
+
+const isFinished = (r: RunRecord) => r.phase === 'completed' || r.phase === 'failed';
+
+/** The run as it looks once it ended: phase, outcome and finish time. */
+export function finished(run: RunRecord, phase: 'completed' | 'failed', error?: string): RunRecord {
+  return { ...run, phase, error, timings: { ...run.timings, finishedAt: new Date().toISOString() } };
 }
 
-/** Fails the run and leaves summary.json / failed.jsonl in its destination folder. */
-export async function endRunFailed(deps: { state: StateStore; dest: ObjectStore }, runId: string, reason: string): Promise<void> {
-  await failRun(deps.state, runId, reason);
-  await writeSummary(deps.dest, deps.state, runId);
+/**
+ * Ends a run: writes summary.json / failed.jsonl for the final record, then stores it. A run that
+ * already ended is left alone.
+ */
+export async function endRun(deps: { state: StateStore; dest: ObjectStore }, runId: string, phase: 'completed' | 'failed', error?: string) {
+  const current = await deps.state.getRun(runId);
+  if (!current || isFinished(current)) return;
+  const final = finished(current, phase, error);
+  await writeSummary(deps.dest, deps.state, final);
+  await deps.state.updateRun(runId, (r) => (isFinished(r) ? r : { ...r, phase: final.phase, error: final.error, timings: final.timings }));
+}
+
+/** Fails the run with a reason and leaves its summary in the destination. */
+export function endRunFailed(deps: { state: StateStore; dest: ObjectStore }, runId: string, reason: string): Promise<void> {
+  return endRun(deps, runId, 'failed', reason);
+}
+
+/** Marks a run failed in state only (when its destination cannot be written). */
+export async function failRun(state: StateStore, runId: string, reason: string): Promise<void> {
+  await state.updateRun(runId, (r) => (isFinished(r) ? r : finished(r, 'failed', reason)));
 }

@@ -57,10 +57,13 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
   });
 }
 
-/** Writes `<run folder>/summary.json` and `<run folder>/failed.jsonl` (streamed from state). */
-export async function writeSummary(dest: ObjectStore, state: StateStore, runId: string): Promise<RunSummary> {
-  const run = await state.getRun(runId);
-  if (!run) throw new Error(`run ${runId} not found`);
+/**
+ * Writes `<run folder>/summary.json` and `<run folder>/failed.jsonl` (streamed from state) for the
+ * given record. Callers write the summary of the final record before storing its terminal phase,
+ * so a finished run always has its summary.
+ */
+export async function writeSummary(dest: ObjectStore, state: StateStore, run: RunRecord): Promise<RunSummary> {
+  const runId = run.runId;
   const folder = `${run.spec.dest.prefix}${run.runId}/`;
   const summary = await buildSummary(state, run);
 

@@ -1,6 +1,6 @@
 import { errorMessage, InputError } from '../errors';
 import { discover, type SkipReason } from '../pipeline/discover';
-import { endRunFailed } from '../pipeline/fail-run';
+import { endRunFailed, failRun } from '../pipeline/fail-run';
 import { ingestReferences } from '../pipeline/ingest';
 import { credentialExpiryWarning } from '../pipeline/presign';
 import type { RunRecord, RunSpec } from '../state/run-record';
@@ -69,7 +69,9 @@ export async function startRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId
     return (await deps.state.getRun(runId))!;
   } catch (err) {
     await deps.state.updateRun(runId, (r) => ({ ...r, listed: counts.listed, skipped: counts.skipped as Record<string, number> }));
-    await endRunFailed(deps, runId, `submission failed: ${errorMessage(err)}`).catch(() => undefined);
+    const reason = `submission failed: ${errorMessage(err)}`;
+    // If the destination cannot take the summary either, the run still ends failed in state.
+    await endRunFailed(deps, runId, reason).catch(() => failRun(deps.state, runId, reason));
     throw err;
   }
 }

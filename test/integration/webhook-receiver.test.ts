@@ -103,7 +103,7 @@ describe('webhook receiver over HTTP', () => {
     const before = await snapshot();
     const res = await post(webhookPath(SECRET), body);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatch(/JSON|invalid notification/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/JSON|invalid notification/);
     expect(await snapshot()).toEqual(before);
   });
 
