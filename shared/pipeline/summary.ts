@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { formatLocation } from '../location';
@@ -58,22 +59,31 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
 }
 
 /**
- * Writes `<run folder>/summary.json` and `<run folder>/failed.jsonl` (streamed from state) for the
- * given record. Callers write the summary of the final record before storing its terminal phase,
- * so a finished run always has its summary.
+ * Writes the run's report into its destination folder: `failed.jsonl` and `names.jsonl` (reference
+ * name -> object key, for reading results named after references), streamed from state, then
+ * `summary.json` for the given record. Callers write the report of the final record before storing
+ * its terminal phase, so a finished run always has its summary.
  */
 export async function writeSummary(dest: ObjectStore, state: StateStore, run: RunRecord): Promise<RunSummary> {
-  const runId = run.runId;
   const folder = `${run.spec.dest.prefix}${run.runId}/`;
   const summary = await buildSummary(state, run);
-
-  const failed = new PassThrough();
-  const upload = dest.write(`${folder}failed.jsonl`, failed, { contentType: 'application/x-ndjson' });
-  for await (const f of state.failures(runId)) {
-    if (!failed.write(JSON.stringify(f) + '\n')) await new Promise((resolve) => failed.once('drain', resolve));
-  }
-  failed.end();
-  await upload;
+  await writeJsonl(dest, `${folder}failed.jsonl`, state.failures(run.runId));
+  await writeJsonl(dest, `${folder}names.jsonl`, state.names(run.runId));
   await dest.write(`${folder}summary.json`, JSON.stringify(summary, null, 2) + '\n', { contentType: 'application/json' });
   return summary;
+}
+
+async function writeJsonl(dest: ObjectStore, key: string, records: AsyncIterable<unknown>): Promise<void> {
+  const stream = new PassThrough();
+  const upload = dest.write(key, stream, { contentType: 'application/x-ndjson' });
+  upload.catch(() => undefined);
+  try {
+    for await (const record of records) {
+      if (!stream.write(JSON.stringify(record) + '\n')) await once(stream, 'drain');
+    }
+    stream.end();
+  } catch (err) {
+    stream.destroy(err as Error);
+  }
+  await upload;
 }

@@ -50,13 +50,17 @@ describe('bucket-bridge run, end to end on loopback', () => {
     const keys = objects.map((o) => o.key);
     expect(keys).toContain(`${dest}/${runId}/summary.json`);
     expect(keys).toContain(`${dest}/${runId}/failed.jsonl`);
-    const results = keys.filter((k) => !k.endsWith('summary.json') && !k.endsWith('failed.jsonl'));
+    expect(keys).toContain(`${dest}/${runId}/names.jsonl`);
+    const results = keys.filter((k) => !/\/(summary\.json|failed\.jsonl|names\.jsonl)$/.test(k));
     expect(results).toHaveLength(exportedFiles);
     // Every submitted image has its own result file, named after its reference name.
     for (const key of seeded.images) expect(results.some((r) => r.includes(referenceName(key)))).toBe(true);
     const stored = JSON.parse(await text(await store.read(`${dest}/${runId}/summary.json`)));
     expect(stored.runId).toBe(runId);
     expect(stored.status).toBe('completed');
+    const names = (await text(await store.read(`${dest}/${runId}/names.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
+    expect(names).toHaveLength(seeded.images.length);
+    expect(names).toEqual(expect.arrayContaining(seeded.images.map((key) => ({ name: referenceName(key), key }))));
   }
 
   it('runs the whole loop through webhooks', async () => {

@@ -139,6 +139,7 @@ describe('export of result archives', () => {
     const keys = (await collect(s3.store('out').list('results/keep/'))).map((o) => o.key).sort();
     expect(keys).toEqual([
       'results/keep/failed.jsonl',
+      'results/keep/names.jsonl',
       'results/keep/p1/abs.tar.gz',
       'results/keep/p1/evil.tar.gz',
       'results/keep/p1/good.tar.gz',
