@@ -41,7 +41,7 @@ async function demo(): Promise<number> {
     const code = await main(argv, { env: { ...process.env, ...stack.env }, stdout: process.stdout, stderr: process.stderr });
 
     const results = [];
-    for await (const page of stack.store(BUCKET).list('results/')) results.push(...page);
+    for await (const page of stack.store(BUCKET).list('results/')) results.push(...page.objects);
     say(`results in s3://${BUCKET}/results/ (${results.length} objects, ${formatBytes(results.reduce((n, o) => n + o.size, 0))}):`);
     for (const o of results.slice(0, 8)) say(`  ${o.key} (${formatBytes(o.size)})`);
     if (results.length > 8) say(`  … and ${results.length - 8} more`);

@@ -53,7 +53,7 @@ export class JsonClient {
         if (res.statusCode >= 200 && res.statusCode < 300) return this.parse(req, label, text);
         const retryAfter = res.headers['retry-after'];
         failure = {
-          reason: `HTTP ${res.statusCode}${errorDetail(text)}`,
+          reason: this.redact(`HTTP ${res.statusCode}${errorDetail(text)}`),
           retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
           status: res.statusCode,
         };
@@ -62,7 +62,7 @@ export class JsonClient {
         }
       } catch (err) {
         if (err instanceof RemoteError) throw err;
-        failure = { reason: networkReason(err) };
+        failure = { reason: this.redact(networkReason(err)) };
       }
       if (attempt >= this.policy.maxAttempts) {
         throw new RemoteError(
@@ -75,6 +75,18 @@ export class JsonClient {
       this.options.onRetry?.({ path: req.path, attempt, delayMs, reason: failure.reason });
       await sleep(delayMs);
     }
+  }
+
+  /** Servers may echo the request URL in an error body: never let a secret through. */
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of Object.values(this.options.secretQuery ?? {})) {
+      if (!secret) continue;
+      for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)])) {
+        out = out.split(form).join('[redacted]');
+      }
+    }
+    return out;
   }
 
   private url(req: JsonRequest<z.ZodType>): string {

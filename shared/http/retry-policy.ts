@@ -35,6 +35,9 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Only HTTP-date shapes (IMF-fixdate, RFC 850, asctime all start with a day name): Date.parse
+  // alone accepts garbage such as "1.5" or "-1" as dates in 2001, which would mean "retry now".
+  if (!/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

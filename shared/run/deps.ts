@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
 import type { ProgressListener } from '../progress';
+import type { ObjectLedger } from '../state/ledger';
 import type { StateStore } from '../state/port';
 import type { ObjectStore } from '../storage/port';
 import type { BatchTarget } from '../targets/port';
@@ -12,6 +13,8 @@ export interface BridgeDeps {
   target: BatchTarget;
   log: Logger;
   progress: ProgressListener;
+  /** When set, objects an earlier run submitted (same key and ETag) are skipped and new ones recorded. */
+  ledger?: ObjectLedger;
   /** Listing page size (S3 default 1000). */
   pageSize?: number;
   /** Lines per references file (defaults to the target's limit). */

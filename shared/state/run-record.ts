@@ -60,10 +60,14 @@ export const RunRecord = z.object({
   submitted: z.number().int().default(0),
   ingested: z.number().int().optional(),
   chunks: z.array(Chunk).default([]),
+  /** Where submission resumes: the listing token after the last submitted chunk, and its index. */
+  checkpoint: z.object({ nextToken: z.string().optional(), nextChunk: z.number().int().nonnegative() }).default({ nextChunk: 0 }),
   /** Set once every chunk has been written and handed to the target. */
   submissionComplete: z.boolean().default(false),
   jobStarted: z.boolean().default(false),
   jobState: z.string().optional(),
+  /** Number of result files the export planned; set once the whole output listing was read. */
+  exportTasks: z.number().int().nonnegative().optional(),
   exported: z
     .object({ files: z.number().int(), bytes: z.number().int(), parts: z.record(z.string(), ExportedPart) })
     .optional(),
@@ -82,6 +86,15 @@ export const FileFailure = z.object({
   reason: z.string(),
 });
 export type FileFailure = z.infer<typeof FileFailure>;
+
+export const ExportTaskResult = z.object({
+  taskId: z.string(),
+  part: z.string(),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  failure: z.object({ type: z.string(), reason: z.string() }).optional(),
+});
+export type ExportTaskResult = z.infer<typeof ExportTaskResult>;
 
 export const NameMapping = z.object({ name: z.string(), key: z.string() });
 export type NameMapping = z.infer<typeof NameMapping>;

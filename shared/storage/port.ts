@@ -10,6 +10,14 @@ export interface StoredObject {
 export interface ListOptions {
   /** Objects per listing request; small values exercise pagination in tests. */
   pageSize?: number;
+  /** Resume a listing where an earlier page's `nextToken` left off. */
+  startToken?: string;
+}
+
+export interface ListPage {
+  objects: StoredObject[];
+  /** Where the listing continues after this page; undefined after the last page. */
+  nextToken?: string;
 }
 
 export interface PresignOptions {
@@ -31,7 +39,7 @@ export interface WriteOptions {
 export interface ObjectStore {
   readonly bucket: string;
   /** Streams the objects under `prefix`, page by page; a listing error rejects the iteration. */
-  list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject[]>;
+  list(prefix: string, options?: ListOptions): AsyncIterable<ListPage>;
   /** A GET URL valid for the given lifetime. The URL is a credential: never log it. */
   presignGet(key: string, options: PresignOptions): Promise<string>;
   /** Streams `body` into `key` and returns the number of bytes stored. */

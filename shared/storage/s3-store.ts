@@ -10,7 +10,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { RemoteError } from '../errors';
 import { countedStream } from './count-bytes';
-import type { ListOptions, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
+import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
 
 /** Upload part size: big enough for few requests, small enough to keep memory flat (4 parts in flight). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -21,18 +21,19 @@ export class S3Store implements ObjectStore {
     readonly bucket: string,
   ) {}
 
-  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<StoredObject[]> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListPage> {
     const pages = paginateListObjectsV2(
-      { client: this.client, pageSize: options.pageSize },
+      { client: this.client, pageSize: options.pageSize, startingToken: options.startToken },
       { Bucket: this.bucket, Prefix: prefix, MaxKeys: options.pageSize },
     );
     for await (const page of pages) {
-      yield (page.Contents ?? []).map((o) => ({
+      const objects: StoredObject[] = (page.Contents ?? []).map((o) => ({
         key: o.Key!,
         size: o.Size ?? 0,
         etag: o.ETag?.replaceAll('"', ''),
         lastModified: o.LastModified,
       }));
+      yield { objects, nextToken: page.IsTruncated ? page.NextContinuationToken : undefined };
     }
   }
 

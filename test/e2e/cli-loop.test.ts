@@ -8,7 +8,7 @@ import { referenceName } from '../../shared/pipeline/name';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { runCli } from '../support/cli';
-import { collect } from '../support/s3';
+import { listObjects } from '../support/s3';
 
 const BUCKET = 'e2e-media';
 
@@ -46,7 +46,7 @@ describe('bucket-bridge run, end to end on loopback', () => {
 
   async function expectResultsInBucket(dest: string, runId: string, exportedFiles: number) {
     const store = stack.store(BUCKET);
-    const objects = await collect(store.list(`${dest}/${runId}/`));
+    const objects = await listObjects(store, `${dest}/${runId}/`);
     const keys = objects.map((o) => o.key);
     expect(keys).toContain(`${dest}/${runId}/summary.json`);
     expect(keys).toContain(`${dest}/${runId}/failed.jsonl`);
@@ -179,6 +179,6 @@ describe('bucket-bridge run, end to end on loopback', () => {
     expect(result.stderr).toMatch(message);
     expect(existsSync(freshState)).toBe(false);
     expect(stack.roboflow.requests.length).toBe(requestsBefore);
-    expect(await collect(stack.store(BUCKET).list('never/'))).toEqual([]);
+    expect(await listObjects(stack.store(BUCKET), 'never/')).toEqual([]);
   });
 });

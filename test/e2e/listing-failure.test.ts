@@ -5,7 +5,7 @@ import { SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack }
 import { seedDemoBucket } from '../../sandbox/seed';
 import { runCli } from '../support/cli';
 import { tempDir } from '../support/domain';
-import { collect } from '../support/s3';
+import { listObjects } from '../support/s3';
 import { text } from 'node:stream/consumers';
 
 /** Forwards to the S3 server, but every listing request for a second page fails with a 500. */
@@ -70,7 +70,7 @@ describe('a listing error part-way through', () => {
     expect(proxy.failures()).toBeGreaterThanOrEqual(1);
     expect(stack.roboflow.jobsStarted().length).toBe(jobsBefore);
     expect(result.stdout).toBe('');
-    const summaries = (await collect(stack.store('flaky').list('results/'))).filter((o) => o.key.endsWith('/summary.json'));
+    const summaries = (await listObjects(stack.store('flaky'), 'results/')).filter((o) => o.key.endsWith('/summary.json'));
     const latest = summaries.sort((a, b) => a.key.localeCompare(b.key)).at(-1)!;
     const summary = JSON.parse(await text(await stack.store('flaky').read(latest.key)));
     expect(summary.status).toBe('failed');

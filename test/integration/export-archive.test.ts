@@ -11,7 +11,7 @@ import { FileStateStore } from '../../shared/state/file-state';
 import type { RunRecord } from '../../shared/state/run-record';
 import type { BatchTarget, OutputFile } from '../../shared/targets/port';
 import { specFor, tempDir } from '../support/domain';
-import { collect, createBucket, startTestS3, type TestS3 } from '../support/s3';
+import { listObjects, createBucket, startTestS3, type TestS3 } from '../support/s3';
 
 async function targz(entries: Array<[string, string]>): Promise<Buffer> {
   const p = pack();
@@ -82,6 +82,7 @@ describe('export of result archives', () => {
       skipped: {},
       submitted: 3,
       chunks: [],
+      checkpoint: { nextChunk: 1 },
       submissionComplete: true,
       jobStarted: true,
       timings: {},
@@ -113,7 +114,7 @@ describe('export of result archives', () => {
     );
     expect(failures.every((f) => /outside the run folder/.test(f.reason))).toBe(true);
 
-    const keys = (await collect(s3.store('out').list(''))).map((o) => o.key).sort();
+    const keys = (await listObjects(s3.store('out'), '')).map((o) => o.key).sort();
     expect(keys.every((k) => k.startsWith('results/unpack/'))).toBe(true);
     expect(keys).not.toContain('escape.json');
     expect(keys.some((k) => k.includes('escape') || k.includes('cron'))).toBe(false);
@@ -136,7 +137,7 @@ describe('export of result archives', () => {
   it('keeps archives as they are when asked', async () => {
     const { result, run } = await exportWith('keep', true);
     expect(result).toBe('completed');
-    const keys = (await collect(s3.store('out').list('results/keep/'))).map((o) => o.key).sort();
+    const keys = (await listObjects(s3.store('out'), 'results/keep/')).map((o) => o.key).sort();
     expect(keys).toEqual([
       'results/keep/failed.jsonl',
       'results/keep/names.jsonl',

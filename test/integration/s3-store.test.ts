@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, startTestS3, type TestS3 } from '../support/s3';
+import { listObjects, startTestS3, type TestS3 } from '../support/s3';
 
 describe('S3Store against a local S3 server', () => {
   let s3: TestS3;
@@ -13,9 +13,9 @@ describe('S3Store against a local S3 server', () => {
     const store = s3.store('media');
     for (let i = 0; i < 12; i++) await store.write(`paged/item-${String(i).padStart(2, '0')}.jpg`, `bytes-${i}`);
     const pages: number[] = [];
-    for await (const page of store.list('paged/', { pageSize: 5 })) pages.push(page.length);
+    for await (const page of store.list('paged/', { pageSize: 5 })) pages.push(page.objects.length);
     expect(pages).toEqual([5, 5, 2]);
-    const all = await collect(store.list('paged/', { pageSize: 5 }));
+    const all = await listObjects(store, 'paged/', 5);
     expect(all.map((o) => o.key)).toHaveLength(12);
     expect(all[3]).toMatchObject({ key: 'paged/item-03.jpg', size: 7 });
   });

@@ -29,6 +29,7 @@ describe('webhook receiver over HTTP', () => {
     skipped: {},
     submitted: 2,
     chunks: [{ index: 0, ingestId: 'bb-r1-0', manifestKey: 'm/0.jsonl', references: 2, status: 'submitted' }],
+    checkpoint: { nextChunk: 1 },
     submissionComplete: true,
     jobStarted: false,
     timings: {},

@@ -1,6 +1,7 @@
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { localS3Env, startLocalS3, type LocalS3Options, type LocalS3Server } from '../../sandbox/s3-server';
 import { createS3Client } from '../../shared/storage/s3-client';
+import type { ObjectStore, StoredObject } from '../../shared/storage/port';
 import { S3Store } from '../../shared/storage/s3-store';
 
 export interface TestS3 {
@@ -34,5 +35,12 @@ export async function createBucket(client: S3Client, bucket: string) {
 export async function collect<T>(iterable: AsyncIterable<T[]>): Promise<T[]> {
   const all: T[] = [];
   for await (const page of iterable) all.push(...page);
+  return all;
+}
+
+/** Every object under a prefix, across all listing pages. */
+export async function listObjects(store: ObjectStore, prefix: string, pageSize?: number): Promise<StoredObject[]> {
+  const all: StoredObject[] = [];
+  for await (const page of store.list(prefix, { pageSize })) all.push(...page.objects);
   return all;
 }

@@ -96,11 +96,11 @@ export class RoboflowClient {
 
   // ---- data staging: ingest ----------------------------------------------------------------------
 
-  ingestImageReferences(batchId: string, body: ImageReferencesBody, displayName = batchId) {
+  async ingestImageReferences(batchId: string, body: ImageReferencesBody, displayName = batchId) {
     return this.post(`${this.batch(batchId)}/bulk-upload/image-references`, api.ReferencesIngestResponse, body, { displayName }, INGEST_TIMEOUT_MS);
   }
 
-  ingestVideoReferences(batchId: string, body: VideoReferencesBody, displayName = batchId) {
+  async ingestVideoReferences(batchId: string, body: VideoReferencesBody, displayName = batchId) {
     return this.post(`${this.batch(batchId)}/bulk-upload/video-references`, api.ReferencesIngestResponse, body, { displayName }, INGEST_TIMEOUT_MS);
   }
 
@@ -111,15 +111,15 @@ export class RoboflowClient {
     return this.postForm(`${this.batch(batchId)}/upload/image`, form, { displayName, fileName });
   }
 
-  requestVideoUpload(batchId: string, fileName: string, displayName = batchId) {
+  async requestVideoUpload(batchId: string, fileName: string, displayName = batchId) {
     return this.post(`${this.batch(batchId)}/upload/video`, api.SignedUploadResponse, undefined, { fileName, displayName });
   }
 
-  requestImagesArchiveUpload(batchId: string, displayName = batchId) {
+  async requestImagesArchiveUpload(batchId: string, displayName = batchId) {
     return this.post(`${this.batch(batchId)}/bulk-upload/image-files`, api.SignedUploadResponse, undefined, { displayName });
   }
 
-  roboqlIngest(batchId: string, body: RoboqlIngestBody) {
+  async roboqlIngest(batchId: string, body: RoboqlIngestBody) {
     return this.post(`${this.batch(batchId)}/roboql-ingest`, api.AnyJson, body, undefined, INGEST_TIMEOUT_MS);
   }
 
@@ -179,13 +179,14 @@ export class RoboflowClient {
     for await (const page of this.pages(`${this.bp}/jobs`, api.JobsPage)) yield page.jobs;
   }
 
-  abortJob(jobId: string) {
+  async abortJob(jobId: string) {
     return this.post(`${this.job(jobId)}/abort`, api.AnyJson);
   }
 
   /** The body is sent only when there is at least one override, as Roboflow's client does. */
-  restartJob(jobId: string, overrides?: RestartOverrides) {
-    return this.post(`${this.job(jobId)}/restart`, api.AnyJson, overrides);
+  async restartJob(jobId: string, overrides?: RestartOverrides) {
+    const hasOverride = overrides !== undefined && Object.entries(overrides).some(([k, v]) => k !== 'type' && v !== undefined);
+    return this.post(`${this.job(jobId)}/restart`, api.AnyJson, hasOverride ? overrides : undefined);
   }
 
   private postForm(path: string, form: FormData, query: Query) {

@@ -1,0 +1,134 @@
+import { errorMessage } from '../errors';
+import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/discover';
+import { endRunFailed, failRun } from '../pipeline/fail-run';
+import { OpenChunk } from '../pipeline/ingest';
+import { MAX_REFERENCES_PER_CHUNK } from '../media';
+import type { Chunk, RunRecord, RunSpec } from '../state/run-record';
+import type { ListPage, StoredObject } from '../storage/port';
+import type { BridgeDeps } from './deps';
+
+export const DEFAULT_PAGE_SIZE = 1000;
+
+/** Prefixes of the source bucket the bridge itself writes to. */
+export function ownPrefixes(spec: RunSpec): string[] {
+  const prefixes = [spec.manifestPrefix];
+  if (spec.dest.scheme === spec.source.scheme && spec.dest.bucket === spec.source.bucket) prefixes.push(spec.dest.prefix);
+  return prefixes;
+}
+
+export interface SubmitOptions {
+  /** Objects to consider instead of listing the source prefix (object-created batches). */
+  pages?: AsyncIterable<ListPage>;
+  /** Asked after each checkpoint; true hands the rest to a fresh invocation. */
+  shouldYield?: () => boolean;
+}
+
+export type SubmitResult = 'submitted' | 'yielded' | 'failed';
+
+/**
+ * Discovers, names, signs and submits the run's objects, resuming from its checkpoint. References
+ * files end on listing-page boundaries, and after each submitted file the listing token, counts and
+ * next chunk index are stored together: an invocation that stops anywhere is resumed without a gap
+ * or a duplicate (a re-submitted file keeps its ingest id, which Roboflow deduplicates).
+ */
+export async function continueSubmission(deps: BridgeDeps, runId: string, options: SubmitOptions = {}): Promise<SubmitResult> {
+  const run = await deps.state.getRun(runId);
+  if (!run) throw new Error(`run ${runId} not found`);
+  if (run.submissionComplete || run.phase !== 'discovering') return run.phase === 'failed' ? 'failed' : 'submitted';
+  try {
+    return await submit(deps, run, options);
+  } catch (err) {
+    const reason = `submission failed: ${errorMessage(err)}`;
+    // If the destination cannot take the summary either, the run still ends failed in state.
+    await endRunFailed(deps, runId, reason).catch(() => failRun(deps.state, runId, reason));
+    throw err;
+  }
+}
+
+async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions): Promise<SubmitResult> {
+  const { spec } = run;
+  const chunkSize = deps.chunkSize ?? MAX_REFERENCES_PER_CHUNK[spec.media];
+  // A page never overflows a references file, so files can end on page boundaries.
+  const pageSize = Math.min(deps.pageSize ?? DEFAULT_PAGE_SIZE, chunkSize);
+  const pages = discover(options.pages ?? deps.source.list(spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken }), {
+    media: spec.media,
+    excludePrefixes: ownPrefixes(spec),
+    alreadySubmitted: deps.ledger ? (objects) => deps.ledger!.submitted(deps.source.bucket, objects) : undefined,
+  });
+
+  const counts = { listed: run.listed, skipped: { ...run.skipped } as Record<string, number>, submitted: run.submitted };
+  let nextChunk = run.checkpoint.nextChunk;
+  let open: { chunk: OpenChunk; objects: StoredObject[] } | undefined;
+
+  for await (const page of pages) {
+    const accepted = tally(deps, page, counts);
+    if (accepted.length > 0) {
+      open ??= { chunk: new OpenChunk(deps, run, nextChunk), objects: [] };
+      await open.chunk.add(accepted);
+      open.objects.push(...accepted);
+    }
+    const last = page.nextToken === undefined;
+    if (open && (last || open.chunk.lines + pageSize > chunkSize)) {
+      const chunk = await open.chunk.submit();
+      await deps.ledger?.record(deps.source.bucket, open.objects, run.runId);
+      counts.submitted += chunk.references;
+      nextChunk++;
+      open = undefined;
+      await checkpoint(deps, run.runId, counts, { nextToken: page.nextToken, nextChunk }, chunk);
+    } else if (!open) {
+      await checkpoint(deps, run.runId, counts, { nextToken: page.nextToken, nextChunk });
+    }
+    if (!open && !last && options.shouldYield?.()) return 'yielded';
+  }
+  if (open) throw new Error('listing ended without a final page');
+
+  await deps.state.updateRun(run.runId, (r) => ({
+    ...r,
+    phase: 'ingesting',
+    submissionComplete: true,
+    timings: { ...r.timings, submittedAt: new Date().toISOString() },
+  }));
+  deps.log.info('references submitted', { runId: run.runId, listed: counts.listed, submitted: counts.submitted, chunks: nextChunk });
+  if (counts.submitted === 0) {
+    await endRunFailed(deps, run.runId, `nothing to submit: no new ${spec.media} found under ${spec.source.bucket}/${spec.source.prefix}`);
+    return 'failed';
+  }
+  return 'submitted';
+}
+
+function tally(deps: BridgeDeps, page: DiscoveredPage, counts: { listed: number; skipped: Record<string, number> }): StoredObject[] {
+  const accepted: StoredObject[] = [];
+  for (const item of page.items) {
+    if ('accepted' in item) {
+      accepted.push(item.accepted);
+      continue;
+    }
+    const reason: SkipReason = item.reason;
+    counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1;
+    if (reason === 'too-large') deps.log.warn('image over 20 MiB skipped', { key: item.skipped.key, bytes: item.skipped.size });
+  }
+  counts.listed += page.items.length;
+  deps.progress('listed', page.items.length);
+  return accepted;
+}
+
+async function checkpoint(
+  deps: BridgeDeps,
+  runId: string,
+  counts: { listed: number; skipped: Record<string, number>; submitted: number },
+  position: RunRecord['checkpoint'],
+  chunk?: Chunk,
+): Promise<void> {
+  await deps.state.updateRun(runId, (r) => ({
+    ...r,
+    ...counts,
+    skipped: { ...counts.skipped },
+    checkpoint: position,
+    chunks: chunk ? r.chunks.map((c) => (c.index === chunk.index ? mergeSubmitted(c, chunk) : c)) : r.chunks,
+  }));
+}
+
+/** A fast webhook may already have moved the chunk on; never move it back. */
+function mergeSubmitted(current: Chunk, submitted: Chunk): Chunk {
+  return { ...current, status: current.status === 'written' ? 'submitted' : current.status, duplicated: submitted.duplicated, shardIds: submitted.shardIds };
+}
