@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KeyedLock } from '../run-lock';
 import type { StateStore } from './port';
-import { FileFailure, NameMapping, RunRecord } from './run-record';
+import { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
 
 /**
  * File-backed state for the CLI: one folder per run (run.json, names.jsonl, failures.jsonl),
@@ -106,11 +106,29 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  clearFailures(runId: string, stage: FileFailure['stage']): Promise<void> {
-    return this.lock.run(`${runId}#failures`, async () => {
+  recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
+    return this.lock.run(`${runId}#export`, async () => {
+      const path = join(this.runDir(runId), 'export-tasks.jsonl');
+      const seen = new Set<string>();
+      for await (const r of readJsonl(path, ExportTaskResult)) seen.add(r.taskId);
+      if (!seen.has(result.taskId)) {
+        await appendFile(path, JSON.stringify(result) + '\n');
+        seen.add(result.taskId);
+      }
+      return { done: seen.size };
+    });
+  }
+
+  exportTaskResults(runId: string): AsyncIterable<ExportTaskResult> {
+    return readJsonl(join(this.runDir(runId), 'export-tasks.jsonl'), ExportTaskResult);
+  }
+
+  async resetExport(runId: string): Promise<void> {
+    await this.lock.run(`${runId}#export`, () => rm(join(this.runDir(runId), 'export-tasks.jsonl'), { force: true }));
+    await this.lock.run(`${runId}#failures`, async () => {
       const path = join(this.runDir(runId), 'failures.jsonl');
       const kept: string[] = [];
-      for await (const f of readJsonl(path, FileFailure)) if (f.stage !== stage) kept.push(JSON.stringify(f) + '\n');
+      for await (const f of readJsonl(path, FileFailure)) if (f.stage !== 'export') kept.push(JSON.stringify(f) + '\n');
       const temp = `${path}.${process.pid}.tmp`;
       await writeFile(temp, kept.join(''));
       await rename(temp, path);

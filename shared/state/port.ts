@@ -1,4 +1,4 @@
-import type { FileFailure, NameMapping, RunRecord } from './run-record';
+import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
 
 /**
  * The state port: runs, their chunks, webhook event ids, per-file outcomes and the name -> key map.
@@ -22,6 +22,12 @@ export interface StateStore {
   /** Adds per-file failures, ignoring ones already recorded for the same name and stage. */
   recordFailures(runId: string, failures: FileFailure[]): Promise<void>;
   failures(runId: string): AsyncIterable<FileFailure>;
-  /** Forgets the failures of one stage (before that stage is retried). */
-  clearFailures(runId: string, stage: FileFailure['stage']): Promise<void>;
+  /**
+   * Records the outcome of one export task (one result file), once per task id: a repeat of the
+   * same task id changes nothing. Returns how many distinct tasks have an outcome.
+   */
+  recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }>;
+  exportTaskResults(runId: string): AsyncIterable<ExportTaskResult>;
+  /** Forgets export task outcomes and export failures, before the export runs again. */
+  resetExport(runId: string): Promise<void>;
 }
