@@ -33,7 +33,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   const view = progressView(io.stderr, !values.quiet);
   const spec = { ...known.spec, dest: dest ?? known.spec.dest, keepArchives: values['keep-archives'] ?? known.spec.keepArchives };
   const deps = wire({ env, processEnv: io.env, log, progress: view.listener, workspace: spec.workspace, stateDir }, spec.source, spec.dest);
-  await deps.state.updateRun(known.runId, (r) => ({ ...r, spec, phase: 'processing', error: undefined, exported: undefined }));
+  await deps.state.updateRun(known.runId, (r) => ({ ...r, spec, phase: 'processing', error: undefined, exported: undefined, exportTasks: undefined }));
   await deps.state.resetExport(known.runId);
   const result = await exportResults(deps, known.runId);
   view.finish();

@@ -1,13 +1,13 @@
 import { mapLimit } from '../concurrency';
 import { errorMessage, RemoteError } from '../errors';
+import { DEFAULT_RETRY_POLICY, retryDelayMs, sleep } from '../http/retry-policy';
 import type { Logger } from '../log';
 import type { ProgressListener } from '../progress';
 import { KeyedLock } from '../run-lock';
-import { DEFAULT_RETRY_POLICY, retryDelayMs, sleep } from '../http/retry-policy';
 import type { StateStore } from '../state/port';
-import type { FileFailure, RunRecord } from '../state/run-record';
+import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
-import type { BatchTarget, OutputFile } from '../targets/port';
+import type { BatchTarget } from '../targets/port';
 import { isArchive, unpackArchive } from './archive';
 import { openDownload } from './download';
 import { endRun, endRunFailed } from './fail-run';
@@ -19,31 +19,125 @@ export interface ExportDeps {
   target: BatchTarget;
   log: Logger;
   progress: ProgressListener;
-  concurrency?: number;
-  /** Attempts per result file (download + upload) before it counts as failed. */
-  attempts?: number;
 }
 
-export type ExportResult = 'pending' | 'completed' | 'failed' | 'not-applicable';
+/** One result file to copy: the unit of export work (one queue message when deployed). */
+export interface ExportTask {
+  taskId: string;
+  part: string;
+  fileName: string;
+  /** Signed download URL: a credential, never logged. */
+  downloadUrl: string;
+}
+
+export type ExportResult = 'pending' | 'exporting' | 'completed' | 'failed' | 'not-applicable';
 
 /** Folder of a run's results in the destination: `<dest prefix><runId>/`. */
 export function runFolder(run: RunRecord): string {
   return `${run.spec.dest.prefix}${run.runId}/`;
 }
 
-const locks = new KeyedLock();
+/**
+ * Confirms the job through the API (never from a webhook alone) and, once it succeeded, lists
+ * every output file of the export stage, page by page, handing each page to `sink` as tasks.
+ * Records how many tasks there are, then finishes the run if they are all done already.
+ * Planning again (a replayed message) lists the same tasks, whose outcomes count once.
+ */
+export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: ExportTask[]) => Promise<void>): Promise<ExportResult> {
+  const run = await deps.state.getRun(runId);
+  if (!run || (run.phase !== 'processing' && run.phase !== 'exporting')) return 'not-applicable';
+  if (run.exportTasks !== undefined) return finishExport(deps, runId);
+
+  const outcome = await deps.target.jobOutcome(run.jobId);
+  if (!outcome.terminal) return 'pending';
+  if (outcome.failed) {
+    await deps.state.updateRun(runId, (r) => ({ ...r, jobState: 'fail' }));
+    await endRunFailed(deps, runId, `job ${run.jobId} failed: ${outcome.detail ?? 'no detail given'}`);
+    return 'failed';
+  }
+  await deps.state.updateRun(runId, (r) => ({
+    ...r,
+    phase: 'exporting',
+    jobState: 'success',
+    timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() },
+  }));
+  let planned = 0;
+  for (const batchId of outcome.outputBatches) {
+    for await (const page of deps.target.outputFiles(batchId)) {
+      const tasks = page.map((f) => {
+        const part = f.partName ?? batchId;
+        return { taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, downloadUrl: f.downloadUrl };
+      });
+      planned += tasks.length;
+      await sink(tasks);
+    }
+  }
+  await deps.state.updateRun(runId, (r) => ({ ...r, exportTasks: planned }));
+  deps.log.info('export planned', { runId, files: planned });
+  return finishExport(deps, runId);
+}
 
 /**
- * Once the job is terminal (confirmed through the API, never from the webhook alone), copies every
- * output file of the export stage into `<run folder>/<part>/<file>`, unpacking archives unless the
- * run keeps them, and finishes with summary.json and failed.jsonl.
+ * Copies one result file into `<run folder>/<part>/<file>` (archives unpacked unless the run keeps
+ * them), retrying transient failures, and records its outcome once. A file that cannot be copied
+ * is recorded as a failure, never thrown, so the run can still finish.
  */
-export function exportResults(deps: ExportDeps, runId: string): Promise<ExportResult> {
+export async function runExportTask(deps: ExportDeps, runId: string, task: ExportTask, attempts = 3): Promise<{ done: number }> {
+  const run = await deps.state.getRun(runId);
+  if (!run) throw new Error(`run ${runId} not found`);
+  let result: ExportTaskResult;
+  try {
+    const copied = await withRetries(attempts, () => copyOutputFile(deps, run, task));
+    result = { taskId: task.taskId, part: task.part, ...copied };
+  } catch (err) {
+    deps.log.warn('result file not copied', { runId, part: task.part, file: task.fileName, error: errorMessage(err) });
+    result = { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: { type: 'export-failed', reason: errorMessage(err) } };
+  }
+  return recordTaskOutcome(deps.state, runId, task, result);
+}
+
+/** Stores a task's outcome (and its failure, for failed.jsonl). */
+export async function recordTaskOutcome(state: StateStore, runId: string, task: ExportTask, result: ExportTaskResult): Promise<{ done: number }> {
+  if (result.failure) await state.recordFailures(runId, [{ name: `${task.part}/${task.fileName}`, stage: 'export', ...result.failure }]);
+  return state.recordExportTask(runId, result);
+}
+
+/** Ends the run once every planned task has an outcome: completed, or failed if any file failed. */
+export async function finishExport(deps: ExportDeps, runId: string): Promise<ExportResult> {
+  const run = await deps.state.getRun(runId);
+  if (!run) return 'not-applicable';
+  if (run.phase === 'completed' || run.phase === 'failed') return run.phase;
+  if (run.exportTasks === undefined) return 'exporting';
+  const parts: Record<string, { files: number; bytes: number }> = {};
+  let done = 0;
+  let failed = 0;
+  for await (const r of deps.state.exportTaskResults(runId)) {
+    done++;
+    if (r.failure) failed++;
+    const stats = (parts[r.part] ??= { files: 0, bytes: 0 });
+    stats.files += r.files;
+    stats.bytes += r.bytes;
+  }
+  if (done < run.exportTasks) return 'exporting';
+  const totals = Object.values(parts).reduce((t, p) => ({ files: t.files + p.files, bytes: t.bytes + p.bytes }), { files: 0, bytes: 0 });
+  await deps.state.updateRun(runId, (r) => ({ ...r, exported: { ...totals, parts } }));
+  if (failed > 0) {
+    await endRun(deps, runId, 'failed', `${failed} result file(s) could not be copied`);
+    return 'failed';
+  }
+  await endRun(deps, runId, 'completed');
+  return 'completed';
+}
+
+const locks = new KeyedLock();
+
+/** The in-process export (CLI): plan, then copy each page of tasks with bounded concurrency. */
+export function exportResults(deps: ExportDeps & { concurrency?: number }, runId: string): Promise<ExportResult> {
   return locks.run(runId, async () => {
-    const run = await deps.state.getRun(runId);
-    if (!run || (run.phase !== 'processing' && run.phase !== 'exporting')) return 'not-applicable';
     try {
-      return await exportRun(deps, run);
+      return await planExport(deps, runId, async (tasks) => {
+        await mapLimit(tasks, deps.concurrency ?? 4, (task) => runExportTask(deps, runId, task));
+      });
     } catch (err) {
       await endRunFailed(deps, runId, `export failed: ${errorMessage(err)}`);
       return 'failed';
@@ -51,56 +145,12 @@ export function exportResults(deps: ExportDeps, runId: string): Promise<ExportRe
   });
 }
 
-async function exportRun(deps: ExportDeps, run: RunRecord): Promise<ExportResult> {
-  const outcome = await deps.target.jobOutcome(run.jobId);
-  if (!outcome.terminal) return 'pending';
-  if (outcome.failed) {
-    await deps.state.updateRun(run.runId, (r) => ({ ...r, jobState: 'fail' }));
-    await endRunFailed(deps, run.runId, `job ${run.jobId} failed: ${outcome.detail ?? 'no detail given'}`);
-    return 'failed';
-  }
-  await deps.state.updateRun(run.runId, (r) => ({
-    ...r,
-    phase: 'exporting',
-    jobState: 'success',
-    timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() },
-  }));
-
-  const parts: Record<string, { files: number; bytes: number }> = {};
-  const failures: FileFailure[] = [];
-  for (const batchId of outcome.outputBatches) {
-    for await (const page of deps.target.outputFiles(batchId)) {
-      await mapLimit(page, deps.concurrency ?? 4, async (file) => {
-        const part = file.partName ?? batchId;
-        try {
-          const copied = await withRetries(deps.attempts ?? 3, () => copyOutputFile(deps, run, file));
-          const stats = (parts[part] ??= { files: 0, bytes: 0 });
-          stats.files += copied.files;
-          stats.bytes += copied.bytes;
-        } catch (err) {
-          deps.log.warn('result file not copied', { runId: run.runId, part, file: file.fileName, error: errorMessage(err) });
-          failures.push({ name: `${part}/${file.fileName}`, stage: 'export', type: 'export-failed', reason: errorMessage(err) });
-        }
-      });
-    }
-  }
-  await deps.state.recordFailures(run.runId, failures);
-  const totals = Object.values(parts).reduce((t, p) => ({ files: t.files + p.files, bytes: t.bytes + p.bytes }), { files: 0, bytes: 0 });
-  await deps.state.updateRun(run.runId, (r) => ({ ...r, exported: { ...totals, parts } }));
-  if (failures.length > 0) {
-    await endRun(deps, run.runId, 'failed', `${failures.length} result file(s) could not be copied`);
-    return 'failed';
-  }
-  await endRun(deps, run.runId, 'completed');
-  return 'completed';
-}
-
-async function copyOutputFile(deps: ExportDeps, run: RunRecord, file: OutputFile): Promise<{ files: number; bytes: number }> {
-  const part = safeRelativePath(file.partName ?? '') ?? 'output';
-  const fileName = safeRelativePath(file.fileName);
-  if (!fileName) throw new Error(`unsafe result file name ${JSON.stringify(file.fileName)}`);
+async function copyOutputFile(deps: ExportDeps, run: RunRecord, task: ExportTask): Promise<{ files: number; bytes: number }> {
+  const part = safeRelativePath(task.part) ?? 'output';
+  const fileName = safeRelativePath(task.fileName);
+  if (!fileName) throw new Error(`unsafe result file name ${JSON.stringify(task.fileName)}`);
   const folder = `${runFolder(run)}${part}/`;
-  const download = await openDownload(file.downloadUrl, `${part}/${fileName}`);
+  const download = await openDownload(task.downloadUrl, `${part}/${fileName}`);
 
   if (isArchive(fileName) && !run.spec.keepArchives) {
     let bytes = 0;

@@ -92,6 +92,24 @@ describe('bucket-bridge run, end to end on loopback', () => {
     expect((ingest?.body as Record<string, string>).notificationsURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks\/[A-Za-z0-9_-]{43}$/);
   });
 
+  it('re-exports a finished job to another destination with `export <jobId>`', async () => {
+    const first = await runCli([...baseArgs('first-copy'), '--poll-interval', '0.05'], stack.env);
+    expect(first.code, first.stderr).toBe(0);
+    const { runId, target } = first.summary!;
+    const again = await runCli(['export', target.jobId, '--dest', `s3://${BUCKET}/second-copy/`, '--keep-archives', '--state-dir', stateDir, '--quiet'], stack.env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.summary).toMatchObject({ runId, status: 'completed', destination: `s3://${BUCKET}/second-copy/${runId}/` });
+    const archives = (await listObjects(stack.store(BUCKET), `second-copy/${runId}/`)).filter((o) => o.key.endsWith('.tar.gz'));
+    expect(archives.length).toBe(again.summary!.exported.files);
+    expect(archives.length).toBeGreaterThan(1);
+    const status = await runCli(['status', runId, '--state-dir', stateDir], stack.env);
+    expect(status.code).toBe(0);
+    expect(status.summary?.destination).toBe(`s3://${BUCKET}/second-copy/${runId}/`);
+    const unknown = await runCli(['export', 'bb-unknown', '--state-dir', stateDir], stack.env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/was not started from this state folder/);
+  });
+
   it('runs the whole loop by polling when no webhook URL is configured', async () => {
     const before = jobsBefore();
     const deliveries = stack.roboflow.webhookDeliveries.length;
