@@ -90,7 +90,8 @@ export class JsonClient {
   }
 
   private url(req: JsonRequest<z.ZodType>): string {
-    const url = new URL(req.path, this.options.baseUrl);
+    // Keep any path prefix of the base URL (e.g. a proxy at https://host/roboflow).
+    const url = new URL(this.options.baseUrl.replace(/\/+$/, '') + req.path);
     for (const [k, v] of Object.entries({ ...this.options.secretQuery, ...req.query })) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }

@@ -71,7 +71,8 @@ export class RoboflowClient {
     do {
       const page = await this.get(path, schema, { ...query, nextPageToken: token });
       yield page;
-      token = page.nextPageToken ?? undefined;
+      // An empty token means the same as none: the last page.
+      token = page.nextPageToken || undefined;
       if (token !== undefined) {
         if (seen.has(token)) throw new Error(`Roboflow GET ${path}: pagination token repeated`);
         seen.add(token);

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** Environment variables the Lambda functions read at cold start (set by the CDK construct). */
+export const RuntimeEnv = z.object({
+  BRIDGE_CONFIG: z.string().min(2),
+  STATE_TABLE: z.string().min(1),
+  ROBOFLOW_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+  WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+  /** Base URL of the webhook Function URL; notifications go to `<WEBHOOK_URL>webhooks/<secret>`. */
+  WEBHOOK_URL: z.string().url().optional(),
+  SUBMISSIONS_QUEUE_URL: z.string().url().optional(),
+  START_JOB_QUEUE_URL: z.string().url().optional(),
+  EXPORT_QUEUE_URL: z.string().url().optional(),
+  /** Test-only endpoints (dynalite, local S3, emulator); never set in a deployment. */
+  DYNAMODB_ENDPOINT: z.string().url().optional(),
+  SQS_ENDPOINT: z.string().url().optional(),
+  SECRETS_ENDPOINT: z.string().url().optional(),
+});
+export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
+
+export const RUNTIME_ENV_NAMES = Object.keys(RuntimeEnv.shape) as Array<keyof RuntimeEnv>;
