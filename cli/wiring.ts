@@ -18,6 +18,8 @@ export interface Wiring {
   progress: ProgressListener;
   workspace: string;
   stateDir?: string;
+  /** Webhook URL for Roboflow (with the secret path token); absent when polling. */
+  notificationsUrl?: string;
 }
 
 export function storeFor(location: BucketLocation, field: string, processEnv: NodeJS.ProcessEnv): ObjectStore {
@@ -37,7 +39,7 @@ export function wire(w: Wiring, source: BucketLocation, dest: BucketLocation): B
     source: storeFor(source, '--source', w.processEnv),
     dest: storeFor(dest, '--dest', w.processEnv),
     state: new FileStateStore(w.stateDir ?? w.env.BUCKET_BRIDGE_STATE_DIR),
-    target: new RoboflowTarget(client),
+    target: new RoboflowTarget(client, w.notificationsUrl),
     log: w.log,
     progress: w.progress,
   };

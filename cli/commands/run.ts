@@ -18,27 +18,37 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const env = cliEnvironment(io.env);
   const log = jsonLogger(options.quiet ? 'warn' : 'info', (line) => io.stderr.write(line + '\n'));
   const view = progressView(io.stderr, !options.quiet);
+  const secret = options.webhook ? webhookSecret(env) : undefined;
   const deps = {
-    ...wire({ env, processEnv: io.env, log, progress: view.listener, workspace: options.spec.workspace, stateDir: options.stateDir }, options.spec.source, options.spec.dest),
+    ...wire(
+      {
+        env,
+        processEnv: io.env,
+        log,
+        progress: view.listener,
+        workspace: options.spec.workspace,
+        stateDir: options.stateDir,
+        notificationsUrl: options.webhook && secret ? `${options.webhook.publicUrl}${webhookPath(secret)}` : undefined,
+      },
+      options.spec.source,
+      options.spec.dest,
+    ),
     pageSize: options.pageSize,
     chunkSize: options.chunkSize,
   };
 
   let server: RunningWebhookServer | undefined;
   try {
-    const spec = { ...options.spec };
-    if (options.webhook) {
-      const secret = webhookSecret(env);
+    if (options.webhook && secret) {
       server = await startWebhookServer(deps, {
         secret,
         host: options.webhook.host,
         port: options.webhook.port,
         onFollowUp: (f) => (f.action === 'advance' ? advance(deps, f.runId, { awaitIngestEvents: true }) : exportResults(deps, f.runId)),
       });
-      spec.notificationsUrl = `${options.webhook.publicUrl}${webhookPath(secret)}`;
       log.info('waiting on webhooks', { listen: server.url });
     }
-    const started = await startRun(deps, spec);
+    const started = await startRun(deps, options.spec);
     log.info('run started', { runId: started.runId, batchId: started.batchId, jobId: started.jobId });
     const wait = { intervalMs: options.pollIntervalMs, timeoutMs: options.timeoutMs };
     let finished;

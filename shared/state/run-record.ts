@@ -24,8 +24,6 @@ export const RunSpec = z.object({
   urlLifetimeSeconds: z.number().int().positive(),
   /** Where the references files go, in the source bucket. */
   manifestPrefix: z.string(),
-  /** Webhook URL handed to Roboflow; absent when the run is driven by polling. */
-  notificationsUrl: z.string().optional(),
   keepArchives: z.boolean(),
 });
 export type RunSpec = z.infer<typeof RunSpec>;

@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../sandbox/local-stack';
+import { freePort, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { advance } from '../../shared/pipeline/chain';
 import { exportResults } from '../../shared/pipeline/export';
@@ -43,17 +43,18 @@ describe('files that fail to download during ingest', () => {
 
   it('are reported with their key and reason through webhooks, and the rest is processed', async () => {
     const vanished = seeded.images[5]!;
-    const deps = await stackDeps(stack, 'partial');
-    deps.source = withVanishedObject(deps.source, vanished);
     const secret = 's'.repeat(43);
+    const port = await freePort();
+    const deps = await stackDeps(stack, 'partial', {}, `http://127.0.0.1:${port}${webhookPath(secret)}`);
+    deps.source = withVanishedObject(deps.source, vanished);
     const server = await startWebhookServer(deps, {
       secret,
       host: '127.0.0.1',
-      port: 0,
+      port,
       onFollowUp: (f) => (f.action === 'advance' ? advance(deps, f.runId, { awaitIngestEvents: true }) : exportResults(deps, f.runId)),
     });
     try {
-      const spec = specFor('s3://partial/incoming/', 's3://partial/hooked/', { notificationsUrl: `${server.url}${webhookPath(secret)}` });
+      const spec = specFor('s3://partial/incoming/', 's3://partial/hooked/');
       const run = await startRun(deps, spec);
       await advance(deps, run.runId, { awaitIngestEvents: true });
       const done = await waitForWebhooks(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });

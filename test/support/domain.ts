@@ -17,7 +17,7 @@ export async function tempDir(prefix: string) {
 }
 
 /** Ports wired to the local stack, as the CLI would wire them, with fast retries. */
-export async function stackDeps(stack: LocalStack, bucket: string, overrides: Partial<BridgeDeps> = {}): Promise<BridgeDeps> {
+export async function stackDeps(stack: LocalStack, bucket: string, overrides: Partial<BridgeDeps> = {}, notificationsUrl?: string): Promise<BridgeDeps> {
   const client = new RoboflowClient({
     apiKey: stack.apiKey,
     workspace: SANDBOX_WORKSPACE,
@@ -28,7 +28,7 @@ export async function stackDeps(stack: LocalStack, bucket: string, overrides: Pa
     source: stack.store(bucket),
     dest: stack.store(bucket),
     state: new FileStateStore(await tempDir('bb-state-')),
-    target: new RoboflowTarget(client),
+    target: new RoboflowTarget(client, notificationsUrl),
     log: silentLogger,
     progress: noProgress,
     pageSize: 10,

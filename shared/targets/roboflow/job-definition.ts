@@ -1,8 +1,11 @@
 import type { RunRecord } from '../../state/run-record';
 import type { JobDefinition } from './request-schemas';
 
-/** The job a run starts; built only from the run's fixed spec, so a replay sends the identical body. */
-export function jobDefinitionFor(run: RunRecord): JobDefinition {
+/**
+ * The job a run starts; built only from the run's fixed spec and the deployment's webhook URL, so a
+ * replay sends the identical body.
+ */
+export function jobDefinitionFor(run: RunRecord, notificationsUrl?: string): JobDefinition {
   const { spec } = run;
   const images = spec.media === 'images';
   return {
@@ -22,7 +25,7 @@ export function jobDefinitionFor(run: RunRecord): JobDefinition {
       aggregationFormat: spec.job.aggregationFormat,
       maxVideoFPS: images ? undefined : spec.job.maxVideoFps,
     },
-    notificationsURL: spec.notificationsUrl,
+    notificationsURL: notificationsUrl,
   };
 }
 

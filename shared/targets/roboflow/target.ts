@@ -21,13 +21,20 @@ const PUBLISHABLE_KEY_HEADER = /^Bearer rf_[A-Za-z0-9_-]+$/;
 export class RoboflowTarget implements BatchTarget {
   readonly name = 'roboflow';
 
-  constructor(private readonly client: RoboflowClient) {}
+  /**
+   * @param notificationsUrl where Roboflow should post webhooks (it holds the secret path token, so
+   * it is configuration, never stored with a run); absent when runs are driven by polling.
+   */
+  constructor(
+    private readonly client: RoboflowClient,
+    private readonly notificationsUrl?: string,
+  ) {}
 
   async submitChunk(run: RunRecord, chunk: ChunkSubmission) {
     const common = withoutUndefined({
       ingestId: chunk.ingestId,
-      notificationsURL: run.spec.notificationsUrl,
-      notificationCategories: run.spec.notificationsUrl ? NOTIFICATION_CATEGORIES : undefined,
+      notificationsURL: this.notificationsUrl,
+      notificationCategories: this.notificationsUrl ? NOTIFICATION_CATEGORIES : undefined,
     });
     const res =
       run.spec.media === 'images'
@@ -86,7 +93,7 @@ export class RoboflowTarget implements BatchTarget {
   }
 
   async startJob(run: RunRecord): Promise<void> {
-    await this.client.startJob(run.jobId, withoutUndefined(jobDefinitionFor(run)), run.runId);
+    await this.client.startJob(run.jobId, withoutUndefined(jobDefinitionFor(run, this.notificationsUrl)), run.runId);
   }
 
   async jobOutcome(jobId: string): Promise<JobOutcome> {
