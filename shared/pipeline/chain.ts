@@ -22,9 +22,15 @@ export type EventOutcome = { outcome: 'duplicate' | 'ignored' } | { outcome: 're
 
 /**
  * Applies one verified notification to the run it belongs to, once per event id. Every change is
- * idempotent too, so two copies racing through here leave the same state as one.
+ * idempotent too, so two copies racing through here leave the same state as one. `handOn` (when
+ * given) receives the follow-up before the event id is recorded: if handing on fails, the sender's
+ * retry is processed again instead of being dropped as a duplicate.
  */
-export async function applyEvent(deps: ChainDeps, event: TargetEvent): Promise<EventOutcome> {
+export async function applyEvent(
+  deps: Pick<ChainDeps, 'state' | 'log'>,
+  event: TargetEvent,
+  handOn?: (followUp: FollowUp) => Promise<void>,
+): Promise<EventOutcome> {
   if (await deps.state.hasEvent(event.eventId)) return { outcome: 'duplicate' };
   const run = event.kind === 'job' ? await deps.state.findRunByJobId(event.jobId) : await deps.state.findRunByBatchId(event.batchId);
   if (!run) {
@@ -33,11 +39,12 @@ export async function applyEvent(deps: ChainDeps, event: TargetEvent): Promise<E
     return { outcome: 'ignored' };
   }
   const followUp = await applyToRun(deps, run, event);
+  await handOn?.(followUp);
   const first = await deps.state.recordEvent(event.eventId);
   return first ? { outcome: 'recorded', followUp } : { outcome: 'duplicate' };
 }
 
-async function applyToRun(deps: ChainDeps, run: RunRecord, event: TargetEvent): Promise<FollowUp> {
+async function applyToRun(deps: Pick<ChainDeps, 'state'>, run: RunRecord, event: TargetEvent): Promise<FollowUp> {
   switch (event.kind) {
     case 'ingest-status':
       await deps.state.updateRun(run.runId, (r) => ({

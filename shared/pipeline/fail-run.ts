@@ -1,8 +1,11 @@
+import type { Logger } from '../log';
 import type { StateStore } from '../state/port';
 import type { ObjectStore } from '../storage/port';
 import { writeSummary } from './summary';
 
 import type { RunRecord } from '../state/run-record';
+
+type EndDeps = { state: StateStore; dest: ObjectStore; log: Logger };
 
 const isFinished = (r: RunRecord) => r.phase === 'completed' || r.phase === 'failed';
 
@@ -15,16 +18,19 @@ export function finished(run: RunRecord, phase: 'completed' | 'failed', error?: 
  * Ends a run: writes summary.json / failed.jsonl for the final record, then stores it. A run that
  * already ended is left alone.
  */
-export async function endRun(deps: { state: StateStore; dest: ObjectStore }, runId: string, phase: 'completed' | 'failed', error?: string) {
+export async function endRun(deps: EndDeps, runId: string, phase: 'completed' | 'failed', error?: string) {
   const current = await deps.state.getRun(runId);
   if (!current || isFinished(current)) return;
   const final = finished(current, phase, error);
   await writeSummary(deps.dest, deps.state, final);
   await deps.state.updateRun(runId, (r) => (isFinished(r) ? r : { ...r, phase: final.phase, error: final.error, timings: final.timings }));
+  // "run failed" / "run completed" are the messages the deployment's metric filters count.
+  if (phase === 'failed') deps.log.error('run failed', { runId, error });
+  else deps.log.info('run completed', { runId });
 }
 
 /** Fails the run with a reason and leaves its summary in the destination. */
-export function endRunFailed(deps: { state: StateStore; dest: ObjectStore }, runId: string, reason: string): Promise<void> {
+export function endRunFailed(deps: EndDeps, runId: string, reason: string): Promise<void> {
   return endRun(deps, runId, 'failed', reason);
 }
 

@@ -4,7 +4,7 @@ import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KeyedLock } from '../run-lock';
-import type { StateStore } from './port';
+import { RunExistsError, type StateStore } from './port';
 import { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
 
 /**
@@ -23,7 +23,7 @@ export class FileStateStore implements StateStore {
     try {
       await mkdir(folder);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`run ${run.runId} already exists`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RunExistsError(run.runId);
       throw err;
     }
     await this.writeRun(run);

@@ -5,7 +5,7 @@ import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './ru
  * Implementations: file-backed (CLI, demo) and DynamoDB (deployed).
  */
 export interface StateStore {
-  /** Fails if a run with the same id exists. */
+  /** Rejects with RunExistsError if a run with the same id exists. */
   createRun(run: RunRecord): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Atomic read-modify-write of one run; `change` may be called more than once under contention. */
@@ -30,4 +30,12 @@ export interface StateStore {
   exportTaskResults(runId: string): AsyncIterable<ExportTaskResult>;
   /** Forgets export task outcomes and export failures, before the export runs again. */
   resetExport(runId: string): Promise<void>;
+}
+
+/** createRun found the id taken: for a replayed trigger, the run it started before. */
+export class RunExistsError extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} already exists`);
+    this.name = 'RunExistsError';
+  }
 }

@@ -32,7 +32,8 @@ export async function startWebhookServer(deps: ChainDeps, options: WebhookServer
       return;
     }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const reply = await receiveWebhook(deps, options.secret, { method: req.method ?? 'GET', path, headers: req.headers, body });
+    const receiver = { state: deps.state, log: deps.log, parseWebhook: deps.target.parseWebhook.bind(deps.target) };
+    const reply = await receiveWebhook(receiver, options.secret, { method: req.method ?? 'GET', path, headers: req.headers, body });
     res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
     if (reply.followUp) {
       const work = options.onFollowUp(reply.followUp).catch((err) => deps.log.error('follow-up failed', { ...reply.followUp, error: errorMessage(err) }));

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { errorMessage } from '../errors';
 import { applyEvent, type ChainDeps, type FollowUp } from '../pipeline/chain';
-import { WebhookRejected } from '../targets/port';
+import { WebhookRejected, type BatchTarget } from '../targets/port';
 
 export const WEBHOOK_PATH_PREFIX = '/webhooks/';
 
@@ -30,13 +30,19 @@ export function webhookPath(secret: string): string {
  * Shared by the CLI's node:http receiver and the Lambda Function URL handler. Rejected requests
  * change nothing.
  */
-export async function receiveWebhook(deps: ChainDeps, secret: string, req: WebhookRequest): Promise<WebhookReply> {
+export interface ReceiverDeps extends Pick<ChainDeps, 'state' | 'log'> {
+  parseWebhook: BatchTarget['parseWebhook'];
+  /** Queues the follow-up before the event counts as recorded (deployed); absent in the CLI, which runs it after replying. */
+  handOn?: (followUp: FollowUp) => Promise<void>;
+}
+
+export async function receiveWebhook(deps: ReceiverDeps, secret: string, req: WebhookRequest): Promise<WebhookReply> {
   if (!req.path.startsWith(WEBHOOK_PATH_PREFIX)) return { status: 404, body: { error: 'not found' } };
   if (!secretMatches(secret, req.path.slice(WEBHOOK_PATH_PREFIX.length))) return { status: 401, body: { error: 'unauthorized' } };
   if (req.method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
   try {
-    const event = deps.target.parseWebhook(req.headers, req.body);
-    const result = await applyEvent(deps, event);
+    const event = deps.parseWebhook(req.headers, req.body);
+    const result = await applyEvent(deps, event, deps.handOn);
     return { status: 200, body: { outcome: result.outcome }, followUp: result.outcome === 'recorded' ? result.followUp : undefined };
   } catch (err) {
     if (err instanceof WebhookRejected) return { status: err.status, body: { error: err.message } };

@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RunRecord } from '../../state/run-record';
 import {
-  WebhookRejected,
   type BatchTarget,
   type ChunkSubmission,
   type IngestProgress,
@@ -12,11 +11,9 @@ import {
 import type { RoboflowClient } from './client';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
 import type { NotificationCategory } from './request-schemas';
-import { RoboflowNotification } from './webhook-schemas';
+import { parseRoboflowWebhook } from './webhook';
 
 const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files-status'];
-/** Roboflow sends its publishable key (`rf_<workspace id>`): public, so only a sanity filter. */
-const PUBLISHABLE_KEY_HEADER = /^Bearer rf_[A-Za-z0-9_-]+$/;
 
 export class RoboflowTarget implements BatchTarget {
   readonly name = 'roboflow';
@@ -44,36 +41,7 @@ export class RoboflowTarget implements BatchTarget {
   }
 
   parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent {
-    if (!PUBLISHABLE_KEY_HEADER.test(headers.authorization ?? '')) {
-      throw new WebhookRejected(401, 'missing or malformed Authorization header');
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody);
-    } catch {
-      throw new WebhookRejected(400, 'body is not JSON');
-    }
-    const parsed = RoboflowNotification.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new WebhookRejected(400, `invalid notification: ${issue.path.join('.') || '<root>'}: ${issue.message}`);
-    }
-    const n = parsed.data;
-    if (n.type === 'roboflow-batch-job-notification-v1') {
-      return { kind: 'job', eventId: n.event_id, jobId: n.job_id, state: n.job_state };
-    }
-    const base = { eventId: n.event_id, batchId: n.batch_id, ingestId: n.ingest_id };
-    if (n.notification.type === 'ingest-status-notification-v1') {
-      const err = n.notification.error_details;
-      return { kind: 'ingest-status', ...base, success: n.notification.success, error: err ? `${err.type}: ${err.reason}` : undefined };
-    }
-    return {
-      kind: 'files-status',
-      ...base,
-      ingested: n.notification.ingested_files,
-      failed: n.notification.failed_files.map((f) => ({ name: f.file_name, type: f.type, reason: f.reason })),
-      truncated: n.notification.content_truncated,
-    };
+    return parseRoboflowWebhook(headers, rawBody);
   }
 
   async ingestProgress(run: RunRecord): Promise<IngestProgress> {

@@ -1,0 +1,44 @@
+import { RunExistsError } from '../state/port';
+import type { ServerlessPorts } from './serverless-ports';
+import { sourceById, specForSource, stamp } from './source-spec';
+import { createRun } from './start-run';
+import { continueSubmission, type SubmitResult } from './submit-run';
+
+/** Run id of a schedule tick: the same tick (a redelivered event) always maps to the same run. */
+export function scheduledRunId(sourceId: string, tick: Date): string {
+  return `s-${sourceId}-${stamp(tick)}`;
+}
+
+/**
+ * A scheduled run of one source: objects not submitted before (per the ledger) are listed, signed
+ * and submitted until `shouldYield` says the invocation is running out of time; the rest continues
+ * from the checkpoint in a fresh invocation through the submissions queue.
+ */
+export async function runScheduledSource(
+  ports: ServerlessPorts,
+  sourceId: string,
+  tick: Date,
+  shouldYield: () => boolean,
+): Promise<{ runId: string; result: SubmitResult }> {
+  const spec = specForSource(ports.config, sourceById(ports.config, sourceId));
+  const deps = await ports.depsFor(spec);
+  const runId = scheduledRunId(sourceId, tick);
+  try {
+    await createRun(deps, spec, runId);
+  } catch (err) {
+    if (!(err instanceof RunExistsError)) throw err;
+    ports.log.info('schedule tick already has a run; continuing it', { runId });
+  }
+  return { runId, result: await submitAndHandOn(ports, runId, shouldYield) };
+}
+
+/** Continues a run's submission; hands the rest on when yielding, and asks for the job start when done. */
+export async function submitAndHandOn(ports: ServerlessPorts, runId: string, shouldYield: () => boolean): Promise<SubmitResult> {
+  const run = await ports.state.getRun(runId);
+  if (!run) throw new Error(`run ${runId} not found`);
+  const result = await continueSubmission(await ports.depsFor(run.spec), runId, { shouldYield });
+  if (result === 'yielded') await ports.queues.submissions.send([{ kind: 'continue', runId }]);
+  // Ingest notifications may all have arrived while submission was still going on.
+  if (result === 'submitted') await ports.queues.startJob.send([{ kind: 'advance', runId }]);
+  return result;
+}

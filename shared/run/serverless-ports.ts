@@ -1,0 +1,18 @@
+import type { BridgeConfig } from '../config/bridge-config';
+import type { Logger } from '../log';
+import type { QueueSender } from '../runtime/queue';
+import type { PendingObjects } from '../state/debounce';
+import type { StateStore } from '../state/port';
+import type { RunSpec } from '../state/run-record';
+import type { BridgeDeps } from './deps';
+
+/** What the deployed use cases need beyond one run's ports: config, queues and the debounce store. */
+export interface ServerlessPorts {
+  config: BridgeConfig;
+  log: Logger;
+  state: StateStore;
+  pending: PendingObjects;
+  queues: { submissions: QueueSender; startJob: QueueSender; export: QueueSender };
+  /** Ports for runs of the given spec (its source and destination stores). */
+  depsFor(spec: Pick<RunSpec, 'source' | 'dest'>): Promise<BridgeDeps>;
+}

@@ -1,0 +1,28 @@
+import type { BridgeConfig, SourceConfig } from '../config/bridge-config';
+import type { RunSpec } from '../state/run-record';
+
+export function sourceById(config: BridgeConfig, sourceId: string): SourceConfig {
+  const source = config.sources.find((s) => s.id === sourceId);
+  if (!source) throw new Error(`no source "${sourceId}" in the configuration`);
+  return source;
+}
+
+/** The run a configured source asks for (scheduled or object-created). */
+export function specForSource(config: BridgeConfig, source: SourceConfig): RunSpec {
+  return {
+    source: { scheme: 's3', bucket: source.bucket, prefix: source.prefix },
+    dest: { scheme: 's3', bucket: config.destination.bucket, prefix: config.destination.prefix },
+    media: source.media,
+    workspace: config.workspace,
+    workflowId: config.workflowId,
+    job: config.job,
+    urlLifetimeSeconds: config.urlLifetimeSeconds,
+    manifestPrefix: config.manifestPrefix,
+    keepArchives: config.keepArchives,
+  };
+}
+
+/** `20261123-154012` from a date, for run ids. */
+export function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

@@ -1,0 +1,80 @@
+import { errorMessage } from '../errors';
+import { advance, type FollowUp } from '../pipeline/chain';
+import { endRunFailed } from '../pipeline/fail-run';
+import { finishExport, planExport, recordTaskOutcome, runExportTask } from '../pipeline/export';
+import type { RecordContext } from '../runtime/sqs-batch';
+import type { ExportMessage, StartJobMessage, SubmissionMessage } from '../runtime/messages';
+import { flushPending } from './object-events';
+import { submitAndHandOn } from './scheduled-run';
+import type { ServerlessPorts } from './serverless-ports';
+
+/** Routes a webhook's follow-up to the worker queue that owns it. */
+export async function dispatchFollowUp(ports: ServerlessPorts, followUp: FollowUp): Promise<void> {
+  if (followUp.action === 'advance') await ports.queues.startJob.send([{ kind: 'advance', runId: followUp.runId }]);
+  else await ports.queues.export.send([{ kind: 'plan', runId: followUp.runId }]);
+}
+
+export async function handleSubmission(ports: ServerlessPorts, message: SubmissionMessage, context: RecordContext, shouldYield: () => boolean) {
+  if (message.kind === 'flush') {
+    await flushPending(ports, message.sourceId, new Date());
+    return;
+  }
+  await givingUpRecorded(ports, message.runId, 'submission', context, () => submitAndHandOn(ports, message.runId, shouldYield));
+}
+
+export async function handleStartJob(ports: ServerlessPorts, message: StartJobMessage, context: RecordContext) {
+  await givingUpRecorded(ports, message.runId, 'starting the job', context, async () => {
+    const deps = await depsOfRun(ports, message.runId);
+    await advance(deps, message.runId, { awaitIngestEvents: true });
+  });
+}
+
+/** Plans an export (one copy message per result file), or copies one file and finishes the run after the last. */
+export async function handleExport(ports: ServerlessPorts, message: ExportMessage, context: RecordContext) {
+  const deps = await depsOfRun(ports, message.runId);
+  if (message.kind === 'plan') {
+    await givingUpRecorded(ports, message.runId, 'planning the export', context, () =>
+      planExport(deps, message.runId, (tasks) => ports.queues.export.send(tasks.map((task) => ({ kind: 'copy', runId: message.runId, task })))),
+    );
+    return;
+  }
+  try {
+    const { done } = await runExportTask(deps, message.runId, message.task);
+    const run = await ports.state.getRun(message.runId);
+    if (run?.exportTasks !== undefined && done >= run.exportTasks) await finishExport(deps, message.runId);
+  } catch (err) {
+    if (!context.lastAttempt) throw err;
+    // The message goes to the dead-letter queue; its file counts as failed so the run can still end.
+    const { task } = message;
+    const reason = `gave up after the last delivery: ${errorMessage(err)}`;
+    const { done } = await recordTaskOutcome(ports.state, message.runId, task, {
+      taskId: task.taskId,
+      part: task.part,
+      files: 0,
+      bytes: 0,
+      failure: { type: 'export-failed', reason },
+    });
+    const run = await ports.state.getRun(message.runId);
+    if (run?.exportTasks !== undefined && done >= run.exportTasks) await finishExport(deps, message.runId);
+    throw err;
+  }
+}
+
+async function depsOfRun(ports: ServerlessPorts, runId: string) {
+  const run = await ports.state.getRun(runId);
+  if (!run) throw new Error(`run ${runId} not found`);
+  return ports.depsFor(run.spec);
+}
+
+/** On the last delivery, a failing step ends its run failed (with the reason) before the message is dead-lettered. */
+async function givingUpRecorded(ports: ServerlessPorts, runId: string, step: string, context: RecordContext, work: () => Promise<unknown>) {
+  try {
+    await work();
+  } catch (err) {
+    if (context.lastAttempt) {
+      const deps = await depsOfRun(ports, runId).catch(() => undefined);
+      if (deps) await endRunFailed(deps, runId, `${step} gave up after the last delivery: ${errorMessage(err)}`).catch(() => undefined);
+    }
+    throw err;
+  }
+}

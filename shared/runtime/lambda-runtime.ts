@@ -1,0 +1,96 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseBridgeConfig } from '../config/bridge-config';
+import { RuntimeEnv } from '../config/runtime-env';
+import type { BucketLocation } from '../location';
+import { jsonLogger, type Logger } from '../log';
+import { noProgress } from '../progress';
+import type { BridgeDeps } from '../run/deps';
+import type { ServerlessPorts } from '../run/serverless-ports';
+import { createDocumentClient, DynamoObjectLedger, DynamoPendingObjects, DynamoStateStore } from '../state/dynamo';
+import { createS3Client, s3SettingsFromEnv } from '../storage/s3-client';
+import { S3Store } from '../storage/s3-store';
+import { RoboflowClient } from '../targets/roboflow/client';
+import { RoboflowTarget } from '../targets/roboflow/target';
+import { webhookPath } from '../webhook/receive';
+import { SqsQueue, type QueueSender } from './queue';
+import { cachedSecret } from './secrets';
+
+export interface LambdaRuntime extends ServerlessPorts {
+  webhookSecret(): Promise<string>;
+}
+
+/**
+ * Everything a function needs, built once per cold start from its environment. Clients are created
+ * here; secrets are fetched on first use and kept for the life of the container.
+ */
+export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger = jsonLogger('info', (l) => console.log(l))): LambdaRuntime {
+  const parsed = RuntimeEnv.safeParse(processEnv);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`function environment: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const env = parsed.data;
+  const config = parseBridgeConfig(JSON.parse(env.BRIDGE_CONFIG));
+
+  const dynamo = createDocumentClient(new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT }));
+  const state = new DynamoStateStore(dynamo, env.STATE_TABLE);
+  const ledger = new DynamoObjectLedger(dynamo, env.STATE_TABLE);
+  const sqs = new SQSClient({ endpoint: env.SQS_ENDPOINT });
+  const secrets = new SecretsManagerClient({ endpoint: env.SECRETS_ENDPOINT });
+  const s3 = createS3Client(s3SettingsFromEnv(processEnv));
+  const apiKey = env.ROBOFLOW_API_KEY_SECRET_ARN ? cachedSecret(secrets, env.ROBOFLOW_API_KEY_SECRET_ARN) : missing('ROBOFLOW_API_KEY_SECRET_ARN');
+  const webhookSecret = env.WEBHOOK_SECRET_ARN ? cachedSecret(secrets, env.WEBHOOK_SECRET_ARN) : missing('WEBHOOK_SECRET_ARN');
+  const queue = (url: string | undefined, name: string): QueueSender =>
+    url ? new SqsQueue(sqs, url) : { send: () => Promise.reject(new Error(`${name} is not set for this function`)) };
+
+  let target: Promise<RoboflowTarget> | undefined;
+  const targetOnce = () =>
+    (target ??= (async () => {
+      const client = new RoboflowClient({
+        apiKey: await apiKey(),
+        workspace: config.workspace,
+        apiUrl: config.roboflowApiUrl,
+        onRetry: ({ path, attempt, delayMs, reason }) => log.warn('Roboflow call retried', { path, attempt, delayMs, reason }),
+      });
+      const notificationsUrl = env.WEBHOOK_URL ? `${env.WEBHOOK_URL.replace(/\/+$/, '')}${webhookPath(await webhookSecret())}` : undefined;
+      return new RoboflowTarget(client, notificationsUrl);
+    })().catch((err) => {
+      target = undefined;
+      throw err;
+    }));
+
+  const store = (location: BucketLocation) => new S3Store(s3, location.bucket);
+  return {
+    config,
+    log,
+    state,
+    pending: new DynamoPendingObjects(dynamo, env.STATE_TABLE),
+    queues: {
+      submissions: queue(env.SUBMISSIONS_QUEUE_URL, 'SUBMISSIONS_QUEUE_URL'),
+      startJob: queue(env.START_JOB_QUEUE_URL, 'START_JOB_QUEUE_URL'),
+      export: queue(env.EXPORT_QUEUE_URL, 'EXPORT_QUEUE_URL'),
+    },
+    webhookSecret,
+    depsFor: async (spec): Promise<BridgeDeps> => ({
+      source: store(spec.source),
+      dest: store(spec.dest),
+      state,
+      ledger,
+      target: await targetOnce(),
+      log,
+      progress: noProgress,
+    }),
+  };
+}
+
+function missing(name: string): () => Promise<string> {
+  return () => Promise.reject(new Error(`${name} is not set for this function`));
+}
+
+/** Caches one value per container (cold start), created on first use. */
+export function perContainer<T>(create: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: create() }).v;
+}

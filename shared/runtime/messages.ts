@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+// Bodies of the bridge's own queue messages (SQS between the functions).
+
+/** `submissions` queue: continue a long listing, or check a source's pending object batch. */
+export const SubmissionMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('continue'), runId: z.string() }),
+  z.object({ kind: z.literal('flush'), sourceId: z.string() }),
+]);
+export type SubmissionMessage = z.infer<typeof SubmissionMessage>;
+
+/** `start-job` queue: re-check a run's ingest and start its job when ready. */
+export const StartJobMessage = z.object({ kind: z.literal('advance'), runId: z.string() });
+export type StartJobMessage = z.infer<typeof StartJobMessage>;
+
+export const ExportTaskMessage = z.object({
+  taskId: z.string(),
+  part: z.string(),
+  fileName: z.string(),
+  downloadUrl: z.string().url(),
+});
+
+/** `export` queue: plan a run's export, or copy one of its result files. */
+export const ExportMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('plan'), runId: z.string() }),
+  z.object({ kind: z.literal('copy'), runId: z.string(), task: ExportTaskMessage }),
+]);
+export type ExportMessage = z.infer<typeof ExportMessage>;

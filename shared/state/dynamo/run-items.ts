@@ -1,0 +1,118 @@
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from '../../concurrency';
+import { ExportTaskResult, FileFailure, NameMapping } from '../run-record';
+import {
+  batchGetItems,
+  batchWriteItems,
+  countItems,
+  isConditionalCheckFailed,
+  keysWithPrefix,
+  prefixQuery,
+  queryItems,
+  type ResolvedOptions,
+} from './operations';
+import { keys, RUN_ITEM_PREFIX, runPartition } from './table';
+
+/**
+ * The many small items of a run, one item each, in the run's partition: name mappings,
+ * per-file failures and export task outcomes.
+ */
+export class DynamoRunItems {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  /** Idempotent overwrites (BatchWriteItem); a name given twice keeps its last key. */
+  async appendNames(runId: string, entries: NameMapping[]): Promise<void> {
+    const puts = entries.map((e) => {
+      const { name, key } = NameMapping.parse(e);
+      return { put: { ...keys.name(runId, name), name, key } };
+    });
+    await batchWriteItems(this.doc, this.tableName, puts, this.options);
+  }
+
+  async *names(runId: string): AsyncGenerator<NameMapping> {
+    for await (const item of this.query(runId, RUN_ITEM_PREFIX.name)) yield NameMapping.parse(item);
+  }
+
+  async resolveNames(runId: string, names: Iterable<string>): Promise<Map<string, string>> {
+    const wanted = [...new Set(names)];
+    const found = new Map<string, string>();
+    const items = await batchGetItems(this.doc, this.tableName, wanted.map((n) => keys.name(runId, n)), this.options);
+    for (const item of items) {
+      const entry = NameMapping.parse(item);
+      found.set(entry.name, entry.key);
+    }
+    return found;
+  }
+
+  /**
+   * One conditional put per (stage, name): the first failure recorded for a file stays, repeats
+   * (in the same call, a later call or a concurrent one) change nothing.
+   */
+  async recordFailures(runId: string, failures: FileFailure[]): Promise<void> {
+    const first = new Map<string, FileFailure>();
+    for (const f of failures) {
+      const failure = FileFailure.parse(f);
+      const id = `${failure.stage}\n${failure.name}`;
+      if (!first.has(id)) first.set(id, failure);
+    }
+    await mapLimit([...first.values()], this.options.concurrency, async (failure) => {
+      await this.putIfAbsent({ ...failure, ...keys.failure(runId, failure.stage, failure.name) });
+    });
+  }
+
+  async *failures(runId: string): AsyncGenerator<FileFailure> {
+    for await (const item of this.query(runId, RUN_ITEM_PREFIX.failure)) yield FileFailure.parse(item);
+  }
+
+  /**
+   * A conditional put of the task's item (attribute_not_exists), so a repeated task id changes
+   * nothing; `done` is then counted from the task items themselves (strongly consistent Query with
+   * Select COUNT). Counting the items, rather than keeping a separate counter, makes the result
+   * exact even when a handler dies between two writes (see the report: no transactions here).
+   */
+  async recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
+    const task = ExportTaskResult.parse(result);
+    await this.putIfAbsent({ ...task, ...keys.task(runId, task.taskId) });
+    return { done: await countItems(this.doc, this.tableName, runPartition(runId), RUN_ITEM_PREFIX.task) };
+  }
+
+  async *exportTaskResults(runId: string): AsyncGenerator<ExportTaskResult> {
+    for await (const item of this.query(runId, RUN_ITEM_PREFIX.task)) yield ExportTaskResult.parse(item);
+  }
+
+  /** Deletes every task outcome and every export-stage failure of the run (idempotent). */
+  async resetExport(runId: string): Promise<void> {
+    const pk = runPartition(runId);
+    const doomed = [
+      ...(await keysWithPrefix(this.doc, this.tableName, pk, RUN_ITEM_PREFIX.task, this.options.pageSize)),
+      ...(await keysWithPrefix(this.doc, this.tableName, pk, RUN_ITEM_PREFIX.exportFailure, this.options.pageSize)),
+    ];
+    await batchWriteItems(this.doc, this.tableName, doomed.map((key) => ({ delete: key })), this.options);
+  }
+
+  private query(runId: string, prefix: string) {
+    return queryItems(this.doc, prefixQuery(this.tableName, runPartition(runId), prefix, this.options.pageSize));
+  }
+
+  /** Put that never overwrites: false when the item was already there. */
+  private async putIfAbsent(item: Record<string, unknown> & { pk: string; sk: string }): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { RunRecord } from '../run-record';
+import { backoff, isConditionalCheckFailed, type ResolvedOptions } from './operations';
+import { keys } from './table';
+import { RunExistsError } from '../port';
+
+/** Stored run item: the record as a JSON string plus an optimistic-concurrency version. */
+const RunItem = z.object({ record: z.string(), version: z.number().int().positive() });
+const LookupItem = z.object({ runId: z.string() });
+
+/**
+ * Run records. `create` is a conditional put (attribute_not_exists); `update` is an optimistic
+ * read-modify-write guarded by `version`, retried with jittered backoff on a lost race.
+ */
+export class DynamoRunRecords {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  async create(run: RunRecord): Promise<void> {
+    const record = RunRecord.parse(run);
+    // Lookups first, each claimed for this run id (a repeat for the same run is a no-op, an id
+    // already owned by another run is refused). `find*` checks that the run they name exists and
+    // matches, so a crash before the run is written leaves nothing visible, and writing the run
+    // last means a retried create never leaves the run without its lookups.
+    await this.claimLookup(keys.batchLookup(record.batchId), record.runId, `batch id ${record.batchId}`);
+    await this.claimLookup(keys.jobLookup(record.jobId), record.runId, `job id ${record.jobId}`);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.run(record.runId), ...this.attributes(record), version: 1 },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new RunExistsError(record.runId);
+      throw err;
+    }
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    return (await this.read(runId))?.run;
+  }
+
+  async update(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord> {
+    for (let attempt = 0; attempt < this.options.maxUpdateAttempts; attempt++) {
+      if (attempt > 0) await backoff(attempt, this.options.retryBaseMs);
+      const current = await this.read(runId);
+      if (!current) throw new Error(`run ${runId} not found`);
+      const next = RunRecord.parse({ ...change(structuredClone(current.run)), updatedAt: new Date().toISOString() });
+      if (next.runId !== runId) throw new Error(`an update of run ${runId} must not change its id (got ${next.runId})`);
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...keys.run(runId), ...this.attributes(next), version: current.version + 1 },
+            ConditionExpression: '#v = :read',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':read': current.version },
+          }),
+        );
+        return next;
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+      }
+    }
+    throw new Error(`run ${runId}: update lost the race ${this.options.maxUpdateAttempts} times in a row`);
+  }
+
+  findByBatchId(batchId: string): Promise<RunRecord | undefined> {
+    return this.lookup(keys.batchLookup(batchId), (run) => run.batchId === batchId);
+  }
+
+  findByJobId(jobId: string): Promise<RunRecord | undefined> {
+    return this.lookup(keys.jobLookup(jobId), (run) => run.jobId === jobId);
+  }
+
+  private async read(runId: string): Promise<{ run: RunRecord; version: number } | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.run(runId), ConsistentRead: true }));
+    if (!res.Item) return undefined;
+    const item = RunItem.parse(res.Item);
+    return { run: RunRecord.parse(JSON.parse(item.record)), version: item.version };
+  }
+
+  /** The record, plus a few top-level copies for reading the table in the console. */
+  private attributes(run: RunRecord) {
+    return { record: JSON.stringify(run), runId: run.runId, phase: run.phase, updatedAt: run.updatedAt };
+  }
+
+  private async claimLookup(key: { pk: string; sk: string }, runId: string, what: string) {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, runId },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #run = :run',
+          ExpressionAttributeNames: { '#pk': 'pk', '#run': 'runId' },
+          ExpressionAttributeValues: { ':run': runId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const owner = res.Item ? LookupItem.parse(res.Item).runId : 'another run';
+      throw new Error(`cannot create run ${runId}: ${what} already belongs to run ${owner}`);
+    }
+  }
+
+  private async lookup(key: { pk: string; sk: string }, matches: (run: RunRecord) => boolean) {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    if (!res.Item) return undefined;
+    const run = await this.get(LookupItem.parse(res.Item).runId);
+    return run && matches(run) ? run : undefined;
+  }
+}

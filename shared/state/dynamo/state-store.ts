@@ -1,0 +1,81 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { StateStore } from '../port';
+import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from '../run-record';
+import { DynamoEventLog } from './event-store';
+import { resolveOptions, type DynamoStateOptions } from './operations';
+import { DynamoRunItems } from './run-items';
+import { DynamoRunRecords } from './run-store';
+
+/** The deployed state store: one DynamoDB table (see table.ts for the key layout). */
+export class DynamoStateStore implements StateStore {
+  private readonly runs: DynamoRunRecords;
+  private readonly events: DynamoEventLog;
+  private readonly items: DynamoRunItems;
+
+  constructor(doc: DynamoDBDocumentClient, tableName: string, options: DynamoStateOptions = {}) {
+    const resolved = resolveOptions(options);
+    this.runs = new DynamoRunRecords(doc, tableName, resolved);
+    this.events = new DynamoEventLog(doc, tableName, resolved);
+    this.items = new DynamoRunItems(doc, tableName, resolved);
+  }
+
+  createRun(run: RunRecord): Promise<void> {
+    return this.runs.create(run);
+  }
+
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.runs.get(runId);
+  }
+
+  updateRun(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord> {
+    return this.runs.update(runId, change);
+  }
+
+  findRunByBatchId(batchId: string): Promise<RunRecord | undefined> {
+    return this.runs.findByBatchId(batchId);
+  }
+
+  findRunByJobId(jobId: string): Promise<RunRecord | undefined> {
+    return this.runs.findByJobId(jobId);
+  }
+
+  hasEvent(eventId: string): Promise<boolean> {
+    return this.events.has(eventId);
+  }
+
+  recordEvent(eventId: string): Promise<boolean> {
+    return this.events.record(eventId);
+  }
+
+  appendNames(runId: string, entries: NameMapping[]): Promise<void> {
+    return this.items.appendNames(runId, entries);
+  }
+
+  names(runId: string): AsyncIterable<NameMapping> {
+    return this.items.names(runId);
+  }
+
+  resolveNames(runId: string, names: Iterable<string>): Promise<Map<string, string>> {
+    return this.items.resolveNames(runId, names);
+  }
+
+  recordFailures(runId: string, failures: FileFailure[]): Promise<void> {
+    return this.items.recordFailures(runId, failures);
+  }
+
+  failures(runId: string): AsyncIterable<FileFailure> {
+    return this.items.failures(runId);
+  }
+
+  recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
+    return this.items.recordExportTask(runId, result);
+  }
+
+  exportTaskResults(runId: string): AsyncIterable<ExportTaskResult> {
+    return this.items.exportTaskResults(runId);
+  }
+
+  resetExport(runId: string): Promise<void> {
+    return this.items.resetExport(runId);
+  }
+}
