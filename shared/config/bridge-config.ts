@@ -44,6 +44,10 @@ export const BridgeConfig = z.object({
     })
     .default({ quietSeconds: 60, maxObjects: 1000 }),
   roboflowApiUrl: z.string().url().optional(),
+  /** Objects per listing request (S3 caps it at 1000; some S3-compatible stores lower). */
+  listPageSize: z.number().int().min(1).max(1000).default(1000),
+  /** Lines per references file; at most Roboflow's per-ingest limit (20,000 images / 5,000 videos). */
+  referencesPerFile: z.number().int().min(1).max(20_000).optional(),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 export type BridgeConfigInput = z.input<typeof BridgeConfig>;

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors';
 import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/discover';
-import { endRunFailed, failRun } from '../pipeline/fail-run';
+import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
 import { OpenChunk } from '../pipeline/ingest';
 import { MAX_REFERENCES_PER_CHUNK } from '../media';
 import type { Chunk, RunRecord, RunSpec } from '../state/run-record';
@@ -47,7 +47,8 @@ export async function continueSubmission(deps: BridgeDeps, runId: string, option
 
 async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions): Promise<SubmitResult> {
   const { spec } = run;
-  const chunkSize = deps.chunkSize ?? MAX_REFERENCES_PER_CHUNK[spec.media];
+  const limit = MAX_REFERENCES_PER_CHUNK[spec.media];
+  const chunkSize = Math.min(deps.chunkSize ?? limit, limit);
   // A page never overflows a references file, so files can end on page boundaries.
   const pageSize = Math.min(deps.pageSize ?? DEFAULT_PAGE_SIZE, chunkSize);
   const pages = discover(options.pages ?? deps.source.list(spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken }), {
@@ -90,7 +91,14 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
   }));
   deps.log.info('references submitted', { runId: run.runId, listed: counts.listed, submitted: counts.submitted, chunks: nextChunk });
   if (counts.submitted === 0) {
-    await endRunFailed(deps, run.runId, `nothing to submit: no new ${spec.media} found under ${spec.source.bucket}/${spec.source.prefix}`);
+    const where = `${spec.source.bucket}/${spec.source.prefix}`;
+    // With a ledger (scheduled and object-created runs), "nothing new since last time" is normal.
+    if (deps.ledger) {
+      await endRun(deps, run.runId, 'completed');
+      deps.log.info('nothing new to submit', { runId: run.runId, where });
+      return 'submitted';
+    }
+    await endRunFailed(deps, run.runId, `nothing to submit: no ${spec.media} found under ${where}`);
     return 'failed';
   }
   return 'submitted';

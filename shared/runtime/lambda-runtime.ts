@@ -9,7 +9,7 @@ import { noProgress } from '../progress';
 import type { BridgeDeps } from '../run/deps';
 import type { ServerlessPorts } from '../run/serverless-ports';
 import { createDocumentClient, DynamoObjectLedger, DynamoPendingObjects, DynamoStateStore } from '../state/dynamo';
-import { createS3Client, s3SettingsFromEnv } from '../storage/s3-client';
+import { awsClientSettings, createS3Client, s3SettingsFromEnv } from '../storage/s3-client';
 import { S3Store } from '../storage/s3-store';
 import { RoboflowClient } from '../targets/roboflow/client';
 import { RoboflowTarget } from '../targets/roboflow/target';
@@ -34,11 +34,12 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
   const env = parsed.data;
   const config = parseBridgeConfig(JSON.parse(env.BRIDGE_CONFIG));
 
-  const dynamo = createDocumentClient(new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT }));
+  const aws = awsClientSettings(processEnv);
+  const dynamo = createDocumentClient(new DynamoDBClient({ ...aws, endpoint: env.DYNAMODB_ENDPOINT }));
   const state = new DynamoStateStore(dynamo, env.STATE_TABLE);
   const ledger = new DynamoObjectLedger(dynamo, env.STATE_TABLE);
-  const sqs = new SQSClient({ endpoint: env.SQS_ENDPOINT });
-  const secrets = new SecretsManagerClient({ endpoint: env.SECRETS_ENDPOINT });
+  const sqs = new SQSClient({ ...aws, endpoint: env.SQS_ENDPOINT });
+  const secrets = new SecretsManagerClient({ ...aws, endpoint: env.SECRETS_ENDPOINT });
   const s3 = createS3Client(s3SettingsFromEnv(processEnv));
   const apiKey = env.ROBOFLOW_API_KEY_SECRET_ARN ? cachedSecret(secrets, env.ROBOFLOW_API_KEY_SECRET_ARN) : missing('ROBOFLOW_API_KEY_SECRET_ARN');
   const webhookSecret = env.WEBHOOK_SECRET_ARN ? cachedSecret(secrets, env.WEBHOOK_SECRET_ARN) : missing('WEBHOOK_SECRET_ARN');
@@ -81,6 +82,8 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
       target: await targetOnce(),
       log,
       progress: noProgress,
+      pageSize: config.listPageSize,
+      chunkSize: config.referencesPerFile,
     }),
   };
 }

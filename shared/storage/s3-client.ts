@@ -12,17 +12,23 @@ export interface S3ClientSettings {
 export function s3SettingsFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientSettings {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   const pathStyle = env.BUCKET_BRIDGE_S3_FORCE_PATH_STYLE;
-  // Static keys in the given environment win; otherwise the SDK's default chain (profiles, SSO, roles).
+  return {
+    endpoint,
+    ...awsClientSettings(env),
+    forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === 'true',
+  };
+}
+
+/**
+ * Region and credentials from the given environment (not necessarily process.env): static keys win,
+ * otherwise the SDK's default chain (profiles, SSO, roles) applies.
+ */
+export function awsClientSettings(env: NodeJS.ProcessEnv) {
   const credentials =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
       : undefined;
-  return {
-    endpoint,
-    credentials,
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === 'true',
-  };
+  return { region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1', credentials };
 }
 
 export function createS3Client(settings: S3ClientSettings): S3Client {

@@ -1,0 +1,19 @@
+import type { Context, SQSEvent } from 'aws-lambda';
+import { MAX_RECEIVES } from '../../shared/config/queues';
+import { handleSubmission } from '../../shared/run/workers';
+import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { SubmissionMessage } from '../../shared/runtime/messages';
+import { processRecords } from '../../shared/runtime/sqs-batch';
+import { yieldWhenLow } from '../../shared/runtime/time-budget';
+
+/** `submissions` queue: continue a checkpointed listing, or flush a source's pending object batch. */
+export function createHandler(runtime: () => LambdaRuntime) {
+  return async (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
+    const rt = runtime();
+    return processRecords(event.Records, SubmissionMessage, MAX_RECEIVES.submissions, rt.log, (message, record) =>
+      handleSubmission(rt, message, record, yieldWhenLow(context)),
+    );
+  };
+}
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));

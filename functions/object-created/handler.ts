@@ -1,0 +1,18 @@
+import type { SQSEvent } from 'aws-lambda';
+import { MAX_RECEIVES } from '../../shared/config/queues';
+import { recordCreatedObjects } from '../../shared/run/object-events';
+import { CreatedObjectsMessage } from '../../shared/runtime/events';
+import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { processRecords } from '../../shared/runtime/sqs-batch';
+
+/** `object-events` queue: S3 Object Created events (EventBridge or S3 notifications) into debounced batches. */
+export function createHandler(runtime: () => LambdaRuntime) {
+  return async (event: SQSEvent) => {
+    const rt = runtime();
+    return processRecords(event.Records, CreatedObjectsMessage, MAX_RECEIVES.objectEvents, rt.log, (objects) =>
+      recordCreatedObjects(rt, objects, new Date()),
+    );
+  };
+}
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));

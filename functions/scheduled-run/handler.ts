@@ -1,0 +1,16 @@
+import type { Context } from 'aws-lambda';
+import { runScheduledSource } from '../../shared/run/scheduled-run';
+import { ScheduledInput } from '../../shared/runtime/events';
+import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { yieldWhenLow } from '../../shared/runtime/time-budget';
+
+/** EventBridge schedule tick for one source: submit what is new, continue later if the listing is long. */
+export function createHandler(runtime: () => LambdaRuntime) {
+  return async (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
+    const input = ScheduledInput.parse(event);
+    const tick = input.time ? new Date(input.time) : new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    return runScheduledSource(runtime(), input.sourceId, tick, yieldWhenLow(context));
+  };
+}
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));

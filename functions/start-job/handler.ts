@@ -1,0 +1,16 @@
+import type { SQSEvent } from 'aws-lambda';
+import { MAX_RECEIVES } from '../../shared/config/queues';
+import { handleStartJob } from '../../shared/run/workers';
+import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { StartJobMessage } from '../../shared/runtime/messages';
+import { processRecords } from '../../shared/runtime/sqs-batch';
+
+/** `start-job` queue: confirm a run's ingest through the API and start its job. */
+export function createHandler(runtime: () => LambdaRuntime) {
+  return async (event: SQSEvent) => {
+    const rt = runtime();
+    return processRecords(event.Records, StartJobMessage, MAX_RECEIVES.startJob, rt.log, (message, record) => handleStartJob(rt, message, record));
+  };
+}
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));

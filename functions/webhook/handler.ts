@@ -1,0 +1,26 @@
+import { handleWebhook } from '../../shared/run/webhook-function';
+import { webhookRequestOf } from '../../shared/runtime/events';
+import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+
+interface FunctionUrlReply {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Function URL for Roboflow's notifications: verify, record once, queue the follow-up, answer. */
+export function createHandler(runtime: () => LambdaRuntime) {
+  return async (event: unknown): Promise<FunctionUrlReply> => {
+    const rt = runtime();
+    let request;
+    try {
+      request = webhookRequestOf(event);
+    } catch {
+      return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"not a Function URL request"}' };
+    }
+    const reply = await handleWebhook(rt, await rt.webhookSecret(), request);
+    return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
+  };
+}
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));

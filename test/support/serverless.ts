@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createHandler as continueSubmission } from '../../functions/continue-submission/handler';
+import { createHandler as exportHandler } from '../../functions/export/handler';
+import { createHandler as objectCreated } from '../../functions/object-created/handler';
+import { createHandler as scheduledRun } from '../../functions/scheduled-run/handler';
+import { createHandler as startJob } from '../../functions/start-job/handler';
+import { createHandler as webhook } from '../../functions/webhook/handler';
+import { SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
+import type { EmulatorOptions } from '../../sandbox/roboflow-emulator';
+import type { BridgeConfigInput } from '../../shared/config/bridge-config';
+import { MAX_RECEIVES } from '../../shared/config/queues';
+import { silentLogger } from '../../shared/log';
+import { createLambdaRuntime, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { startDynalite } from './dynalite';
+import { startFakeAws, type FakeAws, type QueuedMessage } from './fake-aws';
+
+const QUEUE_MAX: Record<string, number> = {
+  submissions: MAX_RECEIVES.submissions,
+  'object-events': MAX_RECEIVES.objectEvents,
+  'start-job': MAX_RECEIVES.startJob,
+  export: MAX_RECEIVES.export,
+};
+
+export interface Delivery {
+  queue: string;
+  body: unknown;
+  receiveCount: number;
+  failed: boolean;
+}
+
+/**
+ * The deployed bridge on loopback: the six handlers with the real runtime (dynalite, local S3,
+ * Roboflow emulator, SQS/Secrets fakes), a node:http front turning requests into Function URL
+ * events for the webhook handler, and a queue pump passing each sent message to its consumer as
+ * an SQS event (retries and dead-letter queue included).
+ */
+export async function startServerlessHarness(options: { config?: Partial<BridgeConfigInput>; emulator?: Partial<EmulatorOptions>; s3Endpoint?: (real: string) => string } = {}) {
+  const stack: LocalStack = await startLocalStack({ buckets: ['media', 'results'], emulator: { ingestDelayMs: 10, jobStageDelayMs: 20, ...options.emulator } });
+  const dynamo = await startDynalite();
+  const aws: FakeAws = await startFakeAws();
+  const table = await dynamo.createStateTable('bridge-state');
+  aws.putSecret('arn:roboflow-key', stack.apiKey);
+  aws.putSecret('arn:webhook-secret', 'w'.repeat(48));
+
+  let webhookHandler: ReturnType<typeof webhook> | undefined;
+  const front: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+    const result = await webhookHandler!({
+      version: '2.0',
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+      isBase64Encoded: false,
+      requestContext: { http: { method: req.method ?? 'GET', path: url.pathname, sourceIp: '127.0.0.1' } },
+    });
+    res.writeHead(result.statusCode, result.headers).end(result.body);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const webhookUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/`;
+
+  const config: BridgeConfigInput = {
+    sources: [{ id: 'cams', bucket: 'media', prefix: 'incoming/', media: 'images', schedule: 'rate(1 hour)', onObjectCreated: true }],
+    destination: { bucket: 'results', prefix: 'out/' },
+    workspace: SANDBOX_WORKSPACE,
+    workflowId: SANDBOX_WORKFLOW,
+    roboflowApiUrl: stack.roboflow.url,
+    debounce: { quietSeconds: 1, maxObjects: 1000 },
+    ...options.config,
+  };
+  const env: NodeJS.ProcessEnv = {
+    ...stack.env,
+    AWS_ENDPOINT_URL_S3: options.s3Endpoint ? options.s3Endpoint(stack.s3.endpoint) : stack.s3.endpoint,
+    BRIDGE_CONFIG: JSON.stringify(config),
+    STATE_TABLE: table,
+    ROBOFLOW_API_KEY_SECRET_ARN: 'arn:roboflow-key',
+    WEBHOOK_SECRET_ARN: 'arn:webhook-secret',
+    WEBHOOK_URL: webhookUrl,
+    SUBMISSIONS_QUEUE_URL: aws.queueUrl('submissions'),
+    START_JOB_QUEUE_URL: aws.queueUrl('start-job'),
+    EXPORT_QUEUE_URL: aws.queueUrl('export'),
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    SQS_ENDPOINT: aws.endpoint,
+    SECRETS_ENDPOINT: aws.endpoint,
+  };
+
+  /** A fresh container: new clients and caches, same environment. */
+  const container = () => {
+    const rt: LambdaRuntime = createLambdaRuntime(env, silentLogger);
+    return {
+      runtime: rt,
+      scheduledRun: scheduledRun(() => rt),
+      continueSubmission: continueSubmission(() => rt),
+      objectCreated: objectCreated(() => rt),
+      webhook: webhook(() => rt),
+      startJob: startJob(() => rt),
+      export: exportHandler(() => rt),
+    };
+  };
+  const main = container();
+  webhookHandler = main.webhook;
+
+  const consumers: Record<string, (event: SQSEvent) => Promise<SQSBatchResponse>> = {
+    submissions: (e) => main.continueSubmission(e, { getRemainingTimeInMillis: () => 900_000 }),
+    'object-events': (e) => main.objectCreated(e),
+    'start-job': (e) => main.startJob(e),
+    export: (e) => main.export(e),
+  };
+  const deliveries: Delivery[] = [];
+  const deadLetters: Array<{ queue: string; body: unknown }> = [];
+  /** Sent (or retried) messages not delivered yet; a message is due once its delay has passed. */
+  const waiting: Array<QueuedMessage & { receiveCount: number }> = [];
+
+  /** Hands one message to its queue's consumer as an SQS event; failed ones are retried, then dead-lettered. */
+  async function deliver(message: QueuedMessage & { receiveCount: number }) {
+    const event: SQSEvent = {
+      Records: [
+        {
+          messageId: message.messageId,
+          receiptHandle: randomUUID(),
+          body: message.body,
+          attributes: {
+            ApproximateReceiveCount: String(message.receiveCount),
+            SentTimestamp: String(message.sentAt),
+            SenderId: 'test',
+            ApproximateFirstReceiveTimestamp: String(Date.now()),
+          },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${message.queue}`,
+          awsRegion: 'us-east-1',
+        },
+      ],
+    };
+    const response = await consumers[message.queue]!(event);
+    const failed = response.batchItemFailures.some((f) => f.itemIdentifier === message.messageId);
+    deliveries.push({ queue: message.queue, body: JSON.parse(message.body), receiveCount: message.receiveCount, failed });
+    if (!failed) return;
+    if (message.receiveCount >= QUEUE_MAX[message.queue]!) deadLetters.push({ queue: message.queue, body: JSON.parse(message.body) });
+    else waiting.push({ ...message, receiveCount: message.receiveCount + 1, sentAt: Date.now(), delaySeconds: 0 });
+  }
+
+  /** Pumps every queue until `done()` holds, within a deadline. */
+  async function pump(done: () => Promise<boolean>, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await done()) return;
+      waiting.push(...aws.take().map((m) => ({ ...m, receiveCount: 1 })));
+      const now = Date.now();
+      const due = waiting.filter((m) => now >= m.sentAt + m.delaySeconds * 1000);
+      for (const m of due) waiting.splice(waiting.indexOf(m), 1);
+      for (const m of due) await deliver(m);
+      if (due.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error('serverless pump: timed out');
+  }
+
+  return {
+    stack,
+    dynamo,
+    aws,
+    env,
+    config,
+    webhookUrl,
+    main,
+    container,
+    deliveries,
+    deadLetters,
+    pump,
+    deliver,
+    waiting,
+    context: (remaining: () => number = () => 900_000) => ({ getRemainingTimeInMillis: remaining }),
+    close: async () => {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      await aws.close();
+      await dynamo.close();
+      await stack.close();
+    },
+  };
+}
+
+export type ServerlessHarness = Awaited<ReturnType<typeof startServerlessHarness>>;
