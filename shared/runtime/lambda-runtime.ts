@@ -25,7 +25,11 @@ export interface LambdaRuntime extends ServerlessPorts {
  * Everything a function needs, built once per cold start from its environment. Clients are created
  * here; secrets are fetched on first use and kept for the life of the container.
  */
-export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger = jsonLogger('info', (l) => console.log(l))): LambdaRuntime {
+// Raw JSON lines (not console.log, which Lambda prefixes with time and request id), so the
+// deployment's metric filters can match fields such as `$.message = "run failed"`.
+const lambdaLogger = () => jsonLogger('info', (line) => process.stdout.write(line + '\n'));
+
+export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger = lambdaLogger()): LambdaRuntime {
   const parsed = RuntimeEnv.safeParse(processEnv);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

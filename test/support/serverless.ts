@@ -16,6 +16,7 @@ import { silentLogger } from '../../shared/log';
 import { createLambdaRuntime, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { startDynalite } from './dynalite';
 import { startFakeAws, type FakeAws, type QueuedMessage } from './fake-aws';
+import { startS3Proxy } from './s3-proxy';
 
 const QUEUE_MAX: Record<string, number> = {
   submissions: MAX_RECEIVES.submissions,
@@ -37,8 +38,10 @@ export interface Delivery {
  * events for the webhook handler, and a queue pump passing each sent message to its consumer as
  * an SQS event (retries and dead-letter queue included).
  */
-export async function startServerlessHarness(options: { config?: Partial<BridgeConfigInput>; emulator?: Partial<EmulatorOptions>; s3Endpoint?: (real: string) => string } = {}) {
+export async function startServerlessHarness(options: { config?: Partial<BridgeConfigInput>; emulator?: Partial<EmulatorOptions>; s3Proxy?: boolean } = {}) {
   const stack: LocalStack = await startLocalStack({ buckets: ['media', 'results'], emulator: { ingestDelayMs: 10, jobStageDelayMs: 20, ...options.emulator } });
+  // Optionally, the functions reach S3 through a proxy that can break listings on demand.
+  const proxy = options.s3Proxy ? await startS3Proxy(stack.s3.endpoint) : undefined;
   const dynamo = await startDynalite();
   const aws: FakeAws = await startFakeAws();
   const table = await dynamo.createStateTable('bridge-state');
@@ -76,7 +79,7 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
   };
   const env: NodeJS.ProcessEnv = {
     ...stack.env,
-    AWS_ENDPOINT_URL_S3: options.s3Endpoint ? options.s3Endpoint(stack.s3.endpoint) : stack.s3.endpoint,
+    AWS_ENDPOINT_URL_S3: proxy?.url ?? stack.s3.endpoint,
     BRIDGE_CONFIG: JSON.stringify(config),
     STATE_TABLE: table,
     ROBOFLOW_API_KEY_SECRET_ARN: 'arn:roboflow-key',
@@ -164,6 +167,7 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
 
   return {
     stack,
+    proxy,
     dynamo,
     aws,
     env,
@@ -180,6 +184,7 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
     close: async () => {
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));
+      await proxy?.close();
       await aws.close();
       await dynamo.close();
       await stack.close();

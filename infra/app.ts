@@ -1,0 +1,29 @@
+import { App, Validations } from 'aws-cdk-lib';
+import type { BridgeConfigInput } from '../shared/config/bridge-config';
+import { BridgeStack } from './bridge-stack';
+
+/**
+ * CDK app: `npx cdk synth` / `npx cdk deploy`. The bridge's configuration is the `bucketBridge`
+ * context value (cdk.json, or `-c bucketBridge='{...}'`); the construct validates it. An existing
+ * secret holding the Roboflow key can be used with
+ * `-c roboflowApiKeySecretArn=arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>`.
+ * `-c nag=true` runs the cdk-nag AwsSolutions checks (a dev dependency) during synthesis.
+ */
+const app = new App();
+
+const raw: unknown = app.node.tryGetContext('bucketBridge');
+if (raw === undefined) throw new Error('bucket-bridge: missing the "bucketBridge" context value (see cdk.json)');
+// `-c bucketBridge='{...}'` arrives as a string; cdk.json gives an object.
+const config = (typeof raw === 'string' ? JSON.parse(raw) : raw) as BridgeConfigInput;
+const secretArn: unknown = app.node.tryGetContext('roboflowApiKeySecretArn');
+
+new BridgeStack(app, 'BucketBridge', {
+  config,
+  roboflowApiKeySecretArn: typeof secretArn === 'string' && secretArn !== '' ? secretArn : undefined,
+});
+
+const nag: unknown = app.node.tryGetContext('nag');
+if (nag === true || nag === 'true') {
+  const { AwsSolutionsChecks } = await import('cdk-nag');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Duration, Stack } from 'aws-cdk-lib';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root (this file lives in `<root>/infra/`). */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Lets ESM bundles load CommonJS dependencies that call `require` (e.g. node built-ins). */
+const ESM_REQUIRE_BANNER = "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
+
+export interface BridgeFunctionProps {
+  /** Folder name under `functions/`: the entry is `functions/<name>/handler.ts`, export `handler`. */
+  readonly name: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly environment?: Record<string, string>;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  readonly description?: string;
+}
+
+/**
+ * A `NodejsFunction` with the bridge's defaults: Node.js 22 on ARM64, a minified ESM bundle with
+ * source maps (AWS SDK v3 left to the runtime), its own execution role without managed policies,
+ * and an explicit log group with a retention.
+ *
+ * The role only gets write access to this function's log group; everything else is granted by the
+ * caller. When the stack is synthesised with bundling skipped (`aws:cdk:bundling-stacks: []`, as
+ * the infra tests do) and the handler file does not exist yet, a placeholder inline code is used
+ * so the template can still be inspected.
+ */
+export class BridgeFunction extends NodejsFunction {
+  /** The execution role (also `role`, typed as the concrete `Role` the bridge grants to). */
+  readonly executionRole: Role;
+
+  constructor(scope: Construct, id: string, props: BridgeFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the bucket-bridge ${props.name} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const entry = path.join(REPO_ROOT, 'functions', props.name, 'handler.ts');
+    const placeholder = !existsSync(entry) && !Stack.of(scope).bundlingRequired;
+
+    super(scope, id, {
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: props.timeout,
+      memorySize: props.memorySize,
+      role: role as IRole,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...props.environment,
+      },
+      ...(placeholder
+        ? {
+            code: Code.fromInline('exports.handler = async () => { throw new Error("placeholder"); };'),
+            handler: 'index.handler',
+          }
+        : {
+            entry,
+            handler: 'handler',
+            depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+            projectRoot: REPO_ROOT,
+            bundling: {
+              format: OutputFormat.ESM,
+              target: 'node22',
+              minify: true,
+              sourceMap: true,
+              sourceMapMode: SourceMapMode.DEFAULT,
+              mainFields: ['module', 'main'],
+              banner: ESM_REQUIRE_BANNER,
+              externalModules: ['@aws-sdk/*'],
+            },
+          }),
+    });
+    this.executionRole = role;
+  }
+}

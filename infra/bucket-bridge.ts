@@ -1,0 +1,433 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
+import { type BridgeConfig, type BridgeConfigInput, parseBridgeConfig } from '../shared/config/bridge-config';
+import { MAX_RECEIVES } from '../shared/config/queues';
+import type { RuntimeEnv } from '../shared/config/runtime-env';
+import { BridgeFunction } from './bridge-function';
+
+export interface BucketBridgeProps {
+  /** The deployment's configuration (validated with `parseBridgeConfig`; the constructor throws on errors). */
+  readonly config: BridgeConfigInput;
+  /**
+   * Secret holding the Roboflow private API key (the whole SecretString is the key).
+   * @default a new secret with a generated placeholder value: put the real key in it after deploying
+   */
+  readonly roboflowApiKeySecret?: ISecret;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Where the alarms notify (alarm state only). @default no alarm actions */
+  readonly alarmTopic?: ITopic;
+}
+
+/** The state table's key schema (mirrors `STATE_TABLE_KEYS` in shared/state/dynamo/table.ts). */
+export const STATE_TABLE_SCHEMA = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
+
+/** CloudWatch metric that the log metric filters publish when a handler logs `"message":"run failed"`. */
+export const RUNS_FAILED_METRIC = { namespace: 'BucketBridge', metricName: 'RunsFailed' } as const;
+export const RUN_FAILED_LOG_MESSAGE = 'run failed';
+
+/** Lambda limits all environment variables of a function to 4 KB together. */
+const MAX_BRIDGE_CONFIG_CHARS = 3072;
+
+export type BridgeFunctionName =
+  | 'scheduled-run'
+  | 'continue-submission'
+  | 'object-created'
+  | 'webhook'
+  | 'start-job'
+  | 'export';
+
+const FUNCTION_SETTINGS: Record<BridgeFunctionName, { id: string; timeout: Duration; memorySize: number; description: string }> = {
+  'scheduled-run': {
+    id: 'ScheduledRun',
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
+    description: 'bucket-bridge: starts a scheduled run of one source (list, presign, submit)',
+  },
+  'continue-submission': {
+    id: 'ContinueSubmission',
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
+    description: 'bucket-bridge: continues a run submission from its checkpoint',
+  },
+  'object-created': {
+    id: 'ObjectCreated',
+    timeout: Duration.minutes(1),
+    memorySize: 512,
+    description: 'bucket-bridge: debounces S3 Object Created events into runs',
+  },
+  webhook: {
+    id: 'Webhook',
+    timeout: Duration.seconds(10),
+    memorySize: 512,
+    description: 'bucket-bridge: receives Roboflow webhooks (secret path token)',
+  },
+  'start-job': {
+    id: 'StartJob',
+    timeout: Duration.minutes(5),
+    memorySize: 512,
+    description: 'bucket-bridge: starts the batch job once ingest is confirmed',
+  },
+  export: {
+    id: 'Export',
+    timeout: Duration.minutes(15),
+    memorySize: 1536,
+    description: 'bucket-bridge: copies result files back to the destination bucket',
+  },
+};
+
+export interface BridgeQueue {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+}
+
+type EnvName = keyof RuntimeEnv;
+
+/**
+ * The serverless bridge: one DynamoDB state table, six functions, four work queues (each with a
+ * dead-letter queue), the EventBridge rules for schedules and S3 "Object Created" events, a public
+ * webhook Function URL, the two secrets, and alarms.
+ *
+ * Sources with `onObjectCreated: true` need EventBridge notifications enabled on their bucket
+ * (S3 console → Properties → Amazon EventBridge, or `Bucket({ eventBridgeEnabled: true })`):
+ * the construct does not own the buckets, so it cannot turn them on.
+ *
+ * cdk-nag (AwsSolutions) findings that are inherent to the design are acknowledged on the
+ * resources themselves, each finding id separately, with the reason next to the code that causes it.
+ */
+export class BucketBridge extends Construct {
+  readonly config: BridgeConfig;
+  readonly table: Table;
+  readonly roboflowApiKeySecret: ISecret;
+  /** Present when the construct created the Roboflow key secret (a placeholder to fill in). */
+  readonly createdRoboflowApiKeySecret?: Secret;
+  readonly webhookSecret: Secret;
+  readonly queues: Readonly<Record<'submissions' | 'objectEvents' | 'startJob' | 'export', BridgeQueue>>;
+  readonly functions: Readonly<Record<BridgeFunctionName, BridgeFunction>>;
+  /** The webhook Function URL (base only; Roboflow is given `<url>webhooks/<secret>`). */
+  readonly webhookUrl: FunctionUrl;
+  readonly alarms: Alarm[] = [];
+
+  private readonly partitionForNag: string;
+  private readonly acknowledged = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: BucketBridgeProps) {
+    super(scope, id);
+    this.config = parseBridgeConfig(props.config);
+    const config = this.config;
+    const bridgeConfigJson = JSON.stringify(config);
+    if (bridgeConfigJson.length > MAX_BRIDGE_CONFIG_CHARS) {
+      throw new Error(
+        `bucket-bridge config: too large for a Lambda environment variable (${bridgeConfigJson.length} characters, at most ${MAX_BRIDGE_CONFIG_CHARS})`,
+      );
+    }
+    const partition = Stack.of(this).partition;
+    this.partitionForNag = Token.isUnresolved(partition) ? '<AWS::Partition>' : partition;
+
+    // ---- state ---------------------------------------------------------------------------------
+    this.table = new Table(this, 'StateTable', {
+      partitionKey: { name: STATE_TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: STATE_TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: STATE_TABLE_SCHEMA.ttlAttribute,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ---- secrets (read by the functions at cold start through their ARNs) ------------------------
+    if (props.roboflowApiKeySecret) {
+      this.roboflowApiKeySecret = props.roboflowApiKeySecret;
+    } else {
+      const created = new Secret(this, 'RoboflowApiKey', {
+        description: 'bucket-bridge: Roboflow private API key. Placeholder generated at deploy: replace the value with your key.',
+        generateSecretString: { passwordLength: 32, excludePunctuation: true, includeSpace: false },
+      });
+      this.acknowledge(created, 'AwsSolutions-SMG4',
+        'The Roboflow API key is issued by Roboflow and rotated in the Roboflow dashboard; there is no rotation Lambda that could mint a new key.');
+      this.roboflowApiKeySecret = created;
+      this.createdRoboflowApiKeySecret = created;
+    }
+    this.webhookSecret = new Secret(this, 'WebhookSecret', {
+      description: 'bucket-bridge: secret path token of the webhook URL given to Roboflow',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    this.acknowledge(this.webhookSecret, 'AwsSolutions-SMG4',
+      'The webhook token is embedded in notification URLs already registered with running Roboflow jobs; rotating it automatically would reject their callbacks. Rotate by hand between runs.');
+
+    // ---- queues (deliveries before dead-lettering: shared/config/queues.ts, read by the handlers too)
+    const settings = FUNCTION_SETTINGS;
+    const objectEventsWindow = Duration.seconds(20);
+    this.queues = {
+      submissions: this.bridgeQueue('Submissions', MAX_RECEIVES.submissions, settings['continue-submission'].timeout),
+      objectEvents: this.bridgeQueue('ObjectEvents', MAX_RECEIVES.objectEvents, settings['object-created'].timeout, objectEventsWindow),
+      startJob: this.bridgeQueue('StartJob', MAX_RECEIVES.startJob, settings['start-job'].timeout),
+      export: this.bridgeQueue('Export', MAX_RECEIVES.export, settings.export.timeout),
+    };
+
+    // ---- functions -------------------------------------------------------------------------------
+    const make = (name: BridgeFunctionName) =>
+      new BridgeFunction(this, settings[name].id, {
+        name,
+        timeout: settings[name].timeout,
+        memorySize: settings[name].memorySize,
+        description: settings[name].description,
+        logRetention: props.logRetention,
+        environment: { BRIDGE_CONFIG: bridgeConfigJson, STATE_TABLE: this.table.tableName },
+      });
+
+    // The webhook comes first: the other functions need its URL.
+    const webhook = make('webhook');
+    this.webhookUrl = webhook.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    const functions: Record<BridgeFunctionName, BridgeFunction> = {
+      'scheduled-run': make('scheduled-run'),
+      'continue-submission': make('continue-submission'),
+      'object-created': make('object-created'),
+      webhook,
+      'start-job': make('start-job'),
+      export: make('export'),
+    };
+    this.functions = functions;
+
+    for (const fn of Object.values(functions)) this.table.grantReadWriteData(fn);
+
+    // scheduled-run and continue-submission: list/presign sources, write references files, submit,
+    // then hand on: `continue` to submissions, `advance` to start-job (continue-submission also
+    // flushes debounced object-created batches into runs).
+    for (const name of ['scheduled-run', 'continue-submission'] as const) {
+      const fn = functions[name];
+      this.useRoboflowKey(fn);
+      this.useWebhookSecret(fn);
+      this.setEnv(fn, 'WEBHOOK_URL', this.webhookUrl.url);
+      this.sendTo(fn, 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
+      this.sendTo(fn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
+      for (const source of config.sources) {
+        this.allowList(fn, source.bucket, source.prefix);
+        this.allowObjects(fn, source.bucket, source.prefix, ['s3:GetObject'],
+          `Read-only: the objects of source "${source.id}" (s3://${source.bucket}/${source.prefix}) are discovered by listing at run time and signed one by one.`);
+        // References files: written (multipart), read back (HeadObject after upload) and signed.
+        this.allowObjects(fn, source.bucket, config.manifestPrefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+          `References files are written under the manifest prefix s3://${source.bucket}/${config.manifestPrefix} with names made of the run id and chunk number.`);
+      }
+      this.allowDestination(fn);
+      this.allowKms(fn, config.sources.map((s) => s.kmsKeyArn), ['kms:Decrypt', 'kms:GenerateDataKey']);
+    }
+    // Scheduled runs: one rule per source with a schedule, the source id as input.
+    for (const source of config.sources) {
+      if (!source.schedule) continue;
+      new Rule(this, `Schedule-${source.id}`, {
+        description: `bucket-bridge: scheduled run of source "${source.id}"`,
+        schedule: Schedule.expression(source.schedule),
+        // The tick's time names the run, so a redelivered or retried tick continues the same run.
+        targets: [
+          new LambdaFunction(functions['scheduled-run'], {
+            event: RuleTargetInput.fromObject({ sourceId: source.id, time: EventField.time, id: EventField.eventId }),
+          }),
+        ],
+      });
+    }
+    functions['continue-submission'].addEventSource(
+      new SqsEventSource(this.queues.submissions.queue, { batchSize: 1, reportBatchItemFailures: true }),
+    );
+
+    // object-created: S3 "Object Created" (EventBridge) → object-events queue → debounced runs.
+    // The source bucket must have EventBridge notifications enabled.
+    for (const source of config.sources) {
+      if (!source.onObjectCreated) continue;
+      new Rule(this, `ObjectCreated-${source.id}`, {
+        description: `bucket-bridge: new objects under s3://${source.bucket}/${source.prefix}`,
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: {
+            bucket: { name: [source.bucket] },
+            ...(source.prefix ? { object: { key: [{ prefix: source.prefix }] } } : {}),
+          },
+        },
+        targets: [new SqsQueue(this.queues.objectEvents.queue)],
+      });
+    }
+    functions['object-created'].addEventSource(
+      new SqsEventSource(this.queues.objectEvents.queue, {
+        batchSize: 100,
+        maxBatchingWindow: objectEventsWindow,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.sendTo(functions['object-created'], 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
+
+    // webhook: authenticated by the secret path token (checked in code), so the URL itself is public.
+    this.useWebhookSecret(webhook);
+    this.sendTo(webhook, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
+    this.sendTo(webhook, 'EXPORT_QUEUE_URL', this.queues.export.queue);
+
+    // start-job: starts the job (its notifications URL embeds the webhook token), may write a failed run's summary.
+    const startJob = functions['start-job'];
+    this.useRoboflowKey(startJob);
+    this.useWebhookSecret(startJob);
+    this.setEnv(startJob, 'WEBHOOK_URL', this.webhookUrl.url);
+    this.allowDestination(startJob);
+    startJob.addEventSource(new SqsEventSource(this.queues.startJob.queue, { batchSize: 1, reportBatchItemFailures: true }));
+
+    // export: one message per result file, fanned out by the export function itself.
+    const exportFn = functions.export;
+    this.useRoboflowKey(exportFn);
+    this.allowDestination(exportFn);
+    this.sendTo(exportFn, 'EXPORT_QUEUE_URL', this.queues.export.queue);
+    exportFn.addEventSource(new SqsEventSource(this.queues.export.queue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    for (const fn of Object.values(functions)) {
+      this.acknowledge(fn, 'AwsSolutions-L1',
+        'Pinned to nodejs22.x on purpose: the code and its dependency pins are tested on Node 20/22, not yet on Node 24.');
+    }
+
+    this.createAlarms(props.alarmTopic);
+  }
+
+  // ---- permissions -------------------------------------------------------------------------------
+
+  private setEnv(fn: BridgeFunction, name: EnvName, value: string) {
+    fn.addEnvironment(name, value);
+  }
+
+  private useRoboflowKey(fn: BridgeFunction) {
+    this.roboflowApiKeySecret.grantRead(fn);
+    this.setEnv(fn, 'ROBOFLOW_API_KEY_SECRET_ARN', this.roboflowApiKeySecret.secretArn);
+  }
+
+  private useWebhookSecret(fn: BridgeFunction) {
+    this.webhookSecret.grantRead(fn);
+    this.setEnv(fn, 'WEBHOOK_SECRET_ARN', this.webhookSecret.secretArn);
+  }
+
+  private sendTo(fn: BridgeFunction, env: EnvName, queue: Queue) {
+    queue.grantSendMessages(fn);
+    this.setEnv(fn, env, queue.queueUrl);
+  }
+
+  private bucketArn(bucket: string) {
+    return `arn:${Stack.of(this).partition}:s3:::${bucket}`;
+  }
+
+  /** s3:ListBucket on the bucket, limited to keys under `prefix` (the whole bucket when it is ""). */
+  private allowList(fn: BridgeFunction, bucket: string, prefix: string) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucketArn(bucket)],
+        conditions: prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : undefined,
+      }),
+    );
+  }
+
+  /**
+   * Object actions on `arn:<partition>:s3:::<bucket>/<prefix>*`. The trailing wildcard stands for
+   * object keys that only exist at run time, so the cdk-nag IAM5 finding for exactly that ARN is
+   * acknowledged on this function's policy, with `why` as the reason.
+   */
+  private allowObjects(fn: BridgeFunction, bucket: string, prefix: string, actions: string[], why: string) {
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: [`${this.bucketArn(bucket)}/${prefix}*`] }));
+    this.acknowledge(
+      fn.executionRole.node.findChild('DefaultPolicy'),
+      `AwsSolutions-IAM5[Resource::arn:${this.partitionForNag}:s3:::${bucket}/${prefix}*]`,
+      why,
+    );
+  }
+
+  /** Result files and run summaries: written (multipart), then read back to verify their size. */
+  private allowDestination(fn: BridgeFunction) {
+    const { bucket, prefix, kmsKeyArn } = this.config.destination;
+    this.allowObjects(fn, bucket, prefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+      `Results and run summaries are written under s3://${bucket}/${prefix}<runId>/; the file names come from Roboflow when a job finishes.`);
+    this.allowKms(fn, [kmsKeyArn], ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  private allowKms(fn: BridgeFunction, keyArns: Array<string | undefined>, actions: string[]) {
+    const keys = [...new Set(keyArns.filter((k): k is string => !!k))];
+    if (keys.length === 0) return;
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: keys }));
+  }
+
+  // ---- queues and alarms -------------------------------------------------------------------------
+
+  private bridgeQueue(id: string, maxReceiveCount: number, consumerTimeout: Duration, batchingWindow?: Duration): BridgeQueue {
+    const deadLetterQueue = new Queue(this, `${id}Dlq`, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // AWS guidance for Lambda consumers: visibility timeout ≥ 6 × function timeout (+ batching window).
+    const visibilitySeconds = 6 * consumerTimeout.toSeconds() + (batchingWindow?.toSeconds() ?? 0);
+    const queue = new Queue(this, `${id}Queue`, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(visibilitySeconds),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
+    });
+    return { queue, deadLetterQueue };
+  }
+
+  private createAlarms(topic: ITopic | undefined) {
+    const alarm = (id: string, description: string, metric: IMetric, threshold: number) => {
+      const a = new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      if (topic) a.addAlarmAction(new SnsAction(topic));
+      this.alarms.push(a);
+      return a;
+    };
+    const fiveMinutes = Duration.minutes(5);
+
+    for (const [name, { deadLetterQueue }] of Object.entries(this.queues)) {
+      alarm(`${name}DlqAlarm`, `bucket-bridge: messages in the ${name} dead-letter queue`,
+        deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }), 1);
+    }
+    for (const [name, fn] of Object.entries(this.functions)) {
+      const id = FUNCTION_SETTINGS[name as BridgeFunctionName].id;
+      alarm(`${id}ErrorsAlarm`, `bucket-bridge: ${name} function errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), 1);
+      new MetricFilter(this, `${id}RunsFailedFilter`, {
+        logGroup: fn.logGroup,
+        filterPattern: FilterPattern.stringValue('$.message', '=', RUN_FAILED_LOG_MESSAGE),
+        metricNamespace: RUNS_FAILED_METRIC.namespace,
+        metricName: RUNS_FAILED_METRIC.metricName,
+        metricValue: '1',
+      });
+    }
+    alarm('RunsFailedAlarm', 'bucket-bridge: a run failed (a function logged "run failed")',
+      new Metric({ ...RUNS_FAILED_METRIC, period: fiveMinutes, statistic: 'Sum' }), 1);
+    for (const [name, { queue }] of [['startJob', this.queues.startJob], ['export', this.queues.export]] as const) {
+      alarm(`${name}StuckAlarm`, `bucket-bridge: a ${name} message has waited over an hour (stuck run)`,
+        queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }), Duration.hours(1).toSeconds());
+    }
+  }
+
+  // ---- cdk-nag -----------------------------------------------------------------------------------
+
+  /**
+   * Records a cdk-nag acknowledgement on the CloudFormation resource of `scope` (its default child
+   * when it is an L2), so it cannot cover anything else. Repeats of the same id are dropped.
+   */
+  private acknowledge(scope: IConstruct, id: string, reason: string) {
+    const target = scope.node.defaultChild ?? scope;
+    const key = `${target.node.path}|${id}`;
+    if (this.acknowledged.has(key)) return;
+    this.acknowledged.add(key);
+    Validations.of(target).acknowledge({ id, reason });
+  }
+}
