@@ -13,12 +13,10 @@ export function checkSpec(spec: RunSpec): void {
   }
 }
 
-/** A new run record in state: ids derived from the run id, nothing submitted yet. */
-export async function createRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId()): Promise<RunRecord> {
-  checkSpec(spec);
+/** The record of a run nothing has happened to yet: ids derived from the run id. */
+export function newRunRecord(runId: string, spec: RunSpec, now = new Date()): RunRecord {
   const batchId = batchIdFor(runId);
-  const now = new Date().toISOString();
-  const run: RunRecord = {
+  return {
     runId,
     batchId,
     jobId: jobIdFor(batchId),
@@ -32,9 +30,15 @@ export async function createRun(deps: BridgeDeps, spec: RunSpec, runId = newRunI
     submissionComplete: false,
     jobStarted: false,
     timings: {},
-    createdAt: now,
-    updatedAt: now,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
   };
+}
+
+/** A new run in state, nothing submitted yet. */
+export async function createRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId()): Promise<RunRecord> {
+  checkSpec(spec);
+  const run = newRunRecord(runId, spec);
   await deps.state.createRun(run);
   const warning = await credentialExpiryWarning(deps.source, spec.urlLifetimeSeconds);
   if (warning) deps.log.warn(warning, { runId });

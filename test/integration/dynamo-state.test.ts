@@ -14,39 +14,14 @@ import type { ExportTaskResult, FileFailure, RunRecord } from '../../shared/stat
 import type { StoredObject } from '../../shared/storage/port';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { RunExistsError } from '../../shared/state/port';
+import { newRunRecord } from '../../shared/run/start-run';
+import { specFor } from '../support/domain';
 
 const FAST: DynamoStateOptions = { retryBaseMs: 2 };
 
+/** A fresh run with readable ids (`bb-<run>`, `bb-job-<run>`) so lookups are easy to assert. */
 function runRecord(runId: string, overrides: Partial<RunRecord> = {}): RunRecord {
-  const now = new Date().toISOString();
-  return {
-    runId,
-    batchId: `bb-${runId}`,
-    jobId: `bb-job-${runId}`,
-    spec: {
-      source: { scheme: 's3', bucket: 'media', prefix: 'in/' },
-      dest: { scheme: 's3', bucket: 'media', prefix: 'out/' },
-      media: 'images',
-      workspace: 'ws',
-      workflowId: 'wf',
-      job: {},
-      urlLifetimeSeconds: 3600,
-      manifestPrefix: 'bucket-bridge/manifests/',
-      keepArchives: false,
-    },
-    phase: 'discovering',
-    listed: 0,
-    skipped: {},
-    submitted: 0,
-    chunks: [],
-    checkpoint: { nextChunk: 0 },
-    submissionComplete: false,
-    jobStarted: false,
-    timings: {},
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
+  return { ...newRunRecord(runId, specFor('s3://media/in/', 's3://media/out/')), batchId: `bb-${runId}`, jobId: `bb-job-${runId}`, ...overrides };
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log';
 import { exportResults } from '../../shared/pipeline/export';
 import { noProgress } from '../../shared/progress';
+import { newRunRecord } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import type { RunRecord } from '../../shared/state/run-record';
 import type { BatchTarget, OutputFile } from '../../shared/targets/port';
@@ -71,23 +72,14 @@ describe('export of result archives', () => {
 
   async function exportWith(runId: string, keepArchives: boolean) {
     const state = new FileStateStore(await tempDir('bb-export-'));
-    const now = new Date().toISOString();
     const run: RunRecord = {
-      runId,
-      batchId: `bb-${runId}`,
+      ...newRunRecord(runId, specFor('s3://out/in/', 's3://out/results/', { keepArchives })),
       jobId: 'job',
-      spec: specFor('s3://out/in/', 's3://out/results/', { keepArchives }),
       phase: 'processing',
-      listed: 0,
-      skipped: {},
       submitted: 3,
-      chunks: [],
       checkpoint: { nextChunk: 1 },
       submissionComplete: true,
       jobStarted: true,
-      timings: {},
-      createdAt: now,
-      updatedAt: now,
     };
     await state.createRun(run);
     const target = exportOnlyTarget([

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import type { FollowUp } from '../../shared/pipeline/chain';
 import type { BridgeDeps } from '../../shared/run/deps';
+import { newRunRecord } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import type { RunRecord } from '../../shared/state/run-record';
 import { startWebhookServer, type RunningWebhookServer } from '../../shared/webhook/http-server';
@@ -20,21 +21,13 @@ describe('webhook receiver over HTTP', () => {
   let server: RunningWebhookServer;
   const followUps: FollowUp[] = [];
   const run: RunRecord = {
-    runId: 'r1',
-    batchId: 'bb-r1',
-    jobId: 'bb-job-r1',
-    spec: specFor('s3://hooks/in/', 's3://hooks/out/'),
+    ...newRunRecord('r1', specFor('s3://hooks/in/', 's3://hooks/out/')),
     phase: 'ingesting',
     listed: 2,
-    skipped: {},
     submitted: 2,
     chunks: [{ index: 0, ingestId: 'bb-r1-0', manifestKey: 'm/0.jsonl', references: 2, status: 'submitted' }],
     checkpoint: { nextChunk: 1 },
     submissionComplete: true,
-    jobStarted: false,
-    timings: {},
-    createdAt: new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
   };
 
   beforeAll(async () => {
@@ -60,7 +53,7 @@ describe('webhook receiver over HTTP', () => {
     type: 'roboflow-data-staging-notification-v1',
     event_id: eventId,
     ingest_id: 'bb-r1-0',
-    batch_id: 'bb-r1',
+    batch_id: run.batchId,
     shard_id: 'shard-1',
     notification: {
       type: 'ingest-files-status-notification-v1',

@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { isConditionalCheckFailed, type ResolvedOptions } from './operations';
+import { putIfAbsent, type ResolvedOptions } from './operations';
 import { keys, STATE_TABLE_KEYS } from './table';
 
 const EventItem = z.object({ eventId: z.string(), recordedAt: z.string() });
@@ -23,24 +23,11 @@ export class DynamoEventLog {
   /** True only for the call whose put created the item. */
   async record(eventId: string): Promise<boolean> {
     const now = new Date();
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.event(eventId),
-            eventId,
-            recordedAt: now.toISOString(),
-            [STATE_TABLE_KEYS.ttlAttribute]: Math.floor(now.getTime() / 1000) + this.options.eventTtlSeconds,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+    return putIfAbsent(this.doc, this.tableName, {
+      ...keys.event(eventId),
+      eventId,
+      recordedAt: now.toISOString(),
+      [STATE_TABLE_KEYS.ttlAttribute]: Math.floor(now.getTime() / 1000) + this.options.eventTtlSeconds,
+    });
   }
 }

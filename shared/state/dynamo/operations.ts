@@ -1,6 +1,7 @@
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  PutCommand,
   QueryCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
@@ -163,4 +164,17 @@ export async function keysWithPrefix(
   const input = { ...prefixQuery(tableName, pk, prefix, pageSize), ProjectionExpression: '#pk, #sk' };
   for await (const item of queryItems(doc, input)) found.push({ pk: String(item.pk), sk: String(item.sk) });
   return found;
+}
+
+/** A put that never overwrites: true when this call created the item, false when it was there. */
+export async function putIfAbsent(doc: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown> & { pk: string; sk: string }): Promise<boolean> {
+  try {
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
 }

@@ -1,10 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { mapLimit } from '../../concurrency';
 import type { StoredObject } from '../../storage/port';
 import type { PendingObjects, PendingState } from '../debounce';
 import { ledgerVersion } from '../ledger';
-import { countItems, isConditionalCheckFailed, prefixQuery, resolveOptions, type DynamoStateOptions, type ResolvedOptions } from './operations';
+import { countItems, isConditionalCheckFailed, prefixQuery, putIfAbsent, resolveOptions, type DynamoStateOptions, type ResolvedOptions } from './operations';
 import { keys, PENDING_OBJECT_PREFIX } from './table';
 
 const PendingItem = z.object({
@@ -46,7 +46,7 @@ export class DynamoPendingObjects implements PendingObjects {
       const id = JSON.stringify([o.key, ledgerVersion(o)]);
       if (!unique.has(id)) unique.set(id, o);
     }
-    const created = await mapLimit([...unique.values()], this.options.concurrency, (o) => this.putIfAbsent(sourceId, o, now));
+    const created = await mapLimit([...unique.values()], this.options.concurrency, (o) => this.addVersion(sourceId, o, now));
     const added = created.filter(Boolean).length;
     if (added > 0) return this.bump(sourceId, added, now);
 
@@ -79,30 +79,17 @@ export class DynamoPendingObjects implements PendingObjects {
     return claimed;
   }
 
-  private async putIfAbsent(sourceId: string, object: StoredObject, now: Date): Promise<boolean> {
+  private addVersion(sourceId: string, object: StoredObject, now: Date): Promise<boolean> {
     const version = ledgerVersion(object);
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.pendingObject(sourceId, object.key, version),
-            key: object.key,
-            size: object.size,
-            etag: object.etag,
-            lastModified: object.lastModified?.toISOString(),
-            version,
-            addedAt: now.toISOString(),
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+    return putIfAbsent(this.doc, this.tableName, {
+      ...keys.pendingObject(sourceId, object.key, version),
+      key: object.key,
+      size: object.size,
+      etag: object.etag,
+      lastModified: object.lastModified?.toISOString(),
+      version,
+      addedAt: now.toISOString(),
+    });
   }
 
   /** Adds to the count; moves `lastEventAt` forward only (events may arrive out of order). */

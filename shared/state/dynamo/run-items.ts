@@ -1,13 +1,13 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '../../concurrency';
 import { ExportTaskResult, FileFailure, NameMapping } from '../run-record';
 import {
   batchGetItems,
   batchWriteItems,
   countItems,
-  isConditionalCheckFailed,
   keysWithPrefix,
   prefixQuery,
+  putIfAbsent,
   queryItems,
   type ResolvedOptions,
 } from './operations';
@@ -60,7 +60,7 @@ export class DynamoRunItems {
       if (!first.has(id)) first.set(id, failure);
     }
     await mapLimit([...first.values()], this.options.concurrency, async (failure) => {
-      await this.putIfAbsent({ ...failure, ...keys.failure(runId, failure.stage, failure.name) });
+      await putIfAbsent(this.doc, this.tableName, { ...failure, ...keys.failure(runId, failure.stage, failure.name) });
     });
   }
 
@@ -76,7 +76,7 @@ export class DynamoRunItems {
    */
   async recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
     const task = ExportTaskResult.parse(result);
-    await this.putIfAbsent({ ...task, ...keys.task(runId, task.taskId) });
+    await putIfAbsent(this.doc, this.tableName, { ...task, ...keys.task(runId, task.taskId) });
     return { done: await countItems(this.doc, this.tableName, runPartition(runId), RUN_ITEM_PREFIX.task) };
   }
 
@@ -96,23 +96,5 @@ export class DynamoRunItems {
 
   private query(runId: string, prefix: string) {
     return queryItems(this.doc, prefixQuery(this.tableName, runPartition(runId), prefix, this.options.pageSize));
-  }
-
-  /** Put that never overwrites: false when the item was already there. */
-  private async putIfAbsent(item: Record<string, unknown> & { pk: string; sk: string }): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
   }
 }
