@@ -102,7 +102,8 @@ export function advance(deps: ChainDeps, runId: string, options: AdvanceOptions)
 }
 
 async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: AdvanceOptions): Promise<AdvanceResult> {
-  const pending = run.chunks.filter((c) => !c.duplicated && (c.status === 'written' || c.status === 'submitted'));
+  // A duplicated chunk is one Roboflow already had: its first submission's notifications report it.
+  const pending = run.chunks.filter((c) => c.status === 'written' || c.status === 'submitted');
   if (options.awaitIngestEvents && pending.length > 0) {
     return { state: 'waiting', reason: `${pending.length} of ${run.chunks.length} ingests still running` };
   }

@@ -65,11 +65,15 @@ export class OpenChunk {
       references: this.file.lines,
       status: 'written',
     };
-    await deps.state.updateRun(run.runId, (r) => ({ ...r, chunks: [...r.chunks.filter((c) => c.index !== index), chunk] }));
+    // Re-submitting after a crash: keep what the chunk's notifications already reported.
+    await deps.state.updateRun(run.runId, (r) => {
+      const earlier = r.chunks.find((c) => c.index === index && c.ingestId === chunk.ingestId);
+      const recorded = earlier ? { ...earlier, manifestKey: chunk.manifestKey, references: chunk.references } : chunk;
+      return { ...r, chunks: [...r.chunks.filter((c) => c.index !== index), recorded].sort((a, b) => a.index - b.index) };
+    });
     const referencesUrl = await presignObject(deps.source, this.file.key, run.spec.urlLifetimeSeconds);
     deps.log.info('submitting references file', { runId: run.runId, key: this.file.key, references: this.file.lines, ingestId: chunk.ingestId });
     const res = await deps.target.submitChunk(run, { ingestId: chunk.ingestId, referencesUrl });
-    // A fast webhook may already have moved the chunk on; never move it back.
     return { ...chunk, status: 'submitted', duplicated: res.duplicated, shardIds: res.shardIds };
   }
 }
