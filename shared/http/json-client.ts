@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { errors as undiciErrors, FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { RemoteError } from '../errors';
@@ -7,9 +8,14 @@ export interface JsonRequest<T extends z.ZodType> {
   method: 'GET' | 'POST';
   path: string;
   query?: Record<string, string | number | undefined>;
-  /** JSON body; ignored when `form` is given. */
+  /** JSON body; ignored when `form` or `stream` is given. */
   body?: unknown;
   form?: FormData;
+  /**
+   * A streamed body (e.g. a multipart upload of an object read from a bucket), opened afresh for
+   * each attempt, since a consumed stream cannot be sent again.
+   */
+  stream?: () => Promise<{ body: Readable; contentType: string }>;
   schema: T;
   timeoutMs: number;
 }
@@ -18,6 +24,8 @@ export interface JsonClientOptions {
   baseUrl: string;
   /** Query parameters sent on every call (e.g. api_key); never included in messages. */
   secretQuery?: Record<string, string>;
+  /** Headers sent on every call (e.g. Authorization, API version); credentials among them never reach messages. */
+  headers?: Record<string, string>;
   retry?: Partial<RetryPolicy>;
   dispatcher?: Dispatcher;
   onRetry?: (info: { path: string; attempt: number; delayMs: number; reason: string }) => void;
@@ -42,9 +50,11 @@ export class JsonClient {
     for (let attempt = 1; ; attempt++) {
       let failure: { reason: string; retryAfter?: string | null; status?: number };
       try {
+        const body = await encodeBody(req);
         const res = await request(url, {
           method: req.method,
-          ...encodeBody(req),
+          body: body.body,
+          headers: { ...this.options.headers, ...body.headers },
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,
           dispatcher: this.options.dispatcher,
@@ -80,7 +90,8 @@ export class JsonClient {
   /** Servers may echo the request URL in an error body: never let a secret through. */
   private redact(text: string): string {
     let out = text;
-    for (const secret of Object.values(this.options.secretQuery ?? {})) {
+    const secretHeaders = Object.entries(this.options.headers ?? {}).filter(([name]) => /authorization|key|token|secret/i.test(name));
+    for (const secret of [...Object.values(this.options.secretQuery ?? {}), ...secretHeaders.flatMap(([, v]) => [v, v.replace(/^Bearer /, '')])]) {
       if (!secret) continue;
       for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)])) {
         out = out.split(form).join('[redacted]');
@@ -116,7 +127,11 @@ export class JsonClient {
   }
 }
 
-function encodeBody(req: JsonRequest<z.ZodType>) {
+async function encodeBody(req: JsonRequest<z.ZodType>): Promise<{ headers: Record<string, string>; body?: string | FormData | Readable }> {
+  if (req.stream) {
+    const { body, contentType } = await req.stream();
+    return { headers: { accept: 'application/json', 'content-type': contentType }, body };
+  }
   if (req.form) return { headers: { accept: 'application/json' }, body: req.form };
   if (req.body === undefined) return { headers: { accept: 'application/json' } };
   return { headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(req.body) };
@@ -124,8 +139,8 @@ function encodeBody(req: JsonRequest<z.ZodType>) {
 
 function errorDetail(text: string): string {
   try {
-    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
-    const detail = body.error ?? body.message;
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
+    const detail = body.error ?? body.message ?? body.detail;
     if (typeof detail === 'string') return `: ${detail.slice(0, 300)}`;
   } catch {
     // not JSON: fall through
