@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+// LlamaCloud (directories, v2 batches, parse/extract jobs) responses the bridge reads.
+
+export const Directory = z.object({ id: z.string(), name: z.string().optional(), type: z.string().optional() });
+
+export const DirectoryFile = z.object({
+  id: z.string(),
+  directory_id: z.string().optional(),
+  display_name: z.string().nullish(),
+  unique_id: z.string().nullish(),
+  file_id: z.string().nullish(),
+});
+export type DirectoryFile = z.infer<typeof DirectoryFile>;
+
+export const JobType = z.enum(['parse_v2', 'extract_v2']);
+export type JobType = z.infer<typeof JobType>;
+
+export const BatchResult = z.object({
+  source_directory_file_id: z.string(),
+  job_reference: z.object({ type: z.string(), id: z.string() }).nullish(),
+  error_message: z.string().nullish(),
+});
+
+export const Batch = z.object({
+  id: z.string(),
+  source_directory_id: z.string().optional(),
+  status: z.string(), // PENDING | THROTTLED | RUNNING | COMPLETED | FAILED | CANCELLED
+  results: z.array(BatchResult).nullish(),
+});
+export type Batch = z.infer<typeof Batch>;
+
+export const ParseJob = z.object({
+  job: z.object({ id: z.string(), status: z.string(), error_message: z.string().nullish() }),
+  markdown_full: z.string().nullish(),
+  markdown: z.object({ pages: z.array(z.unknown()) }).nullish(),
+});
+export type ParseJob = z.infer<typeof ParseJob>;
+
+export const ExtractJob = z.object({
+  id: z.string(),
+  status: z.string(),
+  error_message: z.string().nullish(),
+  extract_result: z.unknown().optional(),
+});
+export type ExtractJob = z.infer<typeof ExtractJob>;
