@@ -1,0 +1,124 @@
+/**
+ * HTTP front door: serves presigned result files, and for API requests records them, applies injected
+ * faults, checks the Bearer key, then dispatches to the route handlers. Errors are `{"detail": …}`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { EmulatorContext } from './context';
+import { drainBody, HttpError, isConnectionGone, parseJsonBody, readBody, sendJson } from './http-io';
+import { parseResultFile } from './job-views';
+import { RESULTS_PREFIX, serveResult } from './presign';
+import { matchRoute, type Route } from './router';
+import { batchRoutes } from './routes-batches';
+import { directoryRoutes } from './routes-directories';
+import { jobRoutes } from './routes-jobs';
+import type { RecordedRequest } from './types';
+
+const REDACTED = '[redacted]';
+
+interface Outcome {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export function createEmulatorServer(ctx: EmulatorContext, requests: RecordedRequest[]): Server {
+  const routes = [...directoryRoutes(ctx), ...batchRoutes(ctx), ...jobRoutes(ctx)];
+  return createServer((req, res) => {
+    handle(ctx, routes, requests, req, res).catch((err) => {
+      if (ctx.scope.closed || isConnectionGone(err, req)) return void res.destroy();
+      ctx.reportError(err);
+      if (!res.headersSent) sendJson(res, 500, { detail: 'internal emulator error' });
+      else res.destroy();
+    });
+  });
+}
+
+async function handle(ctx: EmulatorContext, routes: Route[], requests: RecordedRequest[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+  if (url.pathname.startsWith(RESULTS_PREFIX)) {
+    return serveResult(req, res, url, ctx.signer, (jobId, name) => {
+      const job = ctx.store.jobs.get(jobId);
+      return job && parseResultFile(job, name);
+    });
+  }
+
+  const method = req.method ?? 'GET';
+  const record: RecordedRequest = {
+    method,
+    path: url.pathname,
+    query: firstValues(url.searchParams),
+    // The key is checked below; the record must not carry it (records end up in test output).
+    headers: { ...req.headers, ...(req.headers.authorization !== undefined ? { authorization: REDACTED } : {}) },
+    body: undefined,
+    status: 0,
+  };
+  requests.push(record);
+
+  const match = matchRoute(routes, method, url.pathname);
+  const streaming = match.kind === 'found' && match.route.body === 'stream';
+  let outcome: Outcome;
+  try {
+    outcome = await dispatch(ctx, req, url, record, match, streaming);
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    outcome = { status: err.status, body: { detail: err.detail }, headers: err.headers };
+  }
+  // A stream route rejected before (or while) reading its body: read the rest so the client sees the answer.
+  if (streaming && !req.readableEnded) await drainBody(req);
+  record.status = outcome.status;
+  sendJson(res, outcome.status, outcome.body, outcome.headers);
+}
+
+async function dispatch(
+  ctx: EmulatorContext,
+  req: IncomingMessage,
+  url: URL,
+  record: RecordedRequest,
+  match: ReturnType<typeof matchRoute>,
+  streaming: boolean,
+): Promise<Outcome> {
+  let body: unknown;
+  let bodyError: HttpError | undefined;
+  if (!streaming) {
+    try {
+      body = parseJsonBody(await readBody(req));
+      record.body = body;
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      bodyError = err;
+    }
+  }
+
+  const injected = ctx.faults.take(record.method, url.pathname);
+  if (injected) return injected;
+  if (!bearerMatches(req.headers.authorization, ctx.options.apiKey)) {
+    throw new HttpError(401, 'Invalid authentication credentials', { 'www-authenticate': 'Bearer' });
+  }
+  if (match.kind === 'none') throw new HttpError(404, 'Not Found');
+  if (match.kind === 'wrong-method') throw new HttpError(405, 'Method Not Allowed');
+  if (bodyError) throw bodyError;
+
+  const result = await match.route.handler({
+    params: match.params,
+    query: record.query,
+    search: url.searchParams,
+    body,
+    raw: req,
+    record,
+  });
+  return { status: 200, body: result };
+}
+
+function firstValues(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of params) if (!(key in out)) out[key] = value;
+  return out;
+}
+
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header?.trim() ?? '');
+  if (!m) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]!), digest(expected));
+}
