@@ -544,7 +544,9 @@ describe('roboflow emulator: faults and webhook delivery', () => {
     const hooks = await waitFor('retry', () => (fx.hooks.length >= 2 ? fx.hooks : undefined));
     expect(hooks.map((h) => h.body.delivery_attempt)).toEqual([1, 2]);
     expect(hooks[1]!.body.event_id).toBe(hooks[0]!.body.event_id);
-    expect(emu.webhookDeliveries.map((d) => d.status)).toEqual([500, 204]);
+    // The emulator records a delivery once it has the response, a moment after the receiver saw it.
+    const deliveries = await waitFor('delivery records', () => (emu.webhookDeliveries.length >= 2 ? emu.webhookDeliveries : undefined));
+    expect(deliveries.map((d) => d.status)).toEqual([500, 204]);
   });
 
   it('shuffles and delays webhooks of one ingest when asked', async () => {
