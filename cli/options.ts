@@ -1,12 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { InputError } from '../shared/errors';
-import { parseBucketUrl } from '../shared/location';
+import { parseBucketUrl, type BucketLocation } from '../shared/location';
 import { MediaKind } from '../shared/media';
 import { checkUrlLifetime, DEFAULT_URL_LIFETIME_SECONDS } from '../shared/pipeline/presign';
 import { JobOptions, type RunSpec } from '../shared/state/run-record';
 import { Slug } from '../shared/targets/roboflow/ids';
 import { AggregationFormat, MachineType } from '../shared/targets/roboflow/request-schemas';
+import type { LocationOptions } from '../shared/storage/store-factory';
 
 export const DEFAULT_MANIFEST_PREFIX = 'bucket-bridge/manifests/';
 
@@ -39,7 +40,62 @@ export function optionalInt(flag: string, value: string | undefined): number | u
   return value === undefined ? undefined : check(flag, positiveInt, value, 'a positive whole number');
 }
 
+/** How to reach the buckets: per-location S3 options and the GCS credentials (flags win over the environment). */
+export const STORAGE_FLAGS = {
+  'source-region': { type: 'string' },
+  'dest-region': { type: 'string' },
+  'source-requester-pays': { type: 'boolean', default: false },
+  'dest-requester-pays': { type: 'boolean', default: false },
+  'gcs-key-file': { type: 'string' },
+  'gcs-sign-as': { type: 'string' },
+  'gcs-user-project': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface CliGcsFlags {
+  keyFile?: string;
+  signAs?: string;
+  userProject?: string;
+}
+
+export interface CliStorageOptions {
+  source: LocationOptions;
+  dest: LocationOptions;
+  gcs: CliGcsFlags;
+}
+
+const REGION = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/);
+
+type StorageFlagValues = { [K in keyof typeof STORAGE_FLAGS]?: (typeof STORAGE_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** Validates the storage flags against the locations they apply to (S3 options only on s3:// URLs). */
+export function storageOptions(v: StorageFlagValues, locations: { source?: BucketLocation; dest?: BucketLocation }): CliStorageOptions {
+  const location = (side: 'source' | 'dest'): LocationOptions => {
+    const loc = locations[side];
+    const region = v[`${side}-region`];
+    const requesterPays = v[`${side}-requester-pays`] === true;
+    if ((region !== undefined || requesterPays) && loc && loc.scheme !== 's3') {
+      const flag = region !== undefined ? `--${side}-region` : `--${side}-requester-pays`;
+      throw new InputError(flag, `an s3:// --${side} (it applies to S3 buckets only)`, `${loc.scheme}://`);
+    }
+    return {
+      region: region === undefined ? undefined : check(`--${side}-region`, REGION, region, 'an S3 region such as eu-west-1 (or auto for R2)'),
+      requesterPays: requesterPays || undefined,
+    };
+  };
+  const nonEmpty = (flag: string, value: string | undefined) => (value === undefined ? undefined : required(flag, value).trim());
+  return {
+    source: location('source'),
+    dest: location('dest'),
+    gcs: {
+      keyFile: nonEmpty('--gcs-key-file', v['gcs-key-file']),
+      signAs: v['gcs-sign-as'] === undefined ? undefined : check('--gcs-sign-as', z.email(), v['gcs-sign-as'].trim(), 'a service account e-mail address'),
+      userProject: nonEmpty('--gcs-user-project', v['gcs-user-project']),
+    },
+  };
+}
+
 export const RUN_FLAGS = {
+  ...STORAGE_FLAGS,
   source: { type: 'string' },
   dest: { type: 'string' },
   workspace: { type: 'string' },
@@ -73,6 +129,7 @@ export interface RunCommandOptions {
   chunkSize?: number;
   stateDir?: string;
   quiet: boolean;
+  storage: CliStorageOptions;
 }
 
 /** Turns `run` flags into a validated spec; throws InputError naming the first bad flag. */
@@ -123,6 +180,7 @@ export function runOptions(argv: string[]): RunCommandOptions {
     chunkSize: optionalInt('--chunk-size', v['chunk-size']),
     stateDir: v['state-dir'],
     quiet: v.quiet,
+    storage: storageOptions(v, { source, dest }),
   };
 }
 

@@ -1,11 +1,11 @@
 export const USAGE = `Usage: bucket-bridge <command> [options]
 
 Commands:
-  run      --source s3://bucket/prefix --dest s3://bucket/prefix --workspace W --workflow ID [options]
+  run      --source s3://|gs://bucket/prefix --dest s3://|gs://bucket/prefix --workspace W --workflow ID [options]
            List, sign and submit every image (or video) under --source to Roboflow Batch Processing,
            start the job when ingest is confirmed, and copy the results to <dest>/<runId>/.
   status   <runId>   Print a run's summary from local state.
-  export   <jobId>   Copy a finished job's results again [--dest s3://...] [--keep-archives].
+  export   <jobId>   Copy a finished job's results again [--dest s3://|gs://...] [--keep-archives].
 
 Run options:
   --media images|videos        what to pick up (default images)
@@ -22,7 +22,20 @@ Run options:
   --state-dir DIR              local run state (default .bucket-bridge, or BUCKET_BRIDGE_STATE_DIR)
   --quiet                      no progress output
 
+Storage options (run; export takes the --dest-* and --gcs-* ones):
+  --source-region R            --dest-region R    region of an S3 bucket (default: asked from S3 with HeadBucket,
+                               or AWS_REGION with a custom endpoint; R2: auto)
+  --source-requester-pays      --dest-requester-pays   requests on a requester-pays S3 bucket are billed to you
+  --gcs-key-file PATH          service-account key that signs gs:// URLs (or BUCKET_BRIDGE_GCS_KEY_FILE,
+                               GOOGLE_APPLICATION_CREDENTIALS)
+  --gcs-sign-as EMAIL          keyless: sign through the IAM signBlob API as this service account
+  --gcs-user-project P         project billed for requester-pays GCS buckets
+
 Environment: ROBOFLOW_API_KEY (required), ROBOFLOW_API_URL, BUCKET_BRIDGE_WEBHOOK_SECRET,
-BUCKET_BRIDGE_STATE_DIR, and the standard AWS variables (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
-AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ENDPOINT_URL_S3 for S3-compatible stores).
+BUCKET_BRIDGE_STATE_DIR, the standard AWS variables (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ENDPOINT_URL_S3 for S3-compatible stores,
+BUCKET_BRIDGE_S3_FORCE_PATH_STYLE), and for GCS: GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_PROJECT,
+BUCKET_BRIDGE_GCS_KEY_FILE, BUCKET_BRIDGE_GCS_SIGN_AS, BUCKET_BRIDGE_GCS_USER_PROJECT,
+BUCKET_BRIDGE_GCS_ACCESS_TOKEN, BUCKET_BRIDGE_GCS_SIGN_CONCURRENCY, BUCKET_BRIDGE_GCS_IAM_URL,
+BUCKET_BRIDGE_GCS_ENDPOINT.
 `;

@@ -114,6 +114,8 @@ export class BucketBridge extends Construct {
   /** Present when the construct created the Roboflow key secret (a placeholder to fill in). */
   readonly createdRoboflowApiKeySecret?: Secret;
   readonly webhookSecret: Secret;
+  /** The GCS credentials secret (`gcsCredentialsSecretArn`), when a source reads GCS. */
+  readonly gcsCredentialsSecret?: ISecret;
   readonly queues: Readonly<Record<'submissions' | 'objectEvents' | 'startJob' | 'export', BridgeQueue>>;
   readonly functions: Readonly<Record<BridgeFunctionName, BridgeFunction>>;
   /** The webhook Function URL (base only; Roboflow is given `<url>webhooks/<secret>`). */
@@ -165,6 +167,14 @@ export class BucketBridge extends Construct {
     });
     this.acknowledge(this.webhookSecret, 'AwsSolutions-SMG4',
       'The webhook token is embedded in notification URLs already registered with running Roboflow jobs; rotating it automatically would reject their callbacks. Rotate by hand between runs.');
+    // GCS sources: their credentials live in a secret the operator manages (service-account key or
+    // signBlob configuration); only the functions that read sources get it.
+    if (config.gcsCredentialsSecretArn && config.sources.some((s) => s.store === 'gcs')) {
+      const arn = config.gcsCredentialsSecretArn;
+      this.gcsCredentialsSecret = /-[A-Za-z0-9]{6}$/.test(arn)
+        ? Secret.fromSecretCompleteArn(this, 'GcsCredentials', arn)
+        : Secret.fromSecretPartialArn(this, 'GcsCredentials', arn);
+    }
 
     // ---- queues (deliveries before dead-lettering: shared/config/queues.ts, read by the handlers too)
     const settings = FUNCTION_SETTINGS;
@@ -212,7 +222,12 @@ export class BucketBridge extends Construct {
       this.setEnv(fn, 'WEBHOOK_URL', this.webhookUrl.url);
       this.sendTo(fn, 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
       this.sendTo(fn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
+      if (this.gcsCredentialsSecret) {
+        this.gcsCredentialsSecret.grantRead(fn);
+        this.setEnv(fn, 'GCS_CREDENTIALS_SECRET_ARN', this.gcsCredentialsSecret.secretArn);
+      }
       for (const source of config.sources) {
+        if (source.store === 'gcs') continue; // read with the GCS credentials, not the role
         this.allowList(fn, source.bucket, source.prefix);
         this.allowObjects(fn, source.bucket, source.prefix, ['s3:GetObject'],
           `Read-only: the objects of source "${source.id}" (s3://${source.bucket}/${source.prefix}) are discovered by listing at run time and signed one by one.`);
@@ -244,7 +259,7 @@ export class BucketBridge extends Construct {
     // object-created: S3 "Object Created" (EventBridge) → object-events queue → debounced runs.
     // The source bucket must have EventBridge notifications enabled.
     for (const source of config.sources) {
-      if (!source.onObjectCreated) continue;
+      if (!source.onObjectCreated || source.store !== 's3') continue;
       new Rule(this, `ObjectCreated-${source.id}`, {
         description: `bucket-bridge: new objects under s3://${source.bucket}/${source.prefix}`,
         eventPattern: {

@@ -1,33 +1,47 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { main } from '../cli/main';
 import { formatBytes } from '../cli/progress-view';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack } from './local-stack';
 import { seedDemoBucket } from './seed';
 
 const BUCKET = 'demo-media';
+const GCS_BUCKET = 'demo-gcs-media';
+
+/** `npm run demo -- --source-store gcs`: read the images from a (fake) GCS bucket instead of S3. */
+function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs' } {
+  const { values } = parseArgs({ args: argv, options: { 'source-store': { type: 'string', default: 's3' } }, strict: true });
+  const sourceStore = values['source-store'];
+  if (sourceStore !== 's3' && sourceStore !== 'gcs') throw new Error(`--source-store: expected s3 or gcs, got ${JSON.stringify(sourceStore)}`);
+  return { sourceStore };
+}
 
 /**
- * The main job on a fresh machine: a local S3 server and a Roboflow emulator on loopback, a
- * seeded bucket, and one full `bucket-bridge run` through webhooks. No credentials, no internet.
+ * The main job on a fresh machine: a local S3 server and a Roboflow emulator on loopback (plus a
+ * fake GCS with `--source-store gcs`), a seeded bucket, and one full `bucket-bridge run` through
+ * webhooks. No credentials, no internet.
  */
 async function demo(): Promise<number> {
+  const { sourceStore } = demoOptions(process.argv.slice(2));
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
-  const stack = await startLocalStack({ buckets: [BUCKET] });
+  const stack = await startLocalStack({ buckets: [BUCKET], gcsBuckets: sourceStore === 'gcs' ? [GCS_BUCKET] : undefined });
   const stateDir = await mkdtemp(join(tmpdir(), 'bucket-bridge-demo-state-'));
   try {
     say(`local S3 server ${stack.s3.endpoint}, Roboflow emulator ${stack.roboflow.url}`);
-    const seeded = await seedDemoBucket(stack.store(BUCKET));
+    if (stack.gcs) say(`fake GCS ${stack.gcs.server.url} (signed URLs verified against ${stack.gcs.account.email})`);
+    const sourceUrl = stack.gcs ? `gs://${GCS_BUCKET}` : `s3://${BUCKET}`;
+    const seeded = await seedDemoBucket(stack.gcs ? stack.gcs.store(GCS_BUCKET) : stack.store(BUCKET));
     say(
-      `seeded s3://${BUCKET}/${seeded.prefix}: ${seeded.images.length} images, ` +
+      `seeded ${sourceUrl}/${seeded.prefix}: ${seeded.images.length} images, ` +
         `${seeded.notMedia.length} non-image, ${seeded.tooLarge.length} image over 20 MiB`,
     );
     const port = await freePort();
     const argv = [
       'run',
-      '--source', `s3://${BUCKET}/${seeded.prefix}`,
+      '--source', `${sourceUrl}/${seeded.prefix}`,
       '--dest', `s3://${BUCKET}/results/`,
       '--workspace', SANDBOX_WORKSPACE,
       '--workflow', SANDBOX_WORKFLOW,
@@ -38,7 +52,11 @@ async function demo(): Promise<number> {
       '--state-dir', stateDir,
     ];
     say(`bucket-bridge ${argv.join(' ')}`);
-    const code = await main(argv, { env: { ...process.env, ...stack.env }, stdout: process.stdout, stderr: process.stderr });
+    const code = await main(argv, { env: { ...process.env, ...stack.env, ...stack.gcs?.env }, stdout: process.stdout, stderr: process.stderr });
+    if (stack.gcs) {
+      const signed = stack.gcs.server.requests.filter((r) => r.kind === 'signed');
+      say(`fake GCS served ${signed.filter((r) => r.status === 200).length} signed downloads (${signed.filter((r) => r.status !== 200).length} refused)`);
+    }
 
     const results = [];
     for await (const page of stack.store(BUCKET).list('results/')) results.push(...page.objects);

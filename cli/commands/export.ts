@@ -7,7 +7,7 @@ import { FileStateStore } from '../../shared/state/file-state';
 import { JobId } from '../../shared/targets/roboflow/ids';
 import { cliEnvironment } from '../environment';
 import type { CliIo } from '../io';
-import { check, parseFlags } from '../options';
+import { check, parseFlags, STORAGE_FLAGS, storageOptions } from '../options';
 import { progressView } from '../progress-view';
 import { wire } from '../wiring';
 
@@ -18,6 +18,11 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
     'keep-archives': { type: 'boolean' },
     'state-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    'dest-region': STORAGE_FLAGS['dest-region'],
+    'dest-requester-pays': STORAGE_FLAGS['dest-requester-pays'],
+    'gcs-key-file': STORAGE_FLAGS['gcs-key-file'],
+    'gcs-sign-as': STORAGE_FLAGS['gcs-sign-as'],
+    'gcs-user-project': STORAGE_FLAGS['gcs-user-project'],
   });
   if (positionals.length !== 1) throw new InputError('jobId', 'exactly one job id', positionals.join(' '));
   const jobId = check('jobId', JobId, positionals[0], 'a job id of lowercase letters, digits, - and _ (at most 20)');
@@ -32,7 +37,12 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   const log = jsonLogger(values.quiet ? 'warn' : 'info', (line) => io.stderr.write(line + '\n'));
   const view = progressView(io.stderr, !values.quiet);
   const spec = { ...known.spec, dest: dest ?? known.spec.dest, keepArchives: values['keep-archives'] ?? known.spec.keepArchives };
-  const deps = wire({ env, processEnv: io.env, log, progress: view.listener, workspace: spec.workspace, stateDir }, spec.source, spec.dest);
+  const storage = storageOptions(values, { dest: spec.dest });
+  const deps = wire(
+    { env, processEnv: io.env, log, progress: view.listener, workspace: spec.workspace, stateDir, storage, sourceUnused: true },
+    spec.source,
+    spec.dest,
+  );
   await deps.state.updateRun(known.runId, (r) => ({ ...r, spec, phase: 'processing', error: undefined, exported: undefined, exportTasks: undefined }));
   await deps.state.resetExport(known.runId);
   const result = await exportResults(deps, known.runId);

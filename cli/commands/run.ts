@@ -29,6 +29,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         workspace: options.spec.workspace,
         stateDir: options.stateDir,
         notificationsUrl: options.webhook && secret ? `${options.webhook.publicUrl}${webhookPath(secret)}` : undefined,
+        storage: options.storage,
       },
       options.spec.source,
       options.spec.dest,

@@ -9,12 +9,22 @@ const Prefix = z
   .regex(/^$|^[^/].*\/$/, 'a key prefix ending in "/" (or "" for the whole bucket)')
   .default('');
 const BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+/** S3 or GCS names; S3 sources are held to the S3 rules below. */
+const AnyBucketName = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'a bucket name');
+/** An AWS region, or `auto` (Cloudflare R2). */
+const Region = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/, 'a region such as eu-west-1');
 
 export const SourceConfig = z.object({
   /** Stable id used in schedules, queues and state keys. */
   id: z.string().regex(/^[a-z0-9-]{1,32}$/, 'lowercase letters, digits and -, at most 32'),
-  bucket: BucketName,
+  /** Where the bucket lives: Amazon S3 (default) or Google Cloud Storage (read by scheduled runs). */
+  store: z.enum(['s3', 'gcs']).default('s3'),
+  bucket: AnyBucketName,
   prefix: Prefix,
+  /** S3: the bucket's region when it differs from the stack's (else asked from S3 at run time). */
+  region: Region.optional(),
+  /** S3: a requester-pays bucket (the deployment's account pays for the requests). */
+  requesterPays: z.boolean().optional(),
   media: MediaKind.default('images'),
   /** EventBridge schedule expression, e.g. "rate(1 hour)" or "cron(0 3 * * ? *)"; none = no scheduled runs. */
   schedule: z.string().optional(),
@@ -28,7 +38,20 @@ export type SourceConfig = z.infer<typeof SourceConfig>;
 /** The deployment's configuration: CDK props / cdk.json context, and BRIDGE_CONFIG for the functions. */
 export const BridgeConfig = z.object({
   sources: z.array(SourceConfig).min(1),
-  destination: z.object({ bucket: BucketName, prefix: Prefix, kmsKeyArn: z.string().optional() }),
+  destination: z.object({
+    bucket: BucketName,
+    prefix: Prefix,
+    kmsKeyArn: z.string().optional(),
+    region: Region.optional(),
+    requesterPays: z.boolean().optional(),
+  }),
+  /**
+   * Secrets Manager secret holding the GCS credentials for `store: "gcs"` sources: a
+   * service-account key JSON, or a signBlob configuration (see README "Storage").
+   */
+  gcsCredentialsSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'a Secrets Manager secret ARN').optional(),
+  /** Project billed for requester-pays GCS buckets. */
+  gcsUserProject: z.string().min(1).optional(),
   workspace: Slug,
   workflowId: Slug,
   job: JobOptions.default({}),
@@ -48,6 +71,23 @@ export const BridgeConfig = z.object({
   listPageSize: z.number().int().min(1).max(1000).default(1000),
   /** Lines per references file; at most Roboflow's per-ingest limit (20,000 images / 5,000 videos). */
   referencesPerFile: z.number().int().min(1).max(20_000).optional(),
+}).superRefine((config, ctx) => {
+  config.sources.forEach((source, i) => {
+    const at = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['sources', i, field], message });
+    if (source.store === 's3') {
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(source.bucket) || source.bucket.includes('..')) at('bucket', 'an S3 bucket name');
+      return;
+    }
+    if (source.bucket.split('.').some((p) => p.length > 63) || (!source.bucket.includes('.') && source.bucket.length > 63)) at('bucket', 'a GCS bucket name');
+    // GCS change notifications (Pub/Sub) do not reach this AWS stack: GCS sources run on a schedule.
+    if (source.onObjectCreated) at('onObjectCreated', 'false for GCS sources (only scheduled runs read GCS)');
+    if (source.kmsKeyArn) at('kmsKeyArn', 'absent for GCS sources (KMS keys are for S3 buckets)');
+    if (source.region) at('region', 'absent for GCS sources (regions are for S3 buckets)');
+    if (source.requesterPays) at('requesterPays', 'absent for GCS sources (use gcsUserProject)');
+    if (!config.gcsCredentialsSecretArn) {
+      ctx.addIssue({ code: 'custom', path: ['gcsCredentialsSecretArn'], message: `a secret ARN (source "${source.id}" reads GCS)` });
+    }
+  });
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 export type BridgeConfigInput = z.input<typeof BridgeConfig>;

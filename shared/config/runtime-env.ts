@@ -6,6 +6,8 @@ export const RuntimeEnv = z.object({
   STATE_TABLE: z.string().min(1),
   ROBOFLOW_API_KEY_SECRET_ARN: z.string().min(1).optional(),
   WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+  /** The GCS credentials secret (service-account key or signBlob configuration); set on functions that read GCS sources. */
+  GCS_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
   /** Base URL of the webhook Function URL; notifications go to `<WEBHOOK_URL>webhooks/<secret>`. */
   WEBHOOK_URL: z.string().url().optional(),
   SUBMISSIONS_QUEUE_URL: z.string().url().optional(),
@@ -15,6 +17,8 @@ export const RuntimeEnv = z.object({
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   SQS_ENDPOINT: z.string().url().optional(),
   SECRETS_ENDPOINT: z.string().url().optional(),
+  /** Test-only GCS JSON API endpoint (the fake GCS server); also the origin of signed URLs. */
+  GCS_ENDPOINT: z.string().url().optional(),
 });
 export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
 

@@ -10,7 +10,7 @@ export function sourceById(config: BridgeConfig, sourceId: string): SourceConfig
 /** The run a configured source asks for (scheduled or object-created). */
 export function specForSource(config: BridgeConfig, source: SourceConfig): RunSpec {
   return {
-    source: { scheme: 's3', bucket: source.bucket, prefix: source.prefix },
+    source: { scheme: source.store === 'gcs' ? 'gs' : 's3', bucket: source.bucket, prefix: source.prefix },
     dest: { scheme: 's3', bucket: config.destination.bucket, prefix: config.destination.prefix },
     media: source.media,
     workspace: config.workspace,

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseBridgeConfig } from '../config/bridge-config';
+import { parseBridgeConfig, type BridgeConfig } from '../config/bridge-config';
 import { RuntimeEnv } from '../config/runtime-env';
 import type { BucketLocation } from '../location';
 import { jsonLogger, type Logger } from '../log';
@@ -9,8 +9,9 @@ import { noProgress } from '../progress';
 import type { BridgeDeps } from '../run/deps';
 import type { ServerlessPorts } from '../run/serverless-ports';
 import { createDocumentClient, DynamoObjectLedger, DynamoPendingObjects, DynamoStateStore } from '../state/dynamo';
-import { awsClientSettings, createS3Client, s3SettingsFromEnv } from '../storage/s3-client';
-import { S3Store } from '../storage/s3-store';
+import { parseGcsCredentials, type GcsSettings } from '../storage/gcs-options';
+import { awsClientSettings, s3SettingsFromEnv } from '../storage/s3-client';
+import { StoreFactory, type LocationOptions } from '../storage/store-factory';
 import { RoboflowClient } from '../targets/roboflow/client';
 import { RoboflowTarget } from '../targets/roboflow/target';
 import { webhookPath } from '../webhook/receive';
@@ -44,7 +45,6 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
   const ledger = new DynamoObjectLedger(dynamo, env.STATE_TABLE);
   const sqs = new SQSClient({ ...aws, endpoint: env.SQS_ENDPOINT });
   const secrets = new SecretsManagerClient({ ...aws, endpoint: env.SECRETS_ENDPOINT });
-  const s3 = createS3Client(s3SettingsFromEnv(processEnv));
   const apiKey = env.ROBOFLOW_API_KEY_SECRET_ARN ? cachedSecret(secrets, env.ROBOFLOW_API_KEY_SECRET_ARN) : missing('ROBOFLOW_API_KEY_SECRET_ARN');
   const webhookSecret = env.WEBHOOK_SECRET_ARN ? cachedSecret(secrets, env.WEBHOOK_SECRET_ARN) : missing('WEBHOOK_SECRET_ARN');
   const queue = (url: string | undefined, name: string): QueueSender =>
@@ -66,7 +66,23 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
       throw err;
     }));
 
-  const store = (location: BucketLocation) => new S3Store(s3, location.bucket);
+  // GCS credentials come from their secret on first use of a gs:// location (once per container).
+  // Functions without the secret (start-job, export) still get ports for runs of GCS sources: they
+  // never touch the source, and would fail only if they did.
+  const gcsSecret = env.GCS_CREDENTIALS_SECRET_ARN ? cachedSecret(secrets, env.GCS_CREDENTIALS_SECRET_ARN) : missing('GCS_CREDENTIALS_SECRET_ARN');
+  const stores = new StoreFactory({
+    s3: s3SettingsFromEnv(processEnv),
+    gcs: async (): Promise<GcsSettings> => {
+      const parsed = parseGcsCredentials(await gcsSecret(), 'GCS credentials secret');
+      return {
+        ...parsed,
+        apiEndpoint: env.GCS_ENDPOINT,
+        userProject: config.gcsUserProject ?? parsed.userProject,
+        onSignRetry: ({ attempt, delayMs, reason }) => log.warn('GCS signBlob retried', { attempt, delayMs, reason }),
+      };
+    },
+  });
+  const store = (location: BucketLocation) => stores.storeFor(location, locationOptions(config, location));
   return {
     config,
     log,
@@ -90,6 +106,15 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
       chunkSize: config.referencesPerFile,
     }),
   };
+}
+
+/** Region and requester pays of a configured bucket (sources by store and bucket, or the destination). */
+function locationOptions(config: BridgeConfig, location: BucketLocation): LocationOptions {
+  if (location.scheme !== 's3') return {};
+  const { destination } = config;
+  const source = config.sources.find((s) => s.store === 's3' && s.bucket === location.bucket);
+  const found = source ?? (destination.bucket === location.bucket ? destination : undefined);
+  return { region: found?.region, requesterPays: found?.requesterPays };
 }
 
 function missing(name: string): () => Promise<string> {

@@ -1,4 +1,4 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 export interface S3ClientSettings {
   /** Custom endpoint for S3-compatible stores (AWS_ENDPOINT_URL_S3). */
@@ -31,6 +31,18 @@ export function awsClientSettings(env: NodeJS.ProcessEnv) {
   return { region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1', credentials };
 }
 
+/**
+ * Clients for S3-compatible stores (Cloudflare R2, Backblaze B2, MinIO, …) need:
+ * - the store's endpoint (`AWS_ENDPOINT_URL_S3`),
+ * - path-style addressing (`/bucket/key`; implied by a custom endpoint): MinIO needs it unless
+ *   configured with a domain, and it avoids per-bucket DNS and TLS names everywhere,
+ * - the region the store expects in the SigV4 credential scope (R2: `auto`; B2: the region in its
+ *   endpoint, e.g. `us-west-004`; MinIO: its configured region, `us-east-1` by default),
+ * - checksums only when an operation requires them: SDK releases since early 2025 add CRC32
+ *   checksums (`x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm`, aws-chunked bodies) to every
+ *   upload and ask for them on every download by default, which several of these stores reject
+ *   or do not implement.
+ */
 export function createS3Client(settings: S3ClientSettings): S3Client {
   return new S3Client({
     region: settings.region ?? 'us-east-1',
@@ -42,4 +54,21 @@ export function createS3Client(settings: S3ClientSettings): S3Client {
       ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
   });
+}
+
+/**
+ * The region of an S3 bucket, from HeadBucket: `BucketRegion` when allowed, else the
+ * `x-amz-bucket-region` header S3 also sends with its 301 (other region) and 403 (no permission)
+ * answers. Undefined when S3 answers without saying (no such bucket, an S3-compatible store);
+ * rejects when there is no answer (network).
+ */
+export async function discoverBucketRegion(client: S3Client, bucket: string): Promise<string | undefined> {
+  try {
+    const head = await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return head.BucketRegion || undefined;
+  } catch (err) {
+    const response = (err as { $response?: { headers?: Record<string, string | undefined> } }).$response;
+    if (!response) throw err; // no answer at all (network): let the caller try again later
+    return response.headers?.['x-amz-bucket-region'] || undefined;
+  }
 }
