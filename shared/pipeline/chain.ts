@@ -77,8 +77,13 @@ export type AdvanceResult =
 export interface AdvanceOptions {
   /** Webhook mode: wait for every chunk's ingest-status before asking the API. */
   awaitIngestEvents: boolean;
-  /** Polling mode: the count has stopped moving, so missing items will not arrive any more. */
+  /** Polling mode: the count has stopped moving (and no shard says it is still running). */
   settled?: boolean;
+  /**
+   * Polling mode: the count has not moved for much longer. Shard status values are not published,
+   * so a shard that never leaves `info` must not hold a run forever.
+   */
+  longSettled?: boolean;
 }
 
 const locks = new KeyedLock();
@@ -121,7 +126,7 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
     return { state: 'failed' };
   }
   const running = progress.shards.some((s) => s.running);
-  const ingestEnded = options.awaitIngestEvents || (options.settled === true && !running);
+  const ingestEnded = options.awaitIngestEvents || (options.settled === true && !running) || options.longSettled === true;
 
   let expected = await expectedCount(deps.state, run);
   if (progress.count < expected || failedChunks.length > 0) {

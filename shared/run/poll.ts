@@ -29,7 +29,11 @@ export async function waitByPolling(deps: BridgeDeps, runId: string, options: Wa
     if (!run) throw new Error(`run ${runId} not found`);
     if (run.phase === 'completed' || run.phase === 'failed') return run;
     if (run.phase === 'ingesting') {
-      const result = await advance(deps, runId, { awaitIngestEvents: false, settled: unchanged >= settlePolls });
+      const result = await advance(deps, runId, {
+        awaitIngestEvents: false,
+        settled: unchanged >= settlePolls,
+        longSettled: unchanged >= settlePolls * 4,
+      });
       if (result.state === 'waiting') {
         unchanged = result.count !== undefined && result.count === lastCount ? unchanged + 1 : 0;
         lastCount = result.count;
