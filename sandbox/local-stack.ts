@@ -86,9 +86,15 @@ export interface LocalStack {
  * Local S3 server + Roboflow emulator on loopback, with throwaway credentials; with `gcsBuckets`,
  * also a fake GCS and IAM Credentials API (`stack.gcs`, whose `env` goes with `stack.env`).
  */
-export async function startLocalStack(options: { buckets: string[]; gcsBuckets?: string[]; emulator?: Partial<EmulatorOptions> }): Promise<LocalStack> {
+export async function startLocalStack(options: {
+  buckets: string[];
+  gcsBuckets?: string[];
+  emulator?: Partial<EmulatorOptions>;
+  /** Use the S3 server that verifies every SigV4 signature (bucket-level calls and signed URLs). */
+  verifySignatures?: boolean;
+}): Promise<LocalStack> {
   const apiKey = `local-${randomBytes(12).toString('hex')}`;
-  const s3 = await startLocalS3({ buckets: options.buckets });
+  const s3 = await startLocalS3({ buckets: options.buckets, verifySignatures: options.verifySignatures });
   let roboflow: RunningEmulator;
   let gcs: Awaited<ReturnType<typeof startLocalGcs>> | undefined;
   try {

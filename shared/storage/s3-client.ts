@@ -1,3 +1,4 @@
+import type { BuildMiddleware, MetadataBearer } from '@smithy/types';
 import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 export interface S3ClientSettings {
@@ -44,17 +45,32 @@ export function awsClientSettings(env: NodeJS.ProcessEnv) {
  *   or do not implement.
  */
 export function createS3Client(settings: S3ClientSettings): S3Client {
-  return new S3Client({
+  const pathStyle = settings.forcePathStyle ?? settings.endpoint !== undefined;
+  const client = new S3Client({
     region: settings.region ?? 'us-east-1',
     endpoint: settings.endpoint,
-    forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    forcePathStyle: pathStyle,
     credentials: settings.credentials,
     // S3-compatible stores reject or mangle the newer default CRC checksums; only send them when required.
     ...(settings.endpoint
       ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
   });
+  if (pathStyle) client.middlewareStack.add(bucketPathWithoutSlash, { step: 'build', name: 'bucketPathWithoutSlash' });
+  return client;
 }
+
+/**
+ * Path-style bucket-level requests (ListObjectsV2, CreateBucket, HeadBucket) go to `/bucket` rather
+ * than the SDK's `/bucket/`, as botocore sends them. S3 and MinIO accept both; some S3-compatible
+ * servers canonicalise `/bucket/` to `/bucket` when checking SigV4 and reject the SDK's signature.
+ * Runs before signing, so what is signed is what is sent.
+ */
+const bucketPathWithoutSlash: BuildMiddleware<object, MetadataBearer> = (next) => async (args) => {
+  const request = args.request as { path?: string };
+  if (typeof request.path === 'string' && /^\/[^/]+\/$/.test(request.path)) request.path = request.path.slice(0, -1);
+  return next(args);
+};
 
 /**
  * The region of an S3 bucket, from HeadBucket: `BucketRegion` when allowed, else the

@@ -14,17 +14,6 @@ export interface TestS3 {
 export async function startTestS3(options: LocalS3Options): Promise<TestS3> {
   const server = await startLocalS3(options);
   const client = createS3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: server.credentials });
-  if (options.verifySignatures) {
-    // The strict fork canonicalises "/bucket/" as "/bucket": sign bucket-level paths without the slash.
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { path?: string };
-        if (request.path && /^\/[^/]+\/$/.test(request.path)) request.path = request.path.slice(0, -1);
-        return next(args);
-      },
-      { step: 'build', name: 'stripBucketSlash' },
-    );
-  }
   return { server, client, env: localS3Env(server), store: (bucket) => new S3Store(client, bucket) };
 }
 
