@@ -51,7 +51,7 @@ export class OpenChunk {
     }));
     deps.progress('signed', refs.length);
     await deps.state.appendNames(run.runId, refs.map(({ name, key }) => ({ name, key })));
-    for (const { name, url } of refs) await this.file.add({ name, url });
+    await this.file.addAll(refs);
   }
 
   /** Stores the file, signs it and submits it with the chunk's deterministic ingest id. */

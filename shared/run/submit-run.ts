@@ -66,7 +66,8 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
     if (accepted.length > 0) {
       open ??= { chunk: new OpenChunk(deps, run, nextChunk), objects: [] };
       await open.chunk.add(accepted);
-      open.objects.push(...accepted);
+      // Only the ledger needs the chunk's objects; without one, nothing is held per object.
+      if (deps.ledger) for (const object of accepted) open.objects.push(object);
     }
     const last = page.nextToken === undefined;
     if (open && (last || open.chunk.lines + pageSize > chunkSize)) {

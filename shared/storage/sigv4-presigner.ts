@@ -23,10 +23,11 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
  * and refreshes expiring credentials), so a refresh is picked up exactly when `getSignedUrl`
  * would pick it up.
  *
- * Handled: AWS regional and global endpoints, requester-pays buckets, virtual-hosted and path-style addressing (including
+ * Handled: AWS regional and global endpoints, virtual-hosted and path-style addressing (including
  * the SDK's own switch to path-style for bucket names that are not DNS-compatible), custom
  * endpoints (http or https, any port, with a base path), static and session credentials,
- * credential providers, any checksum setting. Falls back to `getSignedUrl`: FIPS, dual-stack and
+ * credential providers, requester-pays buckets, any checksum setting. Falls back to
+ * `getSignedUrl` (loaded on first use only): FIPS, dual-stack and
  * transfer-acceleration endpoints, ARN buckets (access points, Outposts, Object Lambda,
  * multi-region access points / SigV4a), S3 Express directory buckets (`--x-s3`), a lifetime that is
  * not a whole number of seconds in 1..604800, keys that cannot be URI-encoded (lone surrogates),

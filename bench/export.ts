@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { request } from 'undici';
+import { silentLogger } from '../shared/log';
+import { runExportTask } from '../shared/pipeline/export';
+import { newRunRecord } from '../shared/run/start-run';
+import { FileStateStore } from '../shared/state/file-state';
+import type { RunSpec } from '../shared/state/run-record';
+import { createS3Client } from '../shared/storage/s3-client';
+import { S3Store } from '../shared/storage/s3-store';
+import type { BatchTarget } from '../shared/targets/port';
+import { reportResult, S3RVER_CREDENTIALS } from './lib';
+
+/**
+ * One result file from a download URL into the bucket. Usage: export.ts <mode> <s3 endpoint> <url> <bytes>
+ *   bridge:   the export use case (runExportTask → openDownload → S3Store.write with its size check)
+ *   baseline: the same undici download piped straight into lib-storage's Upload with its defaults
+ *             (5 MiB parts, 4 in flight): the plain stream copy anyone would write
+ *   put:      the same download as the body of one PutObject with Content-Length (no multipart)
+ */
+const [mode = 'bridge', endpoint = '', url = '', bytesArg = '0'] = process.argv.slice(2);
+const size = Number(bytesArg);
+const client = createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+const source = `${url}?bytes=${size}`;
+const stateDir = mkdtempSync(join(tmpdir(), 'bucket-bridge-bench-export-'));
+let key = `bench/${mode}/predictions.jsonl`;
+
+try {
+  const started = performance.now();
+  let stored = 0;
+  if (mode === 'bridge') {
+    const state = new FileStateStore(stateDir);
+    const spec: RunSpec = {
+      source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
+      dest: { scheme: 's3', bucket: 'results', prefix: 'out/' },
+      media: 'images',
+      workspace: 'bench',
+      workflowId: 'bench',
+      job: {},
+      urlLifetimeSeconds: 86_400,
+      manifestPrefix: 'bucket-bridge/manifests/',
+      keepArchives: false,
+    };
+    const run = { ...newRunRecord('bench-export', spec), phase: 'exporting' as const };
+    await state.createRun(run);
+    const deps = { dest: new S3Store(client, 'results'), state, target: {} as BatchTarget, log: silentLogger, progress: () => {} };
+    await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'predictions.jsonl', downloadUrl: source }, 1);
+    for await (const r of state.exportTaskResults(run.runId)) {
+      if (r.failure) throw new Error(`export failed: ${r.failure.reason}`);
+      stored = r.bytes;
+    }
+    key = `out/${run.runId}/part-0/predictions.jsonl`;
+  } else {
+    const res = await request(source, { method: 'GET', headersTimeout: 60_000, bodyTimeout: 60_000 });
+    if (res.statusCode !== 200) throw new Error(`download: HTTP ${res.statusCode}`);
+    if (mode === 'baseline') {
+      await new Upload({ client, params: { Bucket: 'results', Key: key, Body: res.body } }).done();
+    } else {
+      await client.send(new PutObjectCommand({ Bucket: 'results', Key: key, Body: res.body, ContentLength: size }));
+    }
+    stored = size;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (stored !== size) throw new Error(`stored ${stored} bytes of ${size}`);
+  reportResult({ mode, seconds, bytes: stored, mbPerSecond: stored / 1024 / 1024 / seconds });
+} finally {
+  await client.send(new DeleteObjectCommand({ Bucket: 'results', Key: key })).catch(() => undefined);
+  rmSync(stateDir, { recursive: true, force: true });
+}

@@ -1,0 +1,299 @@
+import { spawnSync } from 'node:child_process';
+import { cpus, release, totalmem, type as osType } from 'node:os';
+import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResult } from './lib';
+
+/**
+ * `npm run bench`: every figure next to its baseline measured in the same run, peak RSS of the
+ * process doing the work (each scenario in its own child process: VmHWM, cross-checked by sampling
+ * /proc/<pid>/status every 50 ms), object counts and the machine. Loopback only (127.0.0.1); each
+ * scenario has a deadline; the whole run stays under 5 minutes on 2 cores.
+ * Optional arguments pick scenarios: sign, pipeline, export, cold-start, aws-cli.
+ */
+process.once('SIGINT', () => {
+  void stopAllServices().finally(() => process.exit(130));
+});
+
+const picked = new Set(process.argv.slice(2));
+const wants = (name: string) => picked.size === 0 || picked.has(name);
+const BUDGET_MS = 285_000;
+const began = performance.now();
+const elapsed = () => (performance.now() - began) / 1000;
+const overBudget = () => performance.now() - began > BUDGET_MS;
+
+interface Row {
+  scenario: string;
+  measured: string;
+  baseline: string;
+  ratio: string;
+  rss: string;
+  size: string;
+  target: string;
+  result: string;
+}
+const rows: Row[] = [];
+const failures: string[] = [];
+const row = (r: Partial<Row> & Pick<Row, 'scenario' | 'measured'>) =>
+  rows.push({ baseline: '—', ratio: '—', rss: '—', size: '—', target: '—', result: 'info', ...r });
+const mb = (bytes: number) => `${Math.round(bytes / MiB)} MB`;
+const peak = (r: ChildResult) => Math.max(r.peakRss, r.sampledRss);
+const n = (value: number) => Math.round(value).toLocaleString('en-US');
+const verdict = (ok: boolean, what: string) => {
+  if (!ok) failures.push(what);
+  return ok ? 'PASS' : 'FAIL';
+};
+const log = (message: string) => process.stderr.write(`[bench ${elapsed().toFixed(0).padStart(3)} s] ${message}\n`);
+
+async function attempt(name: string, work: () => Promise<void>) {
+  if (!wants(name)) return;
+  if (overBudget()) {
+    row({ scenario: name, measured: 'skipped: time budget used up', result: 'SKIPPED' });
+    return;
+  }
+  try {
+    await work();
+  } catch (err) {
+    log(`${name} failed: ${(err as Error).message}`);
+    row({ scenario: name, measured: `error: ${(err as Error).message.split('\n')[0]}`, result: 'FAIL' });
+    failures.push(name);
+  }
+}
+
+let fastPerSecond = 0;
+
+// 1. Signing throughput, one core: the fast signer against getSignedUrl, same client and keys.
+await attempt('sign', async () => {
+  log('signing: getSignedUrl, fast signer, crypto floor');
+  const sdk = await runChild('sign.ts', ['rate', 'sdk', '5000'], 60_000);
+  const fast = await runChild('sign.ts', ['rate', 'fast', '300000'], 60_000);
+  const raw = await runChild('sign.ts', ['rate', 'raw', '300000'], 60_000);
+  fastPerSecond = fast.perSecond as number;
+  const ratio = fastPerSecond / (sdk.perSecond as number);
+  row({
+    scenario: 'S3 GET URL signing, 1 core',
+    measured: `fast signer ${n(fastPerSecond)} URLs/s`,
+    baseline: `getSignedUrl ${n(sdk.perSecond as number)} URLs/s`,
+    ratio: `${ratio.toFixed(1)}×`,
+    size: `${n(fast.count as number)} / ${n(sdk.count as number)} URLs`,
+    target: '≥ 50,000/s and ≥ 10×',
+    result: verdict(fastPerSecond >= 50_000 && ratio >= 10, 'signing throughput'),
+  });
+  row({
+    scenario: 'SigV4 crypto floor, 1 core',
+    measured: `SHA-256 + HMAC ${n(raw.perSecond as number)} /s`,
+    baseline: `fast signer ${n(fastPerSecond)} URLs/s`,
+    ratio: `fast = ${Math.round((fastPerSecond / (raw.perSecond as number)) * 100)}% of floor`,
+    size: `${n(raw.count as number)} signatures`,
+  });
+  log('signing: Promise.all over 20,000 URLs');
+  const allSdk = await runChild('sign.ts', ['promise-all', 'sdk', '20000'], 90_000);
+  const allFast = await runChild('sign.ts', ['promise-all', 'fast', '20000'], 60_000);
+  row({
+    scenario: 'Promise.all over 20,000 URLs',
+    measured: `fast signer ${(allFast.seconds as number).toFixed(2)} s, ${mb(peak(allFast))}`,
+    baseline: `getSignedUrl ${(allSdk.seconds as number).toFixed(2)} s, ${mb(peak(allSdk))}`,
+    ratio: `${((allSdk.seconds as number) / (allFast.seconds as number)).toFixed(0)}× faster`,
+    rss: `${mb(peak(allFast))} vs ${mb(peak(allSdk))}`,
+    size: '20,000 URLs',
+  });
+  log('signing: GCS V4');
+  const gcs = await runChild('sign.ts', ['gcs', 'v4', '300', '2000'], 60_000);
+  const library = gcs.library as { perSecond: number; count: number };
+  const rawGcs = gcs.raw as { perSecond: number; count: number };
+  row({
+    scenario: 'GCS V4 URL signing, 1 core (RSA-2048)',
+    measured: `@google-cloud/storage getSignedUrl v4 ${n(library.perSecond)} URLs/s`,
+    baseline: `crypto.sign RSA-SHA256 per URL ${n(rawGcs.perSecond)} /s`,
+    ratio: `library = ${Math.round((library.perSecond / rawGcs.perSecond) * 100)}% of floor`,
+    size: `${library.count} / ${n(rawGcs.count)} URLs`,
+  });
+});
+
+// 2. Constant memory: list → name → presign → JSONL into the bucket, 100,000 and 2,000,000 objects.
+await attempt('pipeline', async () => {
+  log('pipeline: seeding 100,000 objects into a local S3 server');
+  const s3 = await startService<{ endpoint: string; seeded: number }>('s3-service.ts', ['media', 'media', 'cams/', '100000'], 90_000);
+  try {
+    log('pipeline: 100,000 objects listed from the local S3 server');
+    const r = await runChild('pipeline.ts', ['s3', s3.info.endpoint, '100000'], 120_000);
+    pipelineRow('Submission, S3 listing (s3rver)', r, 100_000);
+  } finally {
+    await s3.stop();
+  }
+  if (overBudget()) return;
+  const sink = await startService<{ endpoint: string }>('s3-service.ts', ['media']);
+  try {
+    log('pipeline: 2,000,000 objects from a generated listing');
+    const r = await runChild('pipeline.ts', ['synthetic', sink.info.endpoint, '2000000', 's3'], 150_000);
+    pipelineRow('Submission, generated listing', r, 2_000_000);
+  } finally {
+    await sink.stop();
+  }
+});
+
+function pipelineRow(scenario: string, r: ChildResult, expected: number) {
+  const rss = peak(r);
+  const complete = r.submitted === expected && r.lines === expected && r.outcome === 'submitted';
+  row({
+    scenario: `${scenario}: list → name → presign → JSONL to local S3`,
+    measured: `${n(expected / (r.seconds as number))} objects/s (${(r.seconds as number).toFixed(1)} s)`,
+    rss: mb(rss),
+    size: `${n(r.listed as number)} listed, ${n(r.submitted as number)} signed, ${r.files} files, ${mb(r.storedBytes as number)} JSONL`,
+    target: 'peak RSS < 256 MB',
+    result: verdict(rss < 256 * MiB && complete, `${scenario} memory`),
+  });
+}
+
+// 3. Export copy: a 1 GiB result file from a local download server into the local S3 server.
+await attempt('export', async () => {
+  const s3 = await startService<{ endpoint: string }>('s3-service.ts', ['media,results']);
+  const bytes = await startService<{ url: string }>('byte-service.ts', []);
+  const size = 1024 * MiB;
+  try {
+    const runs: Record<string, ChildResult[]> = { baseline: [], bridge: [], put: [] };
+    // Alternated (ABBAAB), each after a `sync`, so disk write-back of the previous copy and any
+    // drift hit both sides alike; the median of three each is compared.
+    for (const mode of ['baseline', 'bridge', 'bridge', 'baseline', 'baseline', 'bridge', 'put']) {
+      if (overBudget()) break;
+      spawnSync('sync', { timeout: 30_000 });
+      log(`export: 1 GiB, ${mode}`);
+      runs[mode]!.push(await runChild('export.ts', [mode, s3.info.endpoint, bytes.info.url, String(size)], 120_000));
+    }
+    const middle = (list: ChildResult[]) => [...list].sort((a, b) => (a.mbPerSecond as number) - (b.mbPerSecond as number))[Math.floor((list.length - 1) / 2)]!;
+    const bridge = middle(runs.bridge!);
+    const baseline = middle(runs.baseline!);
+    const ratio = (bridge.mbPerSecond as number) / (baseline.mbPerSecond as number);
+    const all = (list: ChildResult[]) => list.map((r) => (r.mbPerSecond as number).toFixed(0)).join(', ');
+    const rss = Math.max(...runs.bridge!.map(peak));
+    row({
+      scenario: 'Export copy 1 GiB: openDownload + S3Store.write (multipart 8 MiB × 4, size check)',
+      measured: `${(bridge.mbPerSecond as number).toFixed(0)} MB/s (median of ${all(runs.bridge!)})`,
+      baseline: `download → Upload defaults (5 MiB × 4) ${(baseline.mbPerSecond as number).toFixed(0)} MB/s (median of ${all(runs.baseline!)})`,
+      ratio: `${Math.round(ratio * 100)}%`,
+      rss: `${mb(rss)} (baseline ${mb(Math.max(...runs.baseline!.map(peak)))})`,
+      size: '1 GiB',
+      target: '≥ 80% of baseline, peak RSS < 256 MB',
+      result: verdict(ratio >= 0.8 && rss < 256 * MiB, 'export copy'),
+    });
+    if (runs.put!.length > 0) {
+      const put = runs.put![0]!;
+      row({
+        scenario: 'Export reference: download → one streamed PutObject (no multipart)',
+        measured: `${(put.mbPerSecond as number).toFixed(0)} MB/s`,
+        baseline: `bridge ${(bridge.mbPerSecond as number).toFixed(0)} MB/s`,
+        rss: mb(peak(put)),
+        size: '1 GiB',
+      });
+    }
+  } finally {
+    await s3.stop();
+    await bytes.stop();
+  }
+});
+
+// 4. Cold start: bundle size, module initialisation, SDK clients per function.
+await attempt('cold-start', async () => {
+  log('cold start: bundling and importing each function');
+  const r = await runChild('cold-start.ts', ['5'], 150_000);
+  type Fn = {
+    name: string;
+    bundleBytes: number;
+    mapBytes: number;
+    importMs: number;
+    importMsNoSourceMaps: number;
+    sdkAtInit: string[];
+    sdkLazy: string[];
+    needless: string[];
+    needlessMs: number;
+    leanBundleBytes?: number;
+  };
+  for (const f of r.functions as Fn[]) {
+    const lazy = f.sdkLazy.length ? `; on first use: ${f.sdkLazy.join(', ')}` : '';
+    row({
+      scenario: `Cold start: ${f.name}`,
+      measured: `import ${n(f.importMs)} ms (as deployed, --enable-source-maps)`,
+      baseline:
+        `without source maps ${n(f.importMsNoSourceMaps)} ms` +
+        (f.needless.length ? `; without the needless SDKs ${n(f.importMsNoSourceMaps - f.needlessMs)} ms` : ''),
+      size: `bundle ${(f.bundleBytes / 1e6).toFixed(2)} MB (+ ${(f.mapBytes / 1e6).toFixed(1)} MB map); SDKs at init: ${f.sdkAtInit.join(', ')}${lazy}`,
+      target: 'no SDK it does not use',
+      result: f.needless.length === 0 ? verdict(true, '') : `${verdict(false, `cold start ${f.name}`)}: needless ${f.needless.join(', ')}`,
+    });
+  }
+});
+
+// 5. The documented shell approach: one `aws s3 presign` process per object (Debian's aws CLI v2).
+await attempt('aws-cli', async () => {
+  const s3 = await startService<{ endpoint: string }>('s3-service.ts', ['media']);
+  try {
+    await awsCli(s3.info.endpoint);
+  } finally {
+    await s3.stop();
+  }
+});
+
+async function awsCli(endpoint: string) {
+  const candidates = ['/usr/bin/aws', 'aws'];
+  let version = '';
+  let binary = '';
+  for (const c of candidates) {
+    const v = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 15_000 });
+    if (v.status === 0) {
+      version = `${v.stdout}${v.stderr}`.trim();
+      binary = c;
+      if (version.startsWith('aws-cli/2')) break;
+    }
+  }
+  if (!version.startsWith('aws-cli/2')) {
+    row({
+      scenario: 'aws s3 presign, one process per object',
+      measured: `skipped: no aws CLI v2 (${version ? `found ${version.split(' ')[0]} at ${binary}` : 'no aws on PATH'})`,
+      result: 'SKIPPED',
+    });
+    return;
+  }
+  const env = {
+    ...process.env,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  // 200 objects, or as many as fit in what is left of the 5-minute budget (at least 20 s).
+  const count = 200;
+  const deadline = Math.max(20, (BUDGET_MS + 10_000) / 1000 - elapsed());
+  const started = performance.now();
+  let done = 0;
+  while (done < count && elapsedSince(started) < deadline) {
+    // --endpoint-url too: aws CLI releases before 2.13 ignore AWS_ENDPOINT_URL_S3.
+    const args = ['s3', 'presign', `s3://media/${benchKey('cams/', done)}`, '--expires-in', '86400', '--endpoint-url', endpoint];
+    const r = spawnSync(binary, args, { env, encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0 || !r.stdout.startsWith(endpoint)) throw new Error(`aws s3 presign failed: ${r.stderr.slice(-500) || r.stdout.slice(0, 80)}`);
+    done++;
+  }
+  const perSecond = done / elapsedSince(started);
+  row({
+    scenario: 'aws s3 presign, one process per object (documented shell approach)',
+    measured: `${perSecond.toFixed(1)} URLs/s`,
+    baseline: fastPerSecond ? `fast signer ${n(fastPerSecond)} URLs/s` : '—',
+    ratio: fastPerSecond ? `fast = ${n(fastPerSecond / perSecond)}×` : '—',
+    size: `${done} of ${count} objects in ${elapsedSince(started).toFixed(0)} s (${version.split(' ')[0]})`,
+  });
+}
+
+function elapsedSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+const cpu = cpus();
+const machine = `${cpu[0]?.model.trim()} × ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${osType()} ${release()}, Node ${process.version}`;
+const header = ['Scenario', 'Measured', 'Baseline (same run)', 'Ratio', 'Peak RSS', 'Objects / bytes', 'Target', 'Result'];
+const table = [
+  `| ${header.join(' | ')} |`,
+  `|${header.map(() => '---').join('|')}|`,
+  ...rows.map((r) => `| ${[r.scenario, r.measured, r.baseline, r.ratio, r.rss, r.size, r.target, r.result].join(' | ')} |`),
+].join('\n');
+process.stdout.write(`\nbucket-bridge bench, ${new Date().toISOString().slice(0, 10)} — ${machine} — ${elapsed().toFixed(0)} s\n\n${table}\n`);
+if (failures.length > 0) process.stdout.write(`\nTargets missed: ${failures.join('; ')}\n`);
