@@ -1,5 +1,6 @@
-/** Extend-style errors (`{ code, message, retryable, requestId }`) and JSON request/response plumbing. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+/** Extend-style errors (`{ code, message, retryable, requestId }`) and the request-body reading and parsing that raise them. */
+import type { IncomingMessage } from 'node:http';
+import * as kit from '../emulator-kit/http-io';
 import { newId } from './ids';
 
 /** Thrown by handlers; the server turns it into an Extend error body with `status`. */
@@ -38,33 +39,6 @@ export function errorBody(status: number, code: string, message: string): Record
 // 1000 inputs with 10 KB metadata each is about 10 MB.
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'INVALID_REQUEST', `request body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Parses a JSON body; `undefined` for an empty body. */
-export function parseJsonBody(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw invalidRequest('request body is not valid JSON');
-  }
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify(body ?? {});
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    ...headers,
-  });
-  res.end(payload);
-}
+export const readBody = (req: IncomingMessage) =>
+  kit.readBody(req, MAX_BODY_BYTES, (message) => new ApiError(413, 'INVALID_REQUEST', message));
+export const parseJsonBody = (raw: Buffer) => kit.parseJsonBody(raw, () => invalidRequest('request body is not valid JSON'));

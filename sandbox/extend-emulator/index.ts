@@ -3,13 +3,13 @@
  * single runs, signed webhooks), for demos and end-to-end tests.
  * See README.md in this folder for the emulated contract and the choices made where Extend publishes nothing.
  */
-import type { AddressInfo } from 'node:net';
+import { listen } from '../emulator-kit/listen';
+import { TaskScope } from '../emulator-kit/task-scope';
 import type { EmulatorContext } from './context';
 import { FaultInjector } from './faults';
 import { randomToken } from './ids';
 import { DEFAULT_PROCESSORS } from './kinds';
 import { Limiter } from './limiter';
-import { TaskScope } from './scope';
 import { createEmulatorServer } from './server';
 import { Store } from './store';
 import type { ExtendEmulatorOptions, ExtendRecordedRequest, ExtendWebhookDelivery, ResolvedOptions, RunningExtendEmulator } from './types';
@@ -60,28 +60,11 @@ export async function startExtendEmulator(opts: ExtendEmulatorOptions): Promise<
     reportError,
   };
 
-  const server = createEmulatorServer(ctx, requests);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await scope.close();
-      await stopped;
-    })());
+  const { url, close } = await listen(createEmulatorServer(ctx, requests), options, scope);
+  baseUrl = url;
 
   return {
-    url: baseUrl,
+    url,
     signingSecret: options.signingSecret,
     requests,
     webhookDeliveries,

@@ -1,5 +1,5 @@
 /** Counting semaphore: at most `max` holders at once; waiting stops with ClosedError when `signal` aborts. */
-import { ClosedError } from './scope';
+import { ClosedError } from '../emulator-kit/task-scope';
 
 export class Limiter {
   private active = 0;

@@ -5,17 +5,13 @@
  * SIGINT/SIGTERM. The api key may also come from EXTEND_EMULATOR_API_KEY; it is never printed.
  */
 import { parseArgs } from 'node:util';
+import { optionalInt, parseOrExit } from '../emulator-kit/cli-args';
+import { serveUntilSignal } from '../emulator-kit/serve-until-signal';
 import { startExtendEmulator, type ExtendEmulatorOptions } from './index';
 
 const USAGE =
   'usage: main.ts --api-key KEY [--port N] [--host H] [--webhook-url URL] [--signing-secret S]\n' +
   '               [--page-size N] [--run-delay-ms N] [--max-inputs-per-batch N]';
-
-function optionalInt(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new Error(`--${name} must be a non-negative integer`);
-  return Number(raw);
-}
 
 function parseOptions(argv: string[]): ExtendEmulatorOptions {
   const { values } = parseArgs({
@@ -45,27 +41,12 @@ function parseOptions(argv: string[]): ExtendEmulatorOptions {
   };
 }
 
-async function main(): Promise<void> {
-  let options: ExtendEmulatorOptions;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  let emulator;
-  try {
-    emulator = await startExtendEmulator(options);
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
-  }
-  process.stdout.write(`${JSON.stringify({ url: emulator.url, signingSecret: emulator.signingSecret })}\n`);
-  const shutdown = () => {
-    void emulator.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+const options = parseOrExit(parseOptions, USAGE);
+let emulator;
+try {
+  emulator = await startExtendEmulator(options);
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
 }
-
-await main();
+serveUntilSignal(emulator, { url: emulator.url, signingSecret: emulator.signingSecret });

@@ -1,6 +1,6 @@
 /** One bounded HTTP GET of an input file: status check, size cap, hashing, and the first bytes for analysis. */
 import { createHash } from 'node:crypto';
-import { ClosedError } from './scope';
+import { ClosedError } from '../emulator-kit/task-scope';
 
 export type Download =
   | { ok: true; size: number; sha256: string; mimeType: string; head: Buffer }

@@ -1,9 +1,9 @@
 /** The emulated endpoints: batch submission, batch status, run lists, single runs and run cancellation. */
+import { route, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { ALL_KINDS, type ProcessorKind } from './kinds';
 import { pageOfRuns } from './pagination';
 import { cancelRun, getBatch, getRun, submitBatch } from './processing';
-import { route, type Route } from './router';
 import { parseListQuery } from './schemas';
 import type { RunState } from './store';
 import { batchView, runSummary, runView } from './views';

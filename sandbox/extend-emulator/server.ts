@@ -4,15 +4,16 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { firstValues, sendJson } from '../emulator-kit/http-io';
+import { REDACTED } from '../emulator-kit/recorded-request';
+import { matchRoute, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
-import { ApiError, errorBody, invalidRequest, notFound, parseJsonBody, readBody, sendJson } from './http-io';
+import { ApiError, errorBody, invalidRequest, notFound, parseJsonBody, readBody } from './http-io';
 import { apiRoutes } from './routes';
-import { matchRoute, type Route } from './router';
 import type { ExtendRecordedRequest } from './types';
 
 export const API_VERSION = '2026-02-09';
 const VERSION_HEADER = 'x-extend-api-version';
-const REDACTED = '[redacted]';
 
 export function createEmulatorServer(ctx: EmulatorContext, requests: ExtendRecordedRequest[]): Server {
   const routes = apiRoutes(ctx);
@@ -84,12 +85,6 @@ async function handle(
     if (!(err instanceof ApiError)) throw err;
     respond(err.status, errorBody(err.status, err.code, err.message));
   }
-}
-
-function firstValues(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of params) if (!(key in out)) out[key] = value;
-  return out;
 }
 
 function bearerMatches(header: string | undefined, expected: string): boolean {

@@ -1,4 +1,6 @@
 /** Public option and handle types of the Extend emulator (re-exported by index.ts). */
+import type { RecordedRequest } from '../emulator-kit/recorded-request';
+import type { ScriptedFailure } from '../emulator-kit/scripted-failures';
 
 export type ProcessorType = 'extract' | 'classify' | 'split';
 
@@ -8,14 +10,7 @@ export interface ExtendEmulatorFaults {
    * are answered with `status`. 429 always carries `Retry-After` (default 0 s); other statuses only when
    * `retryAfterSeconds` is set. `body` defaults to an Extend error body `{ code, message, retryable }`.
    */
-  failures?: Array<{
-    pathIncludes: string;
-    method?: 'GET' | 'POST';
-    status: number;
-    count: number;
-    retryAfterSeconds?: number;
-    body?: unknown;
-  }>;
+  failures?: ScriptedFailure[];
   /** Every webhook event is delivered twice with the same eventId. */
   duplicateDeliveries?: boolean;
   /** Each webhook event waits a random 0..webhookDelayMs before its first attempt. */
@@ -51,15 +46,8 @@ export interface ExtendEmulatorOptions {
   faults?: ExtendEmulatorFaults;
 }
 
-export interface ExtendRecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  /** Request headers; `authorization` is replaced by `[redacted]`. */
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-  status: number;
-}
+/** Its `authorization` header is replaced by `[redacted]`. */
+export type ExtendRecordedRequest = RecordedRequest;
 
 export interface ExtendWebhookDelivery {
   url: string;

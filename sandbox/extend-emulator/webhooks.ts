@@ -2,10 +2,10 @@
  * Webhook delivery: POSTs `{ eventId, eventType, payload }` envelopes signed like Extend does, retries
  * failed attempts (same body and eventId, fresh timestamp and signature) and applies the delivery faults.
  */
+import type { TaskScope } from '../emulator-kit/task-scope';
 import { newId } from './ids';
 import type { FaultInjector } from './faults';
 import type { Limiter } from './limiter';
-import type { TaskScope } from './scope';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from './signature';
 import type { ExtendWebhookDelivery } from './types';
 

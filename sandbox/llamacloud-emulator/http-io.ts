@@ -3,6 +3,7 @@
  * request validation (422) `{"detail": [{type, loc, msg}]}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as kit from '../emulator-kit/http-io';
 
 /** Thrown by handlers; the server answers `status` with `{"detail": detail}`. */
 export class HttpError extends Error {
@@ -53,24 +54,12 @@ export async function drainBody(req: IncomingMessage): Promise<void> {
   for await (const chunk of req) void chunk;
 }
 
-/** Parses a JSON body; `undefined` for an empty body. */
-export function parseJsonBody(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw unprocessable([{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error' }]);
-  }
-}
+export const parseJsonBody = (raw: Buffer) =>
+  kit.parseJsonBody(raw, () => unprocessable([{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error' }]));
 
+/** Sends JSON as FastAPI does: `application/json` without a charset. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify(body ?? {});
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    ...headers,
-  });
-  res.end(payload);
+  kit.sendJson(res, status, body, { 'content-type': 'application/json', ...headers });
 }
 
 /** True for errors caused by the client going away or the emulator closing its connections. */

@@ -3,11 +3,11 @@
  * end-to-end tests. See README.md in this folder for the emulated contract and its simplifications.
  */
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../emulator-kit/listen';
+import { TaskScope } from '../emulator-kit/task-scope';
 import type { EmulatorContext } from './context';
 import { FaultInjector } from './faults';
 import { ResultSigner } from './presign';
-import { TaskScope } from './scope';
 import { createEmulatorServer } from './server';
 import { Store } from './store';
 import type { LlamaEmulatorOptions, RecordedRequest, ResolvedOptions, RunningLlamaEmulator, WebhookDelivery } from './types';
@@ -51,28 +51,11 @@ export async function startLlamaCloudEmulator(opts: LlamaEmulatorOptions): Promi
     reportError,
   };
 
-  const server = createEmulatorServer(ctx, requests);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await scope.close();
-      await stopped;
-    })());
+  const { url, close } = await listen(createEmulatorServer(ctx, requests), options, scope);
+  baseUrl = url;
 
   return {
-    url: baseUrl,
+    url,
     requests,
     webhookDeliveries,
     uploadedBytes: () => uploads.totalBytes,

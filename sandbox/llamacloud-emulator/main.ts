@@ -5,17 +5,13 @@
  * The api key may also come from LLAMACLOUD_EMULATOR_API_KEY; it is never printed.
  */
 import { parseArgs } from 'node:util';
+import { optionalInt, parseOrExit } from '../emulator-kit/cli-args';
+import { serveUntilSignal } from '../emulator-kit/serve-until-signal';
 import { startLlamaCloudEmulator, type LlamaEmulatorOptions, type ProductType } from './index';
 
 const USAGE =
   'usage: main.ts --api-key KEY [--port N] [--host H] [--page-size N] [--max-upload-bytes N] [--job-delay-ms N]\n' +
   '               [--configuration ID=parse_v2|extract_v2 ...]';
-
-function optionalInt(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new Error(`--${name} must be a non-negative integer`);
-  return Number(raw);
-}
 
 function parseConfiguration(raw: string): { id: string; product_type: ProductType } {
   const m = /^([^=\s]+)=(parse_v2|extract_v2)$/.exec(raw);
@@ -49,21 +45,6 @@ function parseOptions(argv: string[]): LlamaEmulatorOptions {
   };
 }
 
-async function main(): Promise<void> {
-  let options: LlamaEmulatorOptions;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const emulator = await startLlamaCloudEmulator(options);
-  process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);
-  const shutdown = () => {
-    void emulator.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-}
-
-await main();
+const options = parseOrExit(parseOptions, USAGE);
+const emulator = await startLlamaCloudEmulator(options);
+serveUntilSignal(emulator, { url: emulator.url });

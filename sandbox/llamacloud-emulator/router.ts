@@ -1,11 +1,9 @@
-/** Minimal path-template router: `/a/:id/b` templates, one handler per method + template. */
+/** LlamaCloud's routes: the kit router plus streaming bodies, the raw request and repeated query parameters. */
 import type { IncomingMessage } from 'node:http';
+import * as kit from '../emulator-kit/router';
 import type { RecordedRequest } from './types';
 
-export interface ApiRequest {
-  params: Record<string, string>;
-  /** First value of each query parameter. */
-  query: Record<string, string>;
+export interface ApiRequest extends kit.ApiRequest {
   /** Every query parameter (for repeated ones such as `expand`). */
   search: URLSearchParams;
   /** Parsed JSON body (json routes only). */
@@ -16,60 +14,13 @@ export interface ApiRequest {
   record: RecordedRequest;
 }
 
-/** Returns the JSON body of a 200 response; errors are thrown as HttpError. */
-export type Handler = (req: ApiRequest) => unknown | Promise<unknown>;
-
-export interface Route {
-  method: 'GET' | 'POST';
+export interface Route extends kit.Route<ApiRequest> {
   /** `json`: the server reads and parses the body first; `stream`: the handler consumes `raw` itself. */
   body: 'json' | 'stream';
-  pattern: RegExp;
-  paramNames: string[];
-  handler: Handler;
 }
 
-export function route(method: Route['method'], template: string, handler: Handler, body: Route['body'] = 'json'): Route {
-  const paramNames: string[] = [];
-  const source = template
-    .split('/')
-    .map((segment) => {
-      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      paramNames.push(segment.slice(1));
-      return '([^/]+)';
-    })
-    .join('/');
-  return { method, body, pattern: new RegExp(`^${source}/?$`), paramNames, handler };
-}
-
-export type RouteMatch =
-  | { kind: 'found'; route: Route; params: Record<string, string> }
-  | { kind: 'wrong-method' }
-  | { kind: 'none' };
-
-export function matchRoute(routes: readonly Route[], method: string, path: string): RouteMatch {
-  let pathMatched = false;
-  for (const candidate of routes) {
-    const m = candidate.pattern.exec(path);
-    if (!m) continue;
-    if (candidate.method !== method) {
-      pathMatched = true;
-      continue;
-    }
-    const params: Record<string, string> = {};
-    candidate.paramNames.forEach((name, i) => {
-      params[name] = safeDecode(m[i + 1]!);
-    });
-    return { kind: 'found', route: candidate, params };
-  }
-  return pathMatched ? { kind: 'wrong-method' } : { kind: 'none' };
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment; // left encoded; the id lookup then fails with 404
-  }
+export function route(method: Route['method'], template: string, handler: kit.Handler<ApiRequest>, body: Route['body'] = 'json'): Route {
+  return { ...kit.route(method, template, handler), body };
 }
 
 /** `expand` may be repeated (`expand=a&expand=b`) or comma separated (`expand=a,b`). */

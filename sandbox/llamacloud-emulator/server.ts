@@ -4,17 +4,18 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { firstValues } from '../emulator-kit/http-io';
+import { REDACTED } from '../emulator-kit/recorded-request';
+import { matchRoute, type RouteMatch } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { drainBody, HttpError, isConnectionGone, parseJsonBody, readBody, sendJson } from './http-io';
 import { parseResultFile } from './job-views';
 import { RESULTS_PREFIX, serveResult } from './presign';
-import { matchRoute, type Route } from './router';
+import type { Route } from './router';
 import { batchRoutes } from './routes-batches';
 import { directoryRoutes } from './routes-directories';
 import { jobRoutes } from './routes-jobs';
 import type { RecordedRequest } from './types';
-
-const REDACTED = '[redacted]';
 
 interface Outcome {
   status: number;
@@ -75,7 +76,7 @@ async function dispatch(
   req: IncomingMessage,
   url: URL,
   record: RecordedRequest,
-  match: ReturnType<typeof matchRoute>,
+  match: RouteMatch<Route>,
   streaming: boolean,
 ): Promise<Outcome> {
   let body: unknown;
@@ -108,12 +109,6 @@ async function dispatch(
     record,
   });
   return { status: 200, body: result };
-}
-
-function firstValues(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of params) if (!(key in out)) out[key] = value;
-  return out;
 }
 
 function bearerMatches(header: string | undefined, expected: string): boolean {

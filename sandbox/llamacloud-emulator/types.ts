@@ -1,17 +1,12 @@
 /** Public option and handle types of the LlamaCloud emulator (re-exported by index.ts). */
+import type { RecordedRequest as KitRecordedRequest } from '../emulator-kit/recorded-request';
+import type { ScriptedFailure } from '../emulator-kit/scripted-failures';
 
 export type ProductType = 'parse_v2' | 'extract_v2';
 
 export interface LlamaEmulatorFaults {
   /** Next `count` API requests whose path contains `pathIncludes` get `status` (429/503 add `Retry-After`). */
-  failures?: Array<{
-    pathIncludes: string;
-    method?: 'GET' | 'POST';
-    status: number;
-    count: number;
-    retryAfterSeconds?: number;
-    body?: unknown;
-  }>;
+  failures?: ScriptedFailure[];
   /** Every webhook event is delivered twice with the same event_id and the same raw body. */
   duplicateDeliveries?: boolean;
   /** Each webhook event waits this long before its first delivery attempt. */
@@ -37,16 +32,11 @@ export interface LlamaEmulatorOptions {
   faults?: LlamaEmulatorFaults;
 }
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  /** `authorization` is replaced by `[redacted]`. */
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body, or `{fields, fileSize, fileName}` for multipart uploads. */
-  body: unknown;
-  status: number;
-}
+/**
+ * Its `authorization` header is replaced by `[redacted]`; `body` is the parsed JSON body, or
+ * `{fields, fileSize, fileName}` for multipart uploads.
+ */
+export type RecordedRequest = KitRecordedRequest;
 
 export interface WebhookDelivery {
   url: string;

@@ -3,8 +3,8 @@
  * out one after another, each retried up to 3 attempts with the same event_id and raw body.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import type { TaskScope } from '../emulator-kit/task-scope';
 import type { FaultInjector } from './faults';
-import type { TaskScope } from './scope';
 import type { WebhookConfig } from './store';
 import type { WebhookDelivery } from './types';
 

@@ -1,6 +1,6 @@
+import type { TaskScope } from '../emulator-kit/task-scope';
 import type { DownloadSigner } from './downloads';
 import type { FaultInjector } from './faults';
-import type { TaskScope } from './scope';
 import type { Store } from './store';
 import type { ResolvedOptions } from './types';
 import type { WebhookSender } from './webhooks';

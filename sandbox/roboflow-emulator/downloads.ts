@@ -3,7 +3,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sendJson } from './http-io';
+import { sendJson } from '../emulator-kit/http-io';
 import type { Store, StoredContent } from './store';
 
 export const DOWNLOAD_PREFIX = '/_downloads/';

@@ -1,47 +1,15 @@
-/** Fault injection state: scripted HTTP failures for API requests plus webhook delivery quirks. */
+/** Roboflow's fault state: scripted HTTP failures answer `{"error": …}`; 429 and 503 carry `Retry-After`. */
+import { ScriptedFaultInjector } from '../emulator-kit/scripted-failures';
 import type { EmulatorFaults } from './types';
 
-export interface InjectedResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-type Failure = NonNullable<EmulatorFaults['failures']>[number];
-
-export class FaultInjector {
-  private faults: EmulatorFaults = {};
-
-  constructor(initial: EmulatorFaults = {}) {
-    this.set(initial);
+export class FaultInjector extends ScriptedFaultInjector<EmulatorFaults> {
+  constructor(initial?: EmulatorFaults) {
+    super(
+      {
+        defaultBody: (_status, message) => ({ error: message }),
+        sendsRetryAfter: (failure) => failure.status === 429 || failure.status === 503,
+      },
+      initial,
+    );
   }
-
-  /** Replaces the current faults; the caller's objects are copied so their counts are not mutated. */
-  set(faults: EmulatorFaults): void {
-    this.faults = { ...faults, failures: (faults.failures ?? []).map((f) => ({ ...f })) };
-  }
-
-  get current(): Readonly<EmulatorFaults> {
-    return this.faults;
-  }
-
-  /** Consumes one matching scripted failure for this request, if any. */
-  take(method: string, path: string): InjectedResponse | undefined {
-    const failure = this.faults.failures?.find((f) => f.count > 0 && matches(f, method, path));
-    if (!failure) return undefined;
-    failure.count -= 1;
-    const headers: Record<string, string> = {};
-    if (failure.status === 429 || failure.status === 503) {
-      headers['retry-after'] = String(failure.retryAfterSeconds ?? 0);
-    }
-    return {
-      status: failure.status,
-      headers,
-      body: failure.body ?? { error: `injected fault: HTTP ${failure.status}` },
-    };
-  }
-}
-
-function matches(failure: Failure, method: string, path: string): boolean {
-  return path.includes(failure.pathIncludes) && (failure.method === undefined || failure.method === method);
 }

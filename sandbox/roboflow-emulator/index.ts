@@ -3,11 +3,11 @@
  * See README.md in this folder for the emulated contract and its simplifications.
  */
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../emulator-kit/listen';
+import { TaskScope } from '../emulator-kit/task-scope';
 import type { EmulatorContext } from './context';
 import { DownloadSigner } from './downloads';
 import { FaultInjector } from './faults';
-import { TaskScope } from './scope';
 import { createEmulatorServer } from './server';
 import { Store } from './store';
 import type { EmulatorOptions, RecordedRequest, ResolvedOptions, RunningEmulator, WebhookDelivery } from './types';
@@ -36,28 +36,11 @@ export async function startRoboflowEmulator(opts: EmulatorOptions): Promise<Runn
     reportError: (err) => console.error(`[roboflow-emulator] ${err instanceof Error ? err.stack ?? err.message : String(err)}`),
   };
 
-  const server = createEmulatorServer(ctx, requests);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await scope.close();
-      await stopped;
-    })());
+  const { url, close } = await listen(createEmulatorServer(ctx, requests), options, scope);
+  baseUrl = url;
 
   return {
-    url: baseUrl,
+    url,
     requests,
     webhookDeliveries,
     setFaults: (f) => faults.set(f),

@@ -5,17 +5,13 @@
  * The api key may also come from ROBOFLOW_EMULATOR_API_KEY; it is never printed.
  */
 import { parseArgs } from 'node:util';
+import { optionalInt, parseOrExit } from '../emulator-kit/cli-args';
+import { serveUntilSignal } from '../emulator-kit/serve-until-signal';
 import { startRoboflowEmulator, type EmulatorOptions } from './index';
 
 const USAGE =
   'usage: main.ts --api-key KEY --workspace SLUG [--port N] [--host H] [--workspace-id ID] [--page-size N]\n' +
   '               [--trusted-host HOST ...] [--ingest-delay-ms N] [--job-stage-delay-ms N] [--max-image-bytes N]';
-
-function optionalInt(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new Error(`--${name} must be a non-negative integer`);
-  return Number(raw);
-}
 
 function parseOptions(argv: string[]): EmulatorOptions {
   const { values } = parseArgs({
@@ -49,21 +45,6 @@ function parseOptions(argv: string[]): EmulatorOptions {
   };
 }
 
-async function main(): Promise<void> {
-  let options: EmulatorOptions;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const emulator = await startRoboflowEmulator(options);
-  process.stdout.write(`${JSON.stringify({ url: emulator.url, workspace: options.workspace })}\n`);
-  const shutdown = () => {
-    void emulator.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-}
-
-await main();
+const options = parseOrExit(parseOptions, USAGE);
+const emulator = await startRoboflowEmulator(options);
+serveUntilSignal(emulator, { url: emulator.url, workspace: options.workspace });

@@ -1,6 +1,6 @@
 /** One bounded HTTP GET of a remote file: status check, size cap, hashing, optional in-memory copy. */
 import { createHash } from 'node:crypto';
-import { ClosedError } from './scope';
+import { ClosedError } from '../emulator-kit/task-scope';
 
 export type DownloadResult =
   | { ok: true; size: number; sha256: string; data?: Buffer; mimeType: string }

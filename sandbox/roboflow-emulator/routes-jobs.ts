@@ -1,9 +1,9 @@
 /** Batch Processing endpoints (`/batch-processing/v1/external/{workspace}/jobs…`). */
+import { route, type ApiRequest, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { notFound } from './http-io';
 import { abortJob, jobView, restartJob, stageView, startJob } from './jobs';
 import { paginate } from './pagination';
-import { route, type ApiRequest, type Route } from './router';
 import { LogSeverity, checkJobId, parseOrBadRequest } from './schemas';
 
 const BP = '/batch-processing/v1/external/:workspace';

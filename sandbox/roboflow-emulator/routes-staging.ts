@@ -1,9 +1,9 @@
 /** Data Staging endpoints (`/data-staging/v1/external/{workspace}/…`). */
+import { route, type ApiRequest, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { HttpError } from './http-io';
 import { acceptIngest } from './ingest';
 import { paginate } from './pagination';
-import { route, type ApiRequest, type Route } from './router';
 import { checkBatchId, parseIngestBody, type MediaKind } from './schemas';
 import type { Batch, Shard, StagedFile } from './store';
 

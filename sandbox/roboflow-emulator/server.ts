@@ -4,15 +4,15 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { firstValues, sendJson } from '../emulator-kit/http-io';
+import { REDACTED } from '../emulator-kit/recorded-request';
+import { matchRoute, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { DOWNLOAD_PREFIX, serveDownload } from './downloads';
-import { HttpError, notFound, parseJsonBody, readBody, sendJson } from './http-io';
-import { matchRoute, type Route } from './router';
+import { HttpError, notFound, parseJsonBody, readBody } from './http-io';
 import { jobRoutes } from './routes-jobs';
 import { stagingRoutes } from './routes-staging';
 import type { RecordedRequest } from './types';
-
-const REDACTED = '[redacted]';
 
 export function createEmulatorServer(ctx: EmulatorContext, requests: RecordedRequest[]): Server {
   const routes = [...stagingRoutes(ctx), ...jobRoutes(ctx)];
@@ -78,12 +78,6 @@ async function handle(
     if (!(err instanceof HttpError)) throw err;
     respond(err.status, { error: err.message });
   }
-}
-
-function firstValues(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of params) if (!(key in out)) out[key] = value;
-  return out;
 }
 
 function apiKeyMatches(given: string | undefined, expected: string): boolean {

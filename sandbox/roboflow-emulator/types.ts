@@ -1,15 +1,10 @@
 /** Public option and handle types of the Roboflow emulator (re-exported by index.ts). */
+import type { RecordedRequest as KitRecordedRequest } from '../emulator-kit/recorded-request';
+import type { ScriptedFailure } from '../emulator-kit/scripted-failures';
 
 export interface EmulatorFaults {
   /** Next `count` API requests whose path contains `pathIncludes` get `status` (429/503 add `Retry-After`). */
-  failures?: Array<{
-    pathIncludes: string;
-    method?: 'GET' | 'POST';
-    status: number;
-    count: number;
-    retryAfterSeconds?: number;
-    body?: unknown;
-  }>;
+  failures?: ScriptedFailure[];
   /** Every webhook is delivered twice: same event_id, delivery_attempt 1 then 2. */
   duplicateDeliveries?: boolean;
   /** Each webhook is delayed by a random 0..webhookDelayMs. */
@@ -32,14 +27,8 @@ export interface EmulatorOptions {
   faults?: EmulatorFaults;
 }
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string | string[] | undefined>;
-  body: unknown;
-  status: number;
-}
+/** Its `api_key` query parameter is replaced by `[redacted]`. */
+export type RecordedRequest = KitRecordedRequest;
 
 export interface WebhookDelivery {
   url: string;

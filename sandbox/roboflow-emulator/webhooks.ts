@@ -2,8 +2,8 @@
  * Webhook delivery: POSTs JSON events with `Authorization: Bearer rf_<workspaceId>`, retries failed
  * deliveries (same event_id, increasing delivery_attempt) and applies the delivery faults.
  */
+import type { TaskScope } from '../emulator-kit/task-scope';
 import type { FaultInjector } from './faults';
-import type { TaskScope } from './scope';
 import type { WebhookDelivery } from './types';
 
 const MAX_ATTEMPTS = 3;

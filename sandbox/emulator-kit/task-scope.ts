@@ -1,6 +1,7 @@
 /**
  * Owns every timer and background task of one emulator instance so that close() can stop them all.
- * Background work awaits only `sleep()` and fetches bound to `signal`, so aborting makes it finish promptly.
+ * Background work awaits only `sleep()` and waits or fetches bound to `signal`, so aborting the scope
+ * makes it finish promptly.
  */
 export class ClosedError extends Error {
   constructor() {

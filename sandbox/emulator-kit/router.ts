@@ -2,21 +2,22 @@
 
 export interface ApiRequest {
   params: Record<string, string>;
+  /** First value of each query parameter. */
   query: Record<string, string>;
   body: unknown;
 }
 
-/** Returns the JSON body of a 200 response; errors are thrown as HttpError. */
-export type Handler = (req: ApiRequest) => unknown | Promise<unknown>;
+/** Returns the JSON body of a 200 response; errors are thrown as the emulator's HTTP error type. */
+export type Handler<Req = ApiRequest> = (req: Req) => unknown | Promise<unknown>;
 
-export interface Route {
+export interface Route<Req = ApiRequest> {
   method: 'GET' | 'POST';
   pattern: RegExp;
   paramNames: string[];
-  handler: Handler;
+  handler: Handler<Req>;
 }
 
-export function route(method: Route['method'], template: string, handler: Handler): Route {
+export function route<Req = ApiRequest>(method: Route['method'], template: string, handler: Handler<Req>): Route<Req> {
   const paramNames: string[] = [];
   const source = template
     .split('/')
@@ -29,12 +30,10 @@ export function route(method: Route['method'], template: string, handler: Handle
   return { method, pattern: new RegExp(`^${source}/?$`), paramNames, handler };
 }
 
-export type RouteMatch =
-  | { kind: 'found'; route: Route; params: Record<string, string> }
-  | { kind: 'wrong-method' }
-  | { kind: 'none' };
+export type RouteMatch<R> = { kind: 'found'; route: R; params: Record<string, string> } | { kind: 'wrong-method' } | { kind: 'none' };
 
-export function matchRoute(routes: readonly Route[], method: string, path: string): RouteMatch {
+/** First route whose template and method match; earlier routes win (list literal paths before `:param` ones). */
+export function matchRoute<R extends Route<never>>(routes: readonly R[], method: string, path: string): RouteMatch<R> {
   let pathMatched = false;
   for (const candidate of routes) {
     const m = candidate.pattern.exec(path);
@@ -56,6 +55,6 @@ function safeDecode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    return segment; // left encoded; id validation rejects it
+    return segment; // left encoded; the id check or lookup then rejects it
   }
 }

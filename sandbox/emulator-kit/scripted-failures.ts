@@ -1,0 +1,63 @@
+/**
+ * Fault state of one emulator instance. The shared part is the scripted HTTP failures: the next `count`
+ * API requests matching a path (and method) are answered with a chosen status instead of being served.
+ */
+
+export interface ScriptedFailure {
+  /** Matches every request whose path contains this. */
+  pathIncludes: string;
+  /** Matches any method when omitted. */
+  method?: 'GET' | 'POST';
+  status: number;
+  count: number;
+  retryAfterSeconds?: number;
+  body?: unknown;
+}
+
+export interface InjectedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** What an injected failure looks like where the script leaves it open; it differs per emulated API. */
+export interface FailureStyle {
+  defaultBody(status: number, message: string): unknown;
+  /** Whether the answer carries `Retry-After` (`retryAfterSeconds`, default 0). */
+  sendsRetryAfter(failure: ScriptedFailure): boolean;
+}
+
+export class ScriptedFaultInjector<F extends { failures?: ScriptedFailure[] }> {
+  private faults = {} as F;
+
+  constructor(
+    private readonly style: FailureStyle,
+    initial: F = {} as F,
+  ) {
+    this.set(initial);
+  }
+
+  /** Replaces the current faults; the caller's failures are copied so their counts are not mutated. */
+  set(faults: F): void {
+    this.faults = { ...faults, failures: (faults.failures ?? []).map((f) => ({ ...f })) };
+  }
+
+  get current(): Readonly<F> {
+    return this.faults;
+  }
+
+  /** Consumes one matching scripted failure for this request, if any. */
+  take(method: string, path: string): InjectedResponse | undefined {
+    const failure = this.faults.failures?.find((f) => f.count > 0 && matches(f, method, path));
+    if (!failure) return undefined;
+    failure.count -= 1;
+    const headers: Record<string, string> = {};
+    if (this.style.sendsRetryAfter(failure)) headers['retry-after'] = String(failure.retryAfterSeconds ?? 0);
+    const body = failure.body ?? this.style.defaultBody(failure.status, `injected fault: HTTP ${failure.status}`);
+    return { status: failure.status, headers, body };
+  }
+}
+
+function matches(failure: ScriptedFailure, method: string, path: string): boolean {
+  return path.includes(failure.pathIncludes) && (failure.method === undefined || failure.method === method);
+}
