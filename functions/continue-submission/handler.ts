@@ -5,6 +5,9 @@ import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../sha
 import { SubmissionMessage } from '../../shared/runtime/messages';
 import { processRecords } from '../../shared/runtime/sqs-batch';
 import { yieldWhenLow } from '../../shared/runtime/time-budget';
+import { sqsQueues } from '../../shared/runtime/aws-queues';
+import { secretsManager } from '../../shared/runtime/aws-secrets';
+import { bucketStores } from '../../shared/runtime/bucket-stores';
 
 /** `submissions` queue: continue a checkpointed listing, or flush a source's pending object batch. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -16,4 +19,5 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));
+// Only the SDK clients this function uses: queues, secrets, stores.
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues, secrets: secretsManager, stores: bucketStores })));

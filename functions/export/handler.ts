@@ -4,6 +4,9 @@ import { handleExport } from '../../shared/run/workers';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { ExportMessage } from '../../shared/runtime/messages';
 import { processRecords } from '../../shared/runtime/sqs-batch';
+import { sqsQueues } from '../../shared/runtime/aws-queues';
+import { secretsManager } from '../../shared/runtime/aws-secrets';
+import { bucketStores } from '../../shared/runtime/bucket-stores';
 
 /** `export` queue: plan a finished job's export (one message per result file), or copy one file. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -13,4 +16,5 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));
+// Only the SDK clients this function uses: queues, secrets, stores.
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues, secrets: secretsManager, stores: bucketStores })));

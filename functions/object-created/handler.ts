@@ -4,6 +4,7 @@ import { recordCreatedObjects } from '../../shared/run/object-events';
 import { CreatedObjectsMessage } from '../../shared/runtime/events';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { processRecords } from '../../shared/runtime/sqs-batch';
+import { sqsQueues } from '../../shared/runtime/aws-queues';
 
 /** `object-events` queue: S3 Object Created events (EventBridge or S3 notifications) into debounced batches. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -15,4 +16,5 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));
+// Only the SDK clients this function uses: queues.
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues })));

@@ -3,6 +3,9 @@ import { runScheduledSource } from '../../shared/run/scheduled-run';
 import { ScheduledInput } from '../../shared/runtime/events';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { yieldWhenLow } from '../../shared/runtime/time-budget';
+import { sqsQueues } from '../../shared/runtime/aws-queues';
+import { secretsManager } from '../../shared/runtime/aws-secrets';
+import { bucketStores } from '../../shared/runtime/bucket-stores';
 
 /** EventBridge schedule tick for one source: submit what is new, continue later if the listing is long. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -13,4 +16,5 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));
+// Only the SDK clients this function uses: queues, secrets, stores.
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues, secrets: secretsManager, stores: bucketStores })));

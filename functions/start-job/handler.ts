@@ -4,6 +4,8 @@ import { handleStartJob } from '../../shared/run/workers';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { StartJobMessage } from '../../shared/runtime/messages';
 import { processRecords } from '../../shared/runtime/sqs-batch';
+import { secretsManager } from '../../shared/runtime/aws-secrets';
+import { bucketStores } from '../../shared/runtime/bucket-stores';
 
 /** `start-job` queue: confirm a run's ingest through the API and start its job. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -13,4 +15,5 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));
+// Only the SDK clients this function uses: secrets, stores.
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { secrets: secretsManager, stores: bucketStores })));

@@ -1,6 +1,8 @@
 import { handleWebhook } from '../../shared/run/webhook-function';
 import { webhookRequestOf } from '../../shared/runtime/events';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { sqsQueues } from '../../shared/runtime/aws-queues';
+import { secretsManager } from '../../shared/runtime/aws-secrets';
 
 interface FunctionUrlReply {
   statusCode: number;
@@ -23,4 +25,5 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env)));
+// Only the SDK clients this function uses: queues, secrets.
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues, secrets: secretsManager })));

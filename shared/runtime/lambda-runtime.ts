@@ -1,36 +1,32 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseBridgeConfig, type BridgeConfig } from '../config/bridge-config';
+import { awsClientSettings } from '../aws-settings';
+import { parseBridgeConfig } from '../config/bridge-config';
 import { RuntimeEnv } from '../config/runtime-env';
-import type { BucketLocation } from '../location';
 import { jsonLogger, type Logger } from '../log';
 import { noProgress } from '../progress';
 import type { BridgeDeps } from '../run/deps';
 import type { ServerlessPorts } from '../run/serverless-ports';
 import { createDocumentClient, DynamoObjectLedger, DynamoPendingObjects, DynamoStateStore } from '../state/dynamo';
-import { parseGcsCredentials, type GcsSettings } from '../storage/gcs-options';
-import { awsClientSettings, s3SettingsFromEnv } from '../storage/s3-client';
-import { StoreFactory, type LocationOptions } from '../storage/store-factory';
 import { RoboflowClient } from '../targets/roboflow/client';
 import { RoboflowTarget } from '../targets/roboflow/target';
 import { webhookPath } from '../webhook/receive';
-import { SqsQueue, type QueueSender } from './queue';
-import { cachedSecret } from './secrets';
+import type { RuntimeParts } from './parts';
+import type { QueueSender } from './queue';
 
 export interface LambdaRuntime extends ServerlessPorts {
   webhookSecret(): Promise<string>;
 }
 
-/**
- * Everything a function needs, built once per cold start from its environment. Clients are created
- * here; secrets are fetched on first use and kept for the life of the container.
- */
 // Raw JSON lines (not console.log, which Lambda prefixes with time and request id), so the
 // deployment's metric filters can match fields such as `$.message = "run failed"`.
 const lambdaLogger = () => jsonLogger('info', (line) => process.stdout.write(line + '\n'));
 
-export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger = lambdaLogger()): LambdaRuntime {
+/**
+ * Everything a function needs, built once per cold start from its environment: configuration,
+ * logger and DynamoDB state always; queues, secrets and bucket stores only when the function
+ * passes those parts. Secrets are fetched on first use and kept for the life of the container.
+ */
+export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: RuntimeParts, log: Logger = lambdaLogger()): LambdaRuntime {
   const parsed = RuntimeEnv.safeParse(processEnv);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -43,12 +39,24 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
   const dynamo = createDocumentClient(new DynamoDBClient({ ...aws, endpoint: env.DYNAMODB_ENDPOINT }));
   const state = new DynamoStateStore(dynamo, env.STATE_TABLE);
   const ledger = new DynamoObjectLedger(dynamo, env.STATE_TABLE);
-  const sqs = new SQSClient({ ...aws, endpoint: env.SQS_ENDPOINT });
-  const secrets = new SecretsManagerClient({ ...aws, endpoint: env.SECRETS_ENDPOINT });
-  const apiKey = env.ROBOFLOW_API_KEY_SECRET_ARN ? cachedSecret(secrets, env.ROBOFLOW_API_KEY_SECRET_ARN) : missing('ROBOFLOW_API_KEY_SECRET_ARN');
-  const webhookSecret = env.WEBHOOK_SECRET_ARN ? cachedSecret(secrets, env.WEBHOOK_SECRET_ARN) : missing('WEBHOOK_SECRET_ARN');
-  const queue = (url: string | undefined, name: string): QueueSender =>
-    url ? new SqsQueue(sqs, url) : { send: () => Promise.reject(new Error(`${name} is not set for this function`)) };
+
+  const readSecret = parts.secrets?.(aws, env.SECRETS_ENDPOINT);
+  const secret = (arn: string | undefined, name: string) => (arn && readSecret ? readSecret(arn) : unavailable<string>(name));
+  const apiKey = secret(env.ROBOFLOW_API_KEY_SECRET_ARN, 'ROBOFLOW_API_KEY_SECRET_ARN');
+  const webhookSecret = secret(env.WEBHOOK_SECRET_ARN, 'WEBHOOK_SECRET_ARN');
+  const queueFor = parts.queues?.(aws, env.SQS_ENDPOINT);
+  const queue = (url: string | undefined, name: string): QueueSender => (url && queueFor ? queueFor(url) : { send: unavailable(name) });
+  const store =
+    parts.stores?.({
+      processEnv,
+      config,
+      log,
+      gcsSecret: env.GCS_CREDENTIALS_SECRET_ARN ? secret(env.GCS_CREDENTIALS_SECRET_ARN, 'GCS_CREDENTIALS_SECRET_ARN') : undefined,
+      gcsEndpoint: env.GCS_ENDPOINT,
+    }) ??
+    (() => {
+      throw new Error('bucket access is not available in this function');
+    });
 
   let target: Promise<RoboflowTarget> | undefined;
   const targetOnce = () =>
@@ -66,23 +74,6 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
       throw err;
     }));
 
-  // GCS credentials come from their secret on first use of a gs:// location (once per container).
-  // Functions without the secret (start-job, export) still get ports for runs of GCS sources: they
-  // never touch the source, and would fail only if they did.
-  const gcsSecret = env.GCS_CREDENTIALS_SECRET_ARN ? cachedSecret(secrets, env.GCS_CREDENTIALS_SECRET_ARN) : missing('GCS_CREDENTIALS_SECRET_ARN');
-  const stores = new StoreFactory({
-    s3: s3SettingsFromEnv(processEnv),
-    gcs: async (): Promise<GcsSettings> => {
-      const parsed = parseGcsCredentials(await gcsSecret(), 'GCS credentials secret');
-      return {
-        ...parsed,
-        apiEndpoint: env.GCS_ENDPOINT,
-        userProject: config.gcsUserProject ?? parsed.userProject,
-        onSignRetry: ({ attempt, delayMs, reason }) => log.warn('GCS signBlob retried', { attempt, delayMs, reason }),
-      };
-    },
-  });
-  const store = (location: BucketLocation) => stores.storeFor(location, locationOptions(config, location));
   return {
     config,
     log,
@@ -108,17 +99,8 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, log: Logger =
   };
 }
 
-/** Region and requester pays of a configured bucket (sources by store and bucket, or the destination). */
-function locationOptions(config: BridgeConfig, location: BucketLocation): LocationOptions {
-  if (location.scheme !== 's3') return {};
-  const { destination } = config;
-  const source = config.sources.find((s) => s.store === 's3' && s.bucket === location.bucket);
-  const found = source ?? (destination.bucket === location.bucket ? destination : undefined);
-  return { region: found?.region, requesterPays: found?.requesterPays };
-}
-
-function missing(name: string): () => Promise<string> {
-  return () => Promise.reject(new Error(`${name} is not set for this function`));
+function unavailable<T>(name: string): () => Promise<T> {
+  return () => Promise.reject(new Error(`${name} is not available in this function`));
 }
 
 /** Caches one value per container (cold start), created on first use. */

@@ -11,6 +11,7 @@ import { createLambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { S3Store } from '../../shared/storage/s3-store';
 import { listObjects } from '../support/s3';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
+import { allParts } from '../../shared/runtime/all-parts';
 
 const GCS_BUCKET = 'gcs-deployed-media';
 const KEY_SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:bucket-bridge/gcs-key-AbCdEf';
@@ -73,7 +74,7 @@ describe('deployed functions with a GCS source', () => {
   });
 
   it('reads the GCS secret once per container and signs with it; S3 destinations stay S3', async () => {
-    const rt = createLambdaRuntime({ ...h.env, GCS_CREDENTIALS_SECRET_ARN: KEY_SECRET }, silentLogger);
+    const rt = createLambdaRuntime({ ...h.env, GCS_CREDENTIALS_SECRET_ARN: KEY_SECRET }, allParts, silentLogger);
     const spec = specForSource(rt.config, rt.config.sources[0]!);
     const deps = await rt.depsFor(spec); // reads the Roboflow key and webhook secrets
     expect(deps.dest).toBeInstanceOf(S3Store);
@@ -120,7 +121,7 @@ describe('deployed functions with a GCS source', () => {
         }),
       );
       const config = parseBridgeConfig({ ...JSON.parse(h.env.BRIDGE_CONFIG!), gcsCredentialsSecretArn: WIF_SECRET });
-      const rt = createLambdaRuntime({ ...h.env, BRIDGE_CONFIG: JSON.stringify(config), GCS_CREDENTIALS_SECRET_ARN: WIF_SECRET }, silentLogger);
+      const rt = createLambdaRuntime({ ...h.env, BRIDGE_CONFIG: JSON.stringify(config), GCS_CREDENTIALS_SECRET_ARN: WIF_SECRET }, allParts, silentLogger);
       const deps = await rt.depsFor(specForSource(rt.config, rt.config.sources[0]!));
       const callsBefore = gcs.iam.calls.length;
       const urls = await Promise.all(seeded.images.slice(0, 6).map((k) => deps.source.presignGet(k, { expiresInSeconds: 900 })));

@@ -17,6 +17,7 @@ import { createLambdaRuntime, type LambdaRuntime } from '../../shared/runtime/la
 import { startDynalite } from './dynalite';
 import { startFakeAws, type FakeAws, type QueuedMessage } from './fake-aws';
 import { startS3Proxy } from './s3-proxy';
+import { allParts } from '../../shared/runtime/all-parts';
 
 const QUEUE_MAX: Record<string, number> = {
   submissions: MAX_RECEIVES.submissions,
@@ -95,7 +96,7 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
 
   /** A fresh container: new clients and caches, same environment. */
   const container = () => {
-    const rt: LambdaRuntime = createLambdaRuntime(env, silentLogger);
+    const rt: LambdaRuntime = createLambdaRuntime(env, allParts, silentLogger);
     return {
       runtime: rt,
       scheduledRun: scheduledRun(() => rt),

@@ -1,0 +1,9 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { RuntimeParts } from './parts';
+import { cachedSecret } from './secrets';
+
+/** The Secrets Manager part of a function's runtime. */
+export const secretsManager: NonNullable<RuntimeParts['secrets']> = (aws, endpoint) => {
+  const client = new SecretsManagerClient({ ...aws, endpoint });
+  return (secretId) => cachedSecret(client, secretId);
+};
