@@ -5,6 +5,7 @@ import { RemoteError } from '../errors';
 import { countedStream } from './count-bytes';
 import { DEFAULT_GCS_URL_BASE, signGcsUrlV4, type BlobSigner } from './gcs-v4-signer';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
+import { verifyStoredSize } from './verify-size';
 
 /** Resumable upload chunk: a multiple of 256 KiB; one chunk is buffered at a time. */
 export const DEFAULT_GCS_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -108,13 +109,7 @@ export class GcsStore implements ObjectStore {
       throw new RemoteError(`gs://${this.bucket}/${key}: upload failed: ${gcsErrorMessage(err)}`, status, retryable);
     }
     const stored = await this.sizeOf(key);
-    if (stored !== counted.bytes || (options.expectedBytes !== undefined && stored !== options.expectedBytes)) {
-      throw new RemoteError(
-        `gs://${this.bucket}/${key}: stored ${stored} bytes, sent ${counted.bytes}` +
-          (options.expectedBytes === undefined ? '' : `, expected ${options.expectedBytes}`),
-      );
-    }
-    return { bytes: stored };
+    return { bytes: verifyStoredSize(`gs://${this.bucket}/${key}`, stored, counted.bytes, options.expectedBytes) };
   }
 
   async read(key: string): Promise<Readable> {

@@ -7,10 +7,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { RemoteError } from '../errors';
 import { countedStream } from './count-bytes';
 import { presignerFor, type SigV4Presigner } from './sigv4-presigner';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
+import { verifyStoredSize } from './verify-size';
 
 /** Upload part size: big enough for few requests, small enough to keep memory flat (4 parts in flight). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -69,13 +69,7 @@ export class S3Store implements ObjectStore {
     });
     await upload.done();
     const stored = await this.sizeOf(key);
-    if (stored !== counted.bytes || (options.expectedBytes !== undefined && stored !== options.expectedBytes)) {
-      throw new RemoteError(
-        `s3://${this.bucket}/${key}: stored ${stored} bytes, sent ${counted.bytes}` +
-          (options.expectedBytes === undefined ? '' : `, expected ${options.expectedBytes}`),
-      );
-    }
-    return { bytes: stored };
+    return { bytes: verifyStoredSize(`s3://${this.bucket}/${key}`, stored, counted.bytes, options.expectedBytes) };
   }
 
   async read(key: string): Promise<Readable> {

@@ -74,3 +74,12 @@ export class WebhookRejected extends Error {
     this.name = 'WebhookRejected';
   }
 }
+
+/** The JSON of a webhook body, or a 400 rejection. */
+export function webhookJson(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw new WebhookRejected(400, 'body is not JSON');
+  }
+}

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import { WebhookRejected, type TargetEvent } from '../port';
+import { WebhookRejected, webhookJson, type TargetEvent } from '../port';
 import { BatchRun, FullRun } from './api-schemas';
 
 /** Extend signs `v0:<timestamp>:<raw body>`; older or future-dated timestamps are replays. */
@@ -27,12 +27,7 @@ export function verifyExtendSignature(rawBody: string, headers: IncomingHttpHead
  */
 export function parseExtendWebhook(headers: IncomingHttpHeaders, rawBody: string, secret: string, nowSeconds?: number): TargetEvent | undefined {
   if (!verifyExtendSignature(rawBody, headers, secret, nowSeconds)) throw new WebhookRejected(401, 'bad or missing Extend signature');
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch {
-    throw new WebhookRejected(400, 'body is not JSON');
-  }
+  const json = webhookJson(rawBody);
   const envelope = Envelope.safeParse(json);
   if (!envelope.success) throw new WebhookRejected(400, `invalid Extend event: ${envelope.error.issues[0]!.path.join('.')}`);
   const { eventId, eventType, payload } = envelope.data;

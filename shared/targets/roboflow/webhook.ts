@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { WebhookRejected, type TargetEvent } from '../port';
+import { WebhookRejected, webhookJson, type TargetEvent } from '../port';
 import { RoboflowNotification } from './webhook-schemas';
 
 /** Roboflow sends its publishable key (`rf_<workspace id>`): public, so only a sanity filter. */
@@ -10,12 +10,7 @@ export function parseRoboflowWebhook(headers: IncomingHttpHeaders, rawBody: stri
   if (!PUBLISHABLE_KEY_HEADER.test(headers.authorization ?? '')) {
     throw new WebhookRejected(401, 'missing or malformed Authorization header');
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch {
-    throw new WebhookRejected(400, 'body is not JSON');
-  }
+  const json = webhookJson(rawBody);
   const parsed = RoboflowNotification.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
