@@ -11,7 +11,8 @@ import { FileStateStore } from '../shared/state/file-state';
 import type { RunSpec } from '../shared/state/run-record';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
-import type { BatchTarget } from '../shared/targets/port';
+import { openDownload } from '../shared/pipeline/download';
+import type { BatchTarget, OutputLocator } from '../shared/targets/port';
 import { reportResult, S3RVER_CREDENTIALS } from './lib';
 
 /**
@@ -46,8 +47,10 @@ try {
     };
     const run = { ...newRunRecord('bench-export', spec), phase: 'exporting' as const };
     await state.createRun(run);
-    const deps = { dest: new S3Store(client, 'results'), state, target: {} as BatchTarget, log: silentLogger, progress: () => {} };
-    await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'predictions.jsonl', downloadUrl: source }, 1);
+    // The export path as deployed: the target opens the signed URL, the store streams it in.
+    const target = { openOutput: (locator: OutputLocator, label: string) => openDownload((locator as { url: string }).url, label) } as BatchTarget;
+    const deps = { dest: new S3Store(client, 'results'), state, target, log: silentLogger, progress: () => {} };
+    await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'predictions.jsonl', locator: { kind: 'url', url: source } }, 1);
     for await (const r of state.exportTaskResults(run.runId)) {
       if (r.failure) throw new Error(`export failed: ${r.failure.reason}`);
       stored = r.bytes;

@@ -87,6 +87,7 @@ const target: BatchTarget = {
   },
   startJob: () => Promise.reject(new Error('not used')),
   jobOutcome: () => Promise.reject(new Error('not used')),
+  openOutput: () => Promise.reject(new Error('not used')),
   outputFiles: () => {
     throw new Error('not used');
   },

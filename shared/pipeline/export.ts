@@ -7,9 +7,8 @@ import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
 import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
-import type { BatchTarget } from '../targets/port';
+import type { BatchTarget, OutputLocator } from '../targets/port';
 import { isArchive, unpackArchive } from './archive';
-import { openDownload } from './download';
 import { endRun, endRunFailed } from './fail-run';
 import { safeRelativePath } from './safe-path';
 
@@ -26,8 +25,8 @@ export interface ExportTask {
   taskId: string;
   part: string;
   fileName: string;
-  /** Signed download URL: a credential, never logged. */
-  downloadUrl: string;
+  /** Where the bytes come from (a signed URL is a credential: never logged). */
+  locator: OutputLocator;
 }
 
 export type ExportResult = 'pending' | 'exporting' | 'completed' | 'failed' | 'not-applicable';
@@ -48,7 +47,7 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   if (!run || (run.phase !== 'processing' && run.phase !== 'exporting')) return 'not-applicable';
   if (run.exportTasks !== undefined) return finishExport(deps, runId);
 
-  const outcome = await deps.target.jobOutcome(run.jobId);
+  const outcome = await deps.target.jobOutcome(run);
   if (!outcome.terminal) return 'pending';
   if (outcome.failed) {
     await deps.state.updateRun(runId, (r) => ({ ...r, jobState: 'fail' }));
@@ -63,10 +62,10 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   }));
   let planned = 0;
   for (const batchId of outcome.outputBatches) {
-    for await (const page of deps.target.outputFiles(batchId)) {
+    for await (const page of deps.target.outputFiles(run, batchId)) {
       const tasks = page.map((f) => {
         const part = f.partName ?? batchId;
-        return { taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, downloadUrl: f.downloadUrl };
+        return { taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, locator: f.locator };
       });
       planned += tasks.length;
       await sink(tasks);
@@ -150,7 +149,7 @@ async function copyOutputFile(deps: ExportDeps, run: RunRecord, task: ExportTask
   const fileName = safeRelativePath(task.fileName);
   if (!fileName) throw new Error(`unsafe result file name ${JSON.stringify(task.fileName)}`);
   const folder = `${runFolder(run)}${part}/`;
-  const download = await openDownload(task.downloadUrl, `${part}/${fileName}`);
+  const download = await deps.target.openOutput(task.locator, `${part}/${fileName}`);
 
   if (isArchive(fileName) && !run.spec.keepArchives) {
     let bytes = 0;

@@ -17,7 +17,10 @@ export const ExportTaskMessage = z.object({
   taskId: z.string(),
   part: z.string(),
   fileName: z.string(),
-  downloadUrl: z.string().url(),
+  locator: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('url'), url: z.string().url() }),
+    z.object({ kind: z.literal('api'), ref: z.string() }),
+  ]),
 });
 
 /** `export` queue: plan a run's export, or copy one of its result files. */

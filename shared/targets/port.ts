@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { RunRecord } from '../state/run-record';
 
 export interface FailedFile {
@@ -41,11 +42,22 @@ export interface JobOutcome {
   outputBatches: string[];
 }
 
+/**
+ * Where a result file's bytes come from: a signed download URL (a credential: never log it), or a
+ * result the target serves through its API (e.g. one run's output), opened by the target itself.
+ */
+export type OutputLocator = { kind: 'url'; url: string } | { kind: 'api'; ref: string };
+
 export interface OutputFile {
   partName?: string;
   fileName: string;
-  /** Signed download URL; never log it. */
-  downloadUrl: string;
+  locator: OutputLocator;
+}
+
+export interface OpenedOutput {
+  body: Readable;
+  /** Byte count when known in advance (checked against what was stored). */
+  length?: number;
 }
 
 /**
@@ -61,8 +73,11 @@ export interface BatchTarget {
   /** Names of the items the target actually ingested, page by page (for reconciliation). */
   stagedNames(run: RunRecord): AsyncIterable<string[]>;
   startJob(run: RunRecord): Promise<void>;
-  jobOutcome(jobId: string): Promise<JobOutcome>;
-  outputFiles(batchId: string): AsyncIterable<OutputFile[]>;
+  /** The run's processing, confirmed through the API (a run may span several target batches). */
+  jobOutcome(run: RunRecord): Promise<JobOutcome>;
+  outputFiles(run: RunRecord, outputBatch: string): AsyncIterable<OutputFile[]>;
+  /** Opens one result file; `label` names it in errors (never the locator). */
+  openOutput(locator: OutputLocator, label: string): Promise<OpenedOutput>;
 }
 
 export class WebhookRejected extends Error {

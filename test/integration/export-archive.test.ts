@@ -10,6 +10,7 @@ import { noProgress } from '../../shared/progress';
 import { newRunRecord } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import type { RunRecord } from '../../shared/state/run-record';
+import { openDownload } from '../../shared/pipeline/download';
 import type { BatchTarget, OutputFile } from '../../shared/targets/port';
 import { specFor, tempDir } from '../support/domain';
 import { listObjects, createBucket, startTestS3, type TestS3 } from '../support/s3';
@@ -36,7 +37,8 @@ function exportOnlyTarget(files: OutputFile[]): BatchTarget {
     stagedNames: unused,
     startJob: unused,
     jobOutcome: async () => ({ terminal: true, failed: false, outputBatches: ['job-export'] }),
-    async *outputFiles(batchId) {
+    openOutput: (locator, label) => (locator.kind === 'url' ? openDownload(locator.url, label) : Promise.reject(new Error('urls only'))),
+    async *outputFiles(_run, batchId) {
       expect(batchId).toBe('job-export');
       yield files.slice(0, 2);
       yield files.slice(2);
@@ -83,10 +85,10 @@ describe('export of result archives', () => {
     };
     await state.createRun(run);
     const target = exportOnlyTarget([
-      { partName: 'p1', fileName: 'good.tar.gz', downloadUrl: `${base}/good.tar.gz?sig=secret` },
-      { partName: 'p1', fileName: 'evil.tar.gz', downloadUrl: `${base}/evil.tar.gz?sig=secret` },
-      { partName: 'p1', fileName: 'abs.tar.gz', downloadUrl: `${base}/abs.tar.gz?sig=secret` },
-      { partName: 'p2', fileName: 'plain.jsonl', downloadUrl: `${base}/plain.jsonl?sig=secret` },
+      { partName: 'p1', fileName: 'good.tar.gz', locator: { kind: 'url', url: `${base}/good.tar.gz?sig=secret` } },
+      { partName: 'p1', fileName: 'evil.tar.gz', locator: { kind: 'url', url: `${base}/evil.tar.gz?sig=secret` } },
+      { partName: 'p1', fileName: 'abs.tar.gz', locator: { kind: 'url', url: `${base}/abs.tar.gz?sig=secret` } },
+      { partName: 'p2', fileName: 'plain.jsonl', locator: { kind: 'url', url: `${base}/plain.jsonl?sig=secret` } },
     ]);
     const result = await exportResults({ dest: s3.store('out'), state, target, log: silentLogger, progress: noProgress }, runId);
     const failures = [];

@@ -5,9 +5,12 @@ import {
   type ChunkSubmission,
   type IngestProgress,
   type JobOutcome,
+  type OpenedOutput,
   type OutputFile,
+  type OutputLocator,
   type TargetEvent,
 } from '../port';
+import { openDownload } from '../../pipeline/download';
 import type { RoboflowClient } from './client';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
 import type { NotificationCategory } from './request-schemas';
@@ -64,7 +67,8 @@ export class RoboflowTarget implements BatchTarget {
     await this.client.startJob(run.jobId, withoutUndefined(jobDefinitionFor(run, this.notificationsUrl)), run.runId);
   }
 
-  async jobOutcome(jobId: string): Promise<JobOutcome> {
+  async jobOutcome(run: RunRecord): Promise<JobOutcome> {
+    const { jobId } = run;
     const job = await this.client.jobMetadata(jobId);
     if (!job.isTerminal) return { terminal: false, failed: false, outputBatches: [] };
     if (job.error) return { terminal: true, failed: true, detail: describe(job.lastNotification), outputBatches: [] };
@@ -79,14 +83,20 @@ export class RoboflowTarget implements BatchTarget {
     return { terminal: true, failed: false, outputBatches: exportStage.outputBatches };
   }
 
-  async *outputFiles(batchId: string): AsyncIterable<OutputFile[]> {
+  async *outputFiles(_run: RunRecord, batchId: string): AsyncIterable<OutputFile[]> {
     const batch = await this.client.batchMetadata(batchId);
     const parts = batch.batchType === 'multipart-batch' ? (await this.client.batchParts(batchId)).map((p) => p.partName) : [undefined];
     for (const partName of parts) {
       for await (const page of this.client.batchFiles(batchId, partName)) {
-        yield page.map((f) => ({ partName: f.partName ?? partName, fileName: f.fileName, downloadUrl: f.downloadURL }));
+        yield page.map((f) => ({ partName: f.partName ?? partName, fileName: f.fileName, locator: { kind: 'url' as const, url: f.downloadURL } }));
       }
     }
+  }
+
+  /** Roboflow serves results as signed download URLs. */
+  openOutput(locator: OutputLocator, label: string): Promise<OpenedOutput> {
+    if (locator.kind !== 'url') return Promise.reject(new Error(`Roboflow results are download URLs, not ${locator.kind} references`));
+    return openDownload(locator.url, label);
   }
 }
 
