@@ -13,6 +13,7 @@ import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
 import type { BatchTarget } from '../shared/targets/port';
 import { benchKey, reportResult, S3RVER_CREDENTIALS } from './lib';
+import { MAX_REFERENCES_PER_CHUNK } from '../shared/media';
 
 /**
  * list → name → presign → JSONL, through the real submission use case (continueSubmission), with
@@ -77,6 +78,8 @@ class SyntheticStore implements ObjectStore {
 
 const target: BatchTarget = {
   name: 'bench',
+  intake: 'references-file',
+  maxPerChunk: (media) => MAX_REFERENCES_PER_CHUNK[media],
   submitChunk: async () => ({ duplicated: false }),
   parseWebhook: () => {
     throw new Error('not used');

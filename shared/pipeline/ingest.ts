@@ -4,7 +4,7 @@ import type { ProgressListener } from '../progress';
 import type { StateStore } from '../state/port';
 import type { Chunk, RunRecord } from '../state/run-record';
 import type { ObjectStore, StoredObject } from '../storage/port';
-import type { BatchTarget } from '../targets/port';
+import type { BatchTarget, SignedReference } from '../targets/port';
 import { ingestIdFor } from '../targets/roboflow/ids';
 import { referenceName } from './name';
 import { presignObject } from './presign';
@@ -29,6 +29,8 @@ export function manifestKey(run: RunRecord, index: number): string {
  */
 export class OpenChunk {
   private readonly file: ReferencesFile;
+  /** Kept only for targets that take references inline or upload objects (a chunk is small for them). */
+  private readonly inline: SignedReference[] | undefined;
 
   constructor(
     private readonly deps: IngestDeps,
@@ -36,6 +38,7 @@ export class OpenChunk {
     readonly index: number,
   ) {
     this.file = new ReferencesFile(deps.source, manifestKey(run, index));
+    this.inline = deps.target.intake === 'references-file' ? undefined : [];
   }
 
   get lines(): number {
@@ -52,6 +55,7 @@ export class OpenChunk {
     deps.progress('signed', refs.length);
     await deps.state.appendNames(run.runId, refs.map(({ name, key }) => ({ name, key })));
     await this.file.addAll(refs);
+    this.inline?.push(...refs);
   }
 
   /** Stores the file, signs it and submits it with the chunk's deterministic ingest id. */
@@ -73,7 +77,14 @@ export class OpenChunk {
     });
     const referencesUrl = await presignObject(deps.source, this.file.key, run.spec.urlLifetimeSeconds);
     deps.log.info('submitting references file', { runId: run.runId, key: this.file.key, references: this.file.lines, ingestId: chunk.ingestId });
-    const res = await deps.target.submitChunk(run, { ingestId: chunk.ingestId, referencesUrl });
-    return { ...chunk, status: 'submitted', duplicated: res.duplicated, shardIds: res.shardIds };
+    const receipt = await deps.target.submitChunk(run, { ingestId: chunk.ingestId, referencesUrl, references: this.inline });
+    if (receipt.ref) await deps.state.linkJob(receipt.ref, run.runId);
+    return {
+      ...chunk,
+      status: receipt.ingested ? 'ingested' : 'submitted',
+      duplicated: receipt.duplicated,
+      shardIds: receipt.shardIds,
+      targetRef: receipt.ref,
+    };
   }
 }

@@ -2,7 +2,6 @@ import { errorMessage } from '../errors';
 import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/discover';
 import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
 import { OpenChunk } from '../pipeline/ingest';
-import { MAX_REFERENCES_PER_CHUNK } from '../media';
 import type { Chunk, RunRecord, RunSpec } from '../state/run-record';
 import type { ListPage, StoredObject } from '../storage/port';
 import type { BridgeDeps } from './deps';
@@ -47,7 +46,7 @@ export async function continueSubmission(deps: BridgeDeps, runId: string, option
 
 async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions): Promise<SubmitResult> {
   const { spec } = run;
-  const limit = MAX_REFERENCES_PER_CHUNK[spec.media];
+  const limit = deps.target.maxPerChunk(spec.media);
   const chunkSize = Math.min(deps.chunkSize ?? limit, limit);
   // A page never overflows a references file, so files can end on page boundaries.
   const pageSize = Math.min(deps.pageSize ?? DEFAULT_PAGE_SIZE, chunkSize);

@@ -54,6 +54,10 @@ export class FileStateStore implements StateStore {
     return this.lookup('job', jobId);
   }
 
+  async linkJob(jobId: string, runId: string): Promise<void> {
+    await this.index('job', jobId, runId);
+  }
+
   async hasEvent(eventId: string): Promise<boolean> {
     return (await readOptional(join(this.dir, 'events', hashed(eventId)))) !== undefined;
   }

@@ -12,6 +12,8 @@ export interface StateStore {
   updateRun(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord>;
   findRunByBatchId(batchId: string): Promise<RunRecord | undefined>;
   findRunByJobId(jobId: string): Promise<RunRecord | undefined>;
+  /** Routes another target-side id (e.g. one of a run's several target batches) to the run. */
+  linkJob(jobId: string, runId: string): Promise<void>;
   hasEvent(eventId: string): Promise<boolean>;
   /** Records a webhook event id; true the first time, false for every repeat. */
   recordEvent(eventId: string): Promise<boolean>;

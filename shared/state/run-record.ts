@@ -38,6 +38,8 @@ export const Chunk = z.object({
   status: ChunkStatus,
   duplicated: z.boolean().optional(),
   shardIds: z.array(z.string()).optional(),
+  /** The target's id for what this chunk created (linked to the run for its webhooks). */
+  targetRef: z.string().optional(),
   error: z.string().optional(),
 });
 export type Chunk = z.infer<typeof Chunk>;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { MediaKind } from '../media';
 import type { RunRecord } from '../state/run-record';
 
 export interface FailedFile {
@@ -22,11 +23,35 @@ export type TargetEvent =
     }
   | { kind: 'job'; eventId: string; jobId: string; state: string };
 
+/** One object of a chunk, named and signed. The URL is a credential: never log it. */
+export interface SignedReference {
+  name: string;
+  key: string;
+  url: string;
+}
+
 export interface ChunkSubmission {
   ingestId: string;
-  /** Signed URL of the JSONL references file. A credential: never log it. */
+  /** Signed URL of the chunk's JSONL references file. A credential: never log it. */
   referencesUrl: string;
+  /** The chunk's references, for targets that take them inline or upload the objects (not `references-file`). */
+  references?: SignedReference[];
 }
+
+export interface ChunkReceipt {
+  duplicated: boolean;
+  shardIds?: string[];
+  /** The target's own id for what it created (e.g. an Extend batch); its webhooks name the run by it. */
+  ref?: string;
+  /** The target has no separate ingest phase: the chunk is taken in as soon as it is accepted. */
+  ingested?: boolean;
+}
+
+/**
+ * How a target takes objects in: one signed JSONL references file per chunk (Roboflow), the signed
+ * references inline in the request (Extend), or the objects' bytes uploaded (LlamaCloud).
+ */
+export type Intake = 'references-file' | 'inline-references' | 'uploads';
 
 export interface IngestProgress {
   /** Items the target holds for the run's input batch. */
@@ -66,7 +91,10 @@ export interface OpenedOutput {
  */
 export interface BatchTarget {
   readonly name: string;
-  submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<{ duplicated: boolean; shardIds?: string[] }>;
+  readonly intake: Intake;
+  /** Most objects one chunk (one submission) may hold for this media kind. */
+  maxPerChunk(media: MediaKind): number;
+  submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt>;
   /** Validates a webhook body; throws WebhookRejected for anything malformed. */
   parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent;
   ingestProgress(run: RunRecord): Promise<IngestProgress>;

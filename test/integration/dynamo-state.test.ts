@@ -86,6 +86,17 @@ describe('DynamoDB state adapter against dynalite', () => {
       expect(await state.findRunByJobId('bb-job-nope')).toBeUndefined();
     });
 
+    it('routes a linked target id (e.g. one of several target batches) to its run, once', async () => {
+      const state = store();
+      await state.createRun(runRecord('r9'));
+      await state.createRun(runRecord('r10'));
+      await state.linkJob('bpr_1', 'r9');
+      await state.linkJob('bpr_1', 'r9'); // a retried link is harmless
+      expect((await state.findRunByJobId('bpr_1'))?.runId).toBe('r9');
+      await expect(state.linkJob('bpr_1', 'r10')).rejects.toThrow(/job id bpr_1 already belongs to run r9/);
+      expect((await state.findRunByJobId('bpr_1'))?.runId).toBe('r9');
+    });
+
     it('rejects a second createRun with the same id, sequentially and concurrently, keeping the first record', async () => {
       const state = store();
       await state.createRun(runRecord('r1', { listed: 1 }));

@@ -31,6 +31,8 @@ function exportOnlyTarget(files: OutputFile[]): BatchTarget {
   };
   return {
     name: 'fake',
+    intake: 'references-file',
+    maxPerChunk: unused,
     submitChunk: unused,
     parseWebhook: unused,
     ingestProgress: unused,

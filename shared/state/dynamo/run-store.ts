@@ -7,7 +7,7 @@ import { RunExistsError } from '../port';
 
 /** Stored run item: the record as a JSON string plus an optimistic-concurrency version. */
 const RunItem = z.object({ record: z.string(), version: z.number().int().positive() });
-const LookupItem = z.object({ runId: z.string() });
+const LookupItem = z.object({ runId: z.string(), linked: z.boolean().optional() });
 
 /**
  * Run records. `create` is a conditional put (attribute_not_exists); `update` is an optimistic
@@ -80,6 +80,11 @@ export class DynamoRunRecords {
     return this.lookup(keys.jobLookup(jobId), (run) => run.jobId === jobId);
   }
 
+  /** Routes another target-side id to a run; the lookup is trusted as written (it may precede the chunk record). */
+  linkJob(jobId: string, runId: string): Promise<void> {
+    return this.claimLookup(keys.jobLookup(jobId), runId, `job id ${jobId}`, { linked: true });
+  }
+
   private async read(runId: string): Promise<{ run: RunRecord; version: number } | undefined> {
     const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.run(runId), ConsistentRead: true }));
     if (!res.Item) return undefined;
@@ -92,12 +97,12 @@ export class DynamoRunRecords {
     return { record: JSON.stringify(run), runId: run.runId, phase: run.phase, updatedAt: run.updatedAt };
   }
 
-  private async claimLookup(key: { pk: string; sk: string }, runId: string, what: string) {
+  private async claimLookup(key: { pk: string; sk: string }, runId: string, what: string, extra: { linked?: boolean } = {}) {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, runId },
+          Item: { ...key, runId, ...extra },
           ConditionExpression: 'attribute_not_exists(#pk) OR #run = :run',
           ExpressionAttributeNames: { '#pk': 'pk', '#run': 'runId' },
           ExpressionAttributeValues: { ':run': runId },
@@ -107,14 +112,15 @@ export class DynamoRunRecords {
       if (!isConditionalCheckFailed(err)) throw err;
       const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
       const owner = res.Item ? LookupItem.parse(res.Item).runId : 'another run';
-      throw new Error(`cannot create run ${runId}: ${what} already belongs to run ${owner}`);
+      throw new Error(`run ${runId}: ${what} already belongs to run ${owner}`);
     }
   }
 
   private async lookup(key: { pk: string; sk: string }, matches: (run: RunRecord) => boolean) {
     const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     if (!res.Item) return undefined;
-    const run = await this.get(LookupItem.parse(res.Item).runId);
-    return run && matches(run) ? run : undefined;
+    const item = LookupItem.parse(res.Item);
+    const run = await this.get(item.runId);
+    return run && (item.linked || matches(run)) ? run : undefined;
   }
 }

@@ -39,6 +39,10 @@ export class DynamoStateStore implements StateStore {
     return this.runs.findByJobId(jobId);
   }
 
+  linkJob(jobId: string, runId: string): Promise<void> {
+    return this.runs.linkJob(jobId, runId);
+  }
+
   hasEvent(eventId: string): Promise<boolean> {
     return this.events.has(eventId);
   }

@@ -10,6 +10,7 @@ import {
   type OutputLocator,
   type TargetEvent,
 } from '../port';
+import { MAX_REFERENCES_PER_CHUNK, type MediaKind } from '../../media';
 import { openDownload } from '../../pipeline/download';
 import type { RoboflowClient } from './client';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
@@ -20,6 +21,11 @@ const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files
 
 export class RoboflowTarget implements BatchTarget {
   readonly name = 'roboflow';
+  readonly intake = 'references-file' as const;
+
+  maxPerChunk(media: MediaKind): number {
+    return MAX_REFERENCES_PER_CHUNK[media];
+  }
 
   /**
    * @param notificationsUrl where Roboflow should post webhooks (it holds the secret path token, so
