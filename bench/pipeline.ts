@@ -79,7 +79,7 @@ class SyntheticStore implements ObjectStore {
 const target: BatchTarget = {
   name: 'bench',
   intake: 'references-file',
-  maxPerChunk: (media) => MAX_REFERENCES_PER_CHUNK[media],
+  maxPerChunk: (media) => (media === 'documents' ? 1000 : MAX_REFERENCES_PER_CHUNK[media]),
   submitChunk: async () => ({ duplicated: false }),
   parseWebhook: () => {
     throw new Error('not used');

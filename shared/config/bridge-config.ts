@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MediaKind } from '../media';
+import { RoboflowMedia } from '../media';
 import { DEFAULT_URL_LIFETIME_SECONDS, MAX_URL_LIFETIME_SECONDS } from '../pipeline/presign';
 import { JobOptions } from '../state/run-record';
 import { Slug } from '../targets/roboflow/ids';
@@ -25,7 +25,8 @@ export const SourceConfig = z.object({
   region: Region.optional(),
   /** S3: a requester-pays bucket (the deployment's account pays for the requests). */
   requesterPays: z.boolean().optional(),
-  media: MediaKind.default('images'),
+  // Roboflow, the deployed target, processes images and videos.
+  media: RoboflowMedia.default('images'),
   /** EventBridge schedule expression, e.g. "rate(1 hour)" or "cron(0 3 * * ? *)"; none = no scheduled runs. */
   schedule: z.string().optional(),
   /** React to S3 "Object Created" events (through EventBridge) with debounced runs. */

@@ -25,6 +25,8 @@ export interface ExportTask {
   taskId: string;
   part: string;
   fileName: string;
+  /** The target reported this result as failed: it is recorded, not copied. */
+  failed?: { type: string; reason: string };
   /** Where the bytes come from (a signed URL is a credential: never logged). */
   locator: OutputLocator;
 }
@@ -65,7 +67,7 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
     for await (const page of deps.target.outputFiles(run, batchId)) {
       const tasks = page.map((f) => {
         const part = f.partName ?? batchId;
-        return { taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, locator: f.locator };
+        return { taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, locator: f.locator, failed: f.failed };
       });
       planned += tasks.length;
       await sink(tasks);
@@ -85,6 +87,7 @@ export async function runExportTask(deps: ExportDeps, runId: string, task: Expor
   const run = await deps.state.getRun(runId);
   if (!run) throw new Error(`run ${runId} not found`);
   let result: ExportTaskResult;
+  if (task.failed) return recordTaskOutcome(deps.state, runId, task, { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: task.failed });
   try {
     const copied = await withRetries(attempts, () => copyOutputFile(deps, run, task));
     result = { taskId: task.taskId, part: task.part, ...copied };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SourceConfig } from '../config/bridge-config';
-import { isMediaKey, MAX_REFERENCES_PER_CHUNK } from '../media';
+import { isMediaKey } from '../media';
 import type { StoredObject } from '../storage/port';
 import type { ServerlessPorts } from './serverless-ports';
 import { sourceById, specForSource, stamp } from './source-spec';
@@ -40,7 +40,7 @@ export async function recordCreatedObjects(ports: ServerlessPorts, objects: Crea
   const { quietSeconds, maxObjects } = ports.config.debounce;
   for (const [sourceId, list] of bySource) {
     const state = await ports.pending.add(sourceId, list, now);
-    if (state.pending >= batchLimit(ports, sourceId, maxObjects)) {
+    if (state.pending >= maxObjects) {
       await ports.queues.submissions.send([{ kind: 'flush', sourceId }]);
     } else if (state.pending <= list.length) {
       // This add started the batch: one flush check follows it, and re-arms itself until the batch goes.
@@ -59,7 +59,10 @@ export async function flushPending(ports: ServerlessPorts, sourceId: string, now
   const state = await ports.pending.state(sourceId);
   if (!state || state.pending === 0) return undefined;
   const quietForMs = now.getTime() - state.lastEventAt.getTime();
-  const limit = batchLimit(ports, sourceId, maxObjects);
+  const spec = specForSource(ports.config, source);
+  const deps = await ports.depsFor(spec);
+  // A run's batch fits one submission of the target, so it goes in as a single page.
+  const limit = Math.min(maxObjects, deps.target.maxPerChunk(spec.media));
   if (state.pending < limit && quietForMs < quietSeconds * 1000) {
     const wait = Math.min(900, Math.max(1, Math.ceil((quietSeconds * 1000 - quietForMs) / 1000)));
     await ports.queues.submissions.send([{ kind: 'flush', sourceId }], { delaySeconds: wait });
@@ -68,8 +71,6 @@ export async function flushPending(ports: ServerlessPorts, sourceId: string, now
 
   const objects = await ports.pending.claim(sourceId, limit);
   if (objects.length === 0) return undefined;
-  const spec = specForSource(ports.config, source);
-  const deps = await ports.depsFor(spec);
   const runId = `o-${sourceId}-${stamp(now)}-${randomBytes(3).toString('hex')}`;
   try {
     await createRun(deps, spec, runId);
@@ -78,16 +79,10 @@ export async function flushPending(ports: ServerlessPorts, sourceId: string, now
     await ports.pending.add(sourceId, objects, now);
     throw err;
   }
-  // A batch is at most maxObjects (<= one references file), so it goes in as a single page.
   const result = await continueSubmission(deps, runId, { pages: onePage(objects) });
   if (result === 'submitted') await ports.queues.startJob.send([{ kind: 'advance', runId }]);
   if (state.pending > objects.length) await ports.queues.submissions.send([{ kind: 'flush', sourceId }]);
   return runId;
-}
-
-/** Objects per run: the configured maximum, but never more than one references file holds. */
-function batchLimit(ports: ServerlessPorts, sourceId: string, maxObjects: number): number {
-  return Math.min(maxObjects, MAX_REFERENCES_PER_CHUNK[sourceById(ports.config, sourceId).media]);
 }
 
 async function* onePage(objects: StoredObject[]) {

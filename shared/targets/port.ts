@@ -77,6 +77,8 @@ export interface OutputFile {
   partName?: string;
   fileName: string;
   locator: OutputLocator;
+  /** The target reports this result as failed: recorded as a failed file, nothing is copied. */
+  failed?: { type: string; reason: string };
 }
 
 export interface OpenedOutput {
@@ -95,8 +97,11 @@ export interface BatchTarget {
   /** Most objects one chunk (one submission) may hold for this media kind. */
   maxPerChunk(media: MediaKind): number;
   submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt>;
-  /** Validates a webhook body; throws WebhookRejected for anything malformed. */
-  parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent;
+  /**
+   * Verifies and validates a webhook body; throws WebhookRejected for anything unauthenticated or
+   * malformed. Undefined for genuine events the bridge has no use for (acknowledged, not recorded).
+   */
+  parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent | undefined;
   ingestProgress(run: RunRecord): Promise<IngestProgress>;
   /** Names of the items the target actually ingested, page by page (for reconciliation). */
   stagedNames(run: RunRecord): AsyncIterable<string[]>;

@@ -42,6 +42,7 @@ export async function receiveWebhook(deps: ReceiverDeps, secret: string, req: We
   if (req.method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
   try {
     const event = deps.parseWebhook(req.headers, req.body);
+    if (!event) return { status: 200, body: { outcome: 'ignored' } };
     const result = await applyEvent(deps, event, deps.handOn);
     return { status: 200, body: { outcome: result.outcome }, followUp: result.outcome === 'recorded' ? result.followUp : undefined };
   } catch (err) {

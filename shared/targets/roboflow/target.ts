@@ -24,6 +24,7 @@ export class RoboflowTarget implements BatchTarget {
   readonly intake = 'references-file' as const;
 
   maxPerChunk(media: MediaKind): number {
+    if (media === 'documents') throw new Error('Roboflow processes images and videos, not documents');
     return MAX_REFERENCES_PER_CHUNK[media];
   }
 
