@@ -138,5 +138,11 @@ async function checkpoint(
 
 /** A fast webhook may already have moved the chunk on; never move it back. */
 function mergeSubmitted(current: Chunk, submitted: Chunk): Chunk {
-  return { ...current, status: current.status === 'written' ? 'submitted' : current.status, duplicated: submitted.duplicated, shardIds: submitted.shardIds };
+  return {
+    ...current,
+    status: current.status === 'written' ? submitted.status : current.status,
+    duplicated: submitted.duplicated,
+    shardIds: submitted.shardIds,
+    targetRef: submitted.targetRef,
+  };
 }

@@ -1,0 +1,114 @@
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExtendEmulator, type RunningExtendEmulator } from '../../sandbox/extend-emulator';
+import { freePort } from '../../sandbox/local-stack';
+import { startLocalS3, type LocalS3Server } from '../../sandbox/s3-server';
+import { silentLogger } from '../../shared/log';
+import { advance } from '../../shared/pipeline/chain';
+import { exportResults } from '../../shared/pipeline/export';
+import { referenceName } from '../../shared/pipeline/name';
+import { noProgress } from '../../shared/progress';
+import type { BridgeDeps } from '../../shared/run/deps';
+import { waitByPolling, waitForWebhooks } from '../../shared/run/poll';
+import { startRun } from '../../shared/run/start-run';
+import { FileStateStore } from '../../shared/state/file-state';
+import { createS3Client } from '../../shared/storage/s3-client';
+import { S3Store } from '../../shared/storage/s3-store';
+import { ExtendClient } from '../../shared/targets/extend/client';
+import { ExtendTarget } from '../../shared/targets/extend/target';
+import { startWebhookServer } from '../../shared/webhook/http-server';
+import { webhookPath } from '../../shared/webhook/receive';
+import { specFor, tempDir } from '../support/domain';
+import { listObjects } from '../support/s3';
+
+const DOCS = ['docs/a/invoice 1.pdf', 'docs/a/invoice+2.pdf', 'docs/b/contract.docx', 'docs/b/notes.txt', 'docs/c/broken.pdf'];
+
+describe('the loop with Extend as the target', () => {
+  let s3: LocalS3Server;
+  let store: S3Store;
+
+  beforeAll(async () => {
+    s3 = await startLocalS3({ buckets: ['docs'] });
+    store = new S3Store(createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials }), 'docs');
+    for (const key of DOCS) await store.write(key, `%PDF-1.7 fake content of ${key}\n`);
+    await store.write('docs/c/photo.raw', 'not a document');
+  });
+  afterAll(() => s3.close());
+
+  async function depsFor(emu: RunningExtendEmulator): Promise<BridgeDeps> {
+    const client = new ExtendClient({ apiKey: 'extend-key', apiUrl: emu.url, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+    return {
+      source: store,
+      dest: store,
+      state: new FileStateStore(await tempDir('bb-extend-')),
+      target: new ExtendTarget(client, { kind: 'extract', id: 'ex_emulated' }, emu.signingSecret),
+      log: silentLogger,
+      progress: noProgress,
+      // Two inputs per batch: the run spans three Extend batches.
+      chunkSize: 2,
+    };
+  }
+
+  async function expectResults(deps: BridgeDeps, runId: string, dest: string) {
+    const run = (await deps.state.getRun(runId))!;
+    expect(run.phase, run.error).toBe('failed'); // one input cannot be processed
+    expect(run.error).toBe('1 result file(s) could not be copied');
+    expect(run).toMatchObject({ listed: 6, submitted: 5, skipped: { 'not-media': 1 } });
+    expect(run.chunks.map((c) => c.targetRef)).toEqual([expect.stringMatching(/^bpr_/), expect.stringMatching(/^bpr_/), expect.stringMatching(/^bpr_/)]);
+    const keys = (await listObjects(store, `${dest}/${runId}/results/`)).map((o) => o.key);
+    expect(keys).toHaveLength(4);
+    for (const key of DOCS.slice(0, 4)) {
+      const result = JSON.parse(await text(await store.read(`${dest}/${runId}/results/${referenceName(key)}.json`)));
+      expect(result).toMatchObject({ key, status: 'PROCESSED', output: expect.anything() });
+    }
+    const failed = (await text(await store.read(`${dest}/${runId}/failed.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
+    expect(failed).toEqual([expect.objectContaining({ stage: 'export', type: 'FAILED_TO_PROCESS_FILE', name: `results/${referenceName('docs/c/broken.pdf')}.json` })]);
+    expect(JSON.stringify(failed)).not.toMatch(/X-Amz-Signature/);
+  }
+
+  it('runs by polling', async () => {
+    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10, faults: { failUrlsMatching: /broken/ } });
+    try {
+      const deps = await depsFor(emu);
+      const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-polled/', { media: 'documents' }));
+      await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
+      await expectResults(deps, run.runId, 'out-polled');
+      const batches = emu.requests.filter((r) => r.method === 'POST' && r.path === '/extract_runs/batch');
+      expect(batches.map((b) => (b.body as { inputs: unknown[] }).inputs.length)).toEqual([2, 2, 1]);
+      expect((batches[0]!.body as { inputs: Array<{ metadata: { key: string } }> }).inputs[0]!.metadata.key).toMatch(/^docs\//);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('runs through signed webhooks, exporting once every batch has finished', async () => {
+    const port = await freePort();
+    const secret = 'h'.repeat(43);
+    const emu = await startExtendEmulator({
+      apiKey: 'extend-key',
+      runDelayMs: 10,
+      webhookUrl: `http://127.0.0.1:${port}${webhookPath(secret)}`,
+      faults: { failUrlsMatching: /broken/, duplicateDeliveries: true },
+    });
+    const deps = await depsFor(emu);
+    const server = await startWebhookServer(deps, {
+      secret,
+      host: '127.0.0.1',
+      port,
+      onFollowUp: (f) => (f.action === 'advance' ? advance(deps, f.runId, { awaitIngestEvents: true }) : exportResults(deps, f.runId)),
+    });
+    try {
+      const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-hooked/', { media: 'documents' }));
+      expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
+      await waitForWebhooks(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
+      await server.idle();
+      await expectResults(deps, run.runId, 'out-hooked');
+      const batchEvents = emu.webhookDeliveries.filter((d) => String(d.body.eventType).startsWith('batch_processor_run.'));
+      expect(batchEvents.length).toBeGreaterThanOrEqual(6); // three batches, each delivered twice
+      expect(batchEvents.every((d) => d.status === 200)).toBe(true);
+    } finally {
+      await server.close();
+      await emu.close();
+    }
+  });
+});
