@@ -13,6 +13,8 @@ export const DirectoryFile = z.object({
 });
 export type DirectoryFile = z.infer<typeof DirectoryFile>;
 
+export const DirectoryFilesPage = z.object({ items: z.array(DirectoryFile), next_page_token: z.string().nullish() });
+
 export const JobType = z.enum(['parse_v2', 'extract_v2']);
 export type JobType = z.infer<typeof JobType>;
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { JsonClient } from '../../http/json-client';
 import type { RetryPolicy } from '../../http/retry-policy';
-import { Batch, Directory, DirectoryFile, ExtractJob, ParseJob, type JobType } from './api-schemas';
+import { Batch, Directory, DirectoryFile, DirectoryFilesPage, ExtractJob, ParseJob, type JobType } from './api-schemas';
 import { multipartStream } from './multipart';
 
 export const DEFAULT_LLAMACLOUD_API_URL = 'https://api.cloud.llamaindex.ai';
@@ -83,6 +83,24 @@ export class LlamaCloudClient {
       schema: DirectoryFile,
       timeoutMs: UPLOAD_TIMEOUT_MS,
     });
+  }
+
+  /** The files of a directory, page by page. */
+  async *directoryFiles(directoryId: string): AsyncGenerator<DirectoryFile[]> {
+    let token: string | undefined;
+    const seen = new Set<string>();
+    do {
+      const page = await this.http.send({
+        method: 'GET',
+        path: `/api/v1/beta/directories/${encodeURIComponent(directoryId)}/files`,
+        query: { ...this.query, page_token: token },
+        schema: DirectoryFilesPage,
+        timeoutMs: TIMEOUT_MS,
+      });
+      yield page.items;
+      token = page.next_page_token || undefined;
+      if (token !== undefined && !seen.add(token)) throw new Error('LlamaCloud directory files: pagination token repeated');
+    } while (token !== undefined);
   }
 
   createBatch(directoryId: string, job: { type: JobType; configurationId: string }, webhook?: BatchWebhook): Promise<Batch> {

@@ -1,0 +1,131 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { mapLimit } from '../../concurrency';
+import { RemoteError } from '../../errors';
+import type { MediaKind } from '../../media';
+import { openDownload } from '../../pipeline/download';
+import type { RunRecord } from '../../state/run-record';
+import type {
+  BatchTarget,
+  ChunkReceipt,
+  ChunkSubmission,
+  IngestProgress,
+  JobOutcome,
+  OpenedOutput,
+  OutputFile,
+  OutputLocator,
+  TargetEvent,
+} from '../port';
+import type { JobType } from './api-schemas';
+import { MAX_FILES_PER_BATCH, type LlamaCloudClient } from './client';
+import { parseLlamaWebhook } from './webhook';
+
+export interface LlamaCloudOptions {
+  job: { type: JobType; configurationId: string };
+  /** Where LlamaCloud posts batch webhooks, and the secret it signs them with (`LC-Signature`). */
+  webhook?: { url: string; signingSecret: string };
+  /** Uploads in flight per chunk. */
+  uploadConcurrency?: number;
+}
+
+const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/**
+ * LlamaCloud behind the target port. Files cannot be added by URL, so each chunk becomes an
+ * ephemeral directory: every object streams from its signed URL into a multipart upload (bounded
+ * concurrency, never buffered whole), then a batch runs the configured parse or extract job over
+ * the directory. A COMPLETED batch can still hold failed files: each file's own job is checked.
+ */
+export class LlamaCloudTarget implements BatchTarget {
+  readonly name = 'llamacloud';
+  readonly intake = 'uploads' as const;
+
+  constructor(
+    private readonly client: LlamaCloudClient,
+    private readonly options: LlamaCloudOptions,
+  ) {}
+
+  maxPerChunk(_media: MediaKind): number {
+    return MAX_FILES_PER_BATCH;
+  }
+
+  async submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt> {
+    if (!chunk.references) throw new Error('LlamaCloud needs the chunk\'s references to upload them');
+    const directory = await this.client.createDirectory(chunk.ingestId);
+    await mapLimit(chunk.references, this.options.uploadConcurrency ?? 4, (ref) =>
+      this.client.upload(directory.id, {
+        open: async () => (await openDownload(ref.url, ref.key)).body,
+        displayName: ref.key.slice(ref.key.lastIndexOf('/') + 1),
+        uniqueId: ref.name,
+        metadata: { key: ref.key, runId: run.runId },
+      }),
+    );
+    const batch = await this.client.createBatch(directory.id, this.options.job, this.options.webhook);
+    return { duplicated: false, ref: batch.id, ingested: true };
+  }
+
+  parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent | undefined {
+    if (!this.options.webhook) throw new Error('no LlamaCloud webhook signing secret configured');
+    return parseLlamaWebhook(headers, rawBody, this.options.webhook.signingSecret);
+  }
+
+  async ingestProgress(run: RunRecord): Promise<IngestProgress> {
+    return { count: run.submitted, shards: [] };
+  }
+
+  async *stagedNames(): AsyncIterable<string[]> {
+    // Never needed: every uploaded file is part of its batch.
+  }
+
+  /** Each chunk's batch was created with it. */
+  async startJob(): Promise<void> {}
+
+  async jobOutcome(run: RunRecord): Promise<JobOutcome> {
+    const refs = run.chunks.map((c) => c.targetRef).filter((r): r is string => r !== undefined);
+    if (refs.length !== run.chunks.length) throw new Error(`run ${run.runId}: ${run.chunks.length - refs.length} chunk(s) have no LlamaCloud batch id`);
+    const statuses = await Promise.all(refs.map(async (ref) => (await this.client.batch(ref)).status));
+    if (statuses.some((s) => !TERMINAL.has(s))) return { terminal: false, failed: false, outputBatches: [] };
+    if (statuses.every((s) => s !== 'COMPLETED')) {
+      return { terminal: true, failed: true, detail: `every LlamaCloud batch ended ${statuses.join(', ')}`, outputBatches: [] };
+    }
+    return { terminal: true, failed: false, outputBatches: refs };
+  }
+
+  async *outputFiles(_run: RunRecord, batchId: string): AsyncIterable<OutputFile[]> {
+    const batch = await this.client.batch(batchId, true);
+    if (batch.status !== 'COMPLETED' || !batch.source_directory_id) return;
+    const names = new Map<string, string>();
+    for await (const page of this.client.directoryFiles(batch.source_directory_id)) {
+      for (const f of page) names.set(f.id, f.unique_id ?? f.display_name ?? f.id);
+    }
+    const extension = this.options.job.type === 'parse_v2' ? 'md' : 'json';
+    yield (batch.results ?? []).map((r) => {
+      const name = names.get(r.source_directory_file_id) ?? r.source_directory_file_id;
+      const file: OutputFile = {
+        partName: 'results',
+        fileName: `${name}.${extension}`,
+        locator: { kind: 'api', ref: r.job_reference ? `${r.job_reference.type}:${r.job_reference.id}` : '' },
+      };
+      if (!r.job_reference || r.error_message) file.failed = { type: 'not-processed', reason: r.error_message ?? 'no job for this file' };
+      return file;
+    });
+  }
+
+  /** A file's own job: markdown for parse jobs, the extracted JSON for extract jobs. */
+  async openOutput(locator: OutputLocator, label: string): Promise<OpenedOutput> {
+    if (locator.kind !== 'api') throw new Error('LlamaCloud results are read through the API');
+    const [type, jobId] = locator.ref.split(':') as [string, string];
+    let text: string;
+    if (type === 'parse_v2') {
+      const job = await this.client.parseJob(jobId, ['markdown']);
+      if (job.job.status !== 'COMPLETED') throw new RemoteError(`${label}: parse job ${job.job.status}: ${job.job.error_message ?? 'no detail'}`);
+      text = job.markdown_full ?? (job.markdown?.pages ?? []).map((p) => (p as { markdown?: string }).markdown ?? '').join('\n\n');
+    } else {
+      const job = await this.client.extractJob(jobId);
+      if (job.status !== 'COMPLETED') throw new RemoteError(`${label}: extract job ${job.status}: ${job.error_message ?? 'no detail'}`);
+      text = JSON.stringify(job.extract_result ?? null, null, 2) + '\n';
+    }
+    const body = Buffer.from(text);
+    return { body: Readable.from([body]), length: body.length };
+  }
+}
