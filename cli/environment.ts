@@ -1,13 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from '../shared/errors';
+import type { TargetSpec } from '../shared/state/run-record';
+import { DEFAULT_EXTEND_API_URL } from '../shared/targets/extend/client';
+import { DEFAULT_LLAMACLOUD_API_URL } from '../shared/targets/llamacloud/client';
 import { DEFAULT_ROBOFLOW_API_URL } from '../shared/targets/roboflow/client';
 
 export const DEFAULT_STATE_DIR = '.bucket-bridge';
 
+const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined), z.string().optional());
+
 const Env = z.object({
-  ROBOFLOW_API_KEY: z.string().min(1),
+  ROBOFLOW_API_KEY: optionalText,
   ROBOFLOW_API_URL: z.string().url().default(DEFAULT_ROBOFLOW_API_URL),
+  EXTEND_API_KEY: optionalText,
+  EXTEND_API_URL: z.string().url().default(DEFAULT_EXTEND_API_URL),
+  EXTEND_WORKSPACE_ID: optionalText,
+  EXTEND_WEBHOOK_SIGNING_SECRET: optionalText,
+  LLAMA_CLOUD_API_KEY: optionalText,
+  LLAMA_CLOUD_BASE_URL: z.string().url().default(DEFAULT_LLAMACLOUD_API_URL),
+  LLAMA_CLOUD_PROJECT_ID: optionalText,
   BUCKET_BRIDGE_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{32,}$/).optional(),
   BUCKET_BRIDGE_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIR),
 });
@@ -15,17 +27,32 @@ export type CliEnvironment = z.infer<typeof Env>;
 
 const EXPECTED: Record<string, string> = {
   ROBOFLOW_API_KEY: 'your Roboflow private API key (environment variable is not set)',
-  ROBOFLOW_API_URL: 'an http(s) URL such as https://api.roboflow.com',
+  EXTEND_API_KEY: 'your Extend API key (environment variable is not set)',
+  LLAMA_CLOUD_API_KEY: 'your LlamaCloud API key (environment variable is not set)',
+  EXTEND_WEBHOOK_SIGNING_SECRET: 'the signing secret of the Extend webhook endpoint (wss_…) when waiting on webhooks',
   BUCKET_BRIDGE_WEBHOOK_SECRET: 'at least 32 characters of [A-Za-z0-9_-]',
   BUCKET_BRIDGE_STATE_DIR: 'a folder path',
 };
 
-/** Reads the environment the CLI depends on; errors name the variable and never echo secrets. */
-export function cliEnvironment(env: NodeJS.ProcessEnv): CliEnvironment {
-  const parsed = Env.safeParse({ ...env, ROBOFLOW_API_KEY: env.ROBOFLOW_API_KEY?.trim() || undefined });
-  if (parsed.success) return parsed.data;
-  const name = String(parsed.error.issues[0]!.path[0]);
-  throw new InputError(name, EXPECTED[name] ?? 'a valid value');
+const API_KEY: Record<TargetSpec['name'], keyof CliEnvironment> = {
+  roboflow: 'ROBOFLOW_API_KEY',
+  extend: 'EXTEND_API_KEY',
+  llamacloud: 'LLAMA_CLOUD_API_KEY',
+};
+
+/**
+ * Reads the environment the CLI depends on, including the API key of the run's target; errors
+ * name the variable and never echo secrets.
+ */
+export function cliEnvironment(env: NodeJS.ProcessEnv, target: TargetSpec['name'] = 'roboflow'): CliEnvironment {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const name = String(parsed.error.issues[0]!.path[0]);
+    throw new InputError(name, EXPECTED[name] ?? 'an http(s) URL or a valid value');
+  }
+  const key = API_KEY[target];
+  if (!parsed.data[key]) throw new InputError(key, EXPECTED[key]!);
+  return parsed.data;
 }
 
 /** The webhook path token: configured, or a fresh unguessable one per CLI run. */

@@ -2,9 +2,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { InputError } from '../shared/errors';
 import { parseBucketUrl, type BucketLocation } from '../shared/location';
-import { MediaKind } from '../shared/media';
+import { RoboflowMedia } from '../shared/media';
 import { checkUrlLifetime, DEFAULT_URL_LIFETIME_SECONDS } from '../shared/pipeline/presign';
-import { JobOptions, type RunSpec } from '../shared/state/run-record';
+import { JobOptions, type RunSpec, type TargetSpec } from '../shared/state/run-record';
 import { Slug } from '../shared/targets/roboflow/ids';
 import { AggregationFormat, MachineType } from '../shared/targets/roboflow/request-schemas';
 import type { LocationOptions } from '../shared/storage/store-factory';
@@ -98,9 +98,15 @@ export const RUN_FLAGS = {
   ...STORAGE_FLAGS,
   source: { type: 'string' },
   dest: { type: 'string' },
+  target: { type: 'string', default: 'roboflow' },
   workspace: { type: 'string' },
   workflow: { type: 'string' },
-  media: { type: 'string', default: 'images' },
+  'extend-processor': { type: 'string' },
+  'extend-processor-kind': { type: 'string', default: 'extract' },
+  'extend-processor-version': { type: 'string' },
+  'llamacloud-configuration': { type: 'string' },
+  'llamacloud-job': { type: 'string', default: 'parse_v2' },
+  media: { type: 'string' },
   'url-lifetime': { type: 'string' },
   'manifest-prefix': { type: 'string', default: DEFAULT_MANIFEST_PREFIX },
   'keep-archives': { type: 'boolean', default: false },
@@ -138,9 +144,11 @@ export function runOptions(argv: string[]): RunCommandOptions {
   if (positionals.length > 0) throw new InputError('arguments', 'flags only after `run`', positionals.join(' '));
   const source = parseBucketUrl('--source', required('--source', v.source));
   const dest = parseBucketUrl('--dest', required('--dest', v.dest));
+  const targetName = check('--target', z.enum(['roboflow', 'extend', 'llamacloud']), v.target, 'roboflow, extend or llamacloud');
+  if (targetName !== 'roboflow') return documentRunOptions(v, targetName, source, dest);
   const workspace = check('--workspace', Slug, required('--workspace', v.workspace), 'a Roboflow workspace slug (letters, digits, - and _)');
   const workflowId = check('--workflow', Slug, required('--workflow', v.workflow), 'a Roboflow workflow id (letters, digits, - and _)');
-  const media = check('--media', MediaKind, v.media, 'images or videos');
+  const media = check('--media', RoboflowMedia, v.media ?? 'images', 'images or videos');
   const job = JobOptions.parse({
     machineType: v['machine-type'] === undefined ? undefined : check('--machine-type', MachineType, v['machine-type'], 'cpu or gpu'),
     workersPerMachine: optionalInt('--workers-per-machine', v['workers-per-machine']),
@@ -151,6 +159,36 @@ export function runOptions(argv: string[]): RunCommandOptions {
       v['aggregation-format'] === undefined ? undefined : check('--aggregation-format', AggregationFormat, v['aggregation-format'], 'csv or jsonl'),
   });
   if (job.maxVideoFps !== undefined && media !== 'videos') throw new InputError('--max-video-fps', 'to be used with --media videos');
+  return commonRunOptions(v, { source, dest, media, target: { name: 'roboflow', workspace, workflowId, job } });
+}
+
+type RunFlagValues = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
+
+/** Extend and LlamaCloud runs: documents, and the target's processor or configuration. */
+function documentRunOptions(v: RunFlagValues, name: string, source: BucketLocation, dest: BucketLocation): RunCommandOptions {
+  const media = check('--media', z.literal('documents'), v.media ?? 'documents', 'documents (what Extend and LlamaCloud process)');
+  const id = z.string().regex(/^[A-Za-z0-9_:.-]{1,128}$/);
+  const target: TargetSpec =
+    name === 'extend'
+      ? {
+          name: 'extend',
+          processor: {
+            kind: check('--extend-processor-kind', z.enum(['extract', 'classify', 'split']), v['extend-processor-kind'], 'extract, classify or split'),
+            id: check('--extend-processor', id, required('--extend-processor', v['extend-processor']), 'an Extend processor id such as ex_…'),
+            version: v['extend-processor-version'] === undefined ? undefined : check('--extend-processor-version', id, v['extend-processor-version'], 'latest, draft or a version such as 1.0'),
+          },
+        }
+      : {
+          name: 'llamacloud',
+          jobType: check('--llamacloud-job', z.enum(['parse_v2', 'extract_v2']), v['llamacloud-job'], 'parse_v2 or extract_v2'),
+          configurationId: check('--llamacloud-configuration', id, required('--llamacloud-configuration', v['llamacloud-configuration']), 'a LlamaCloud configuration id such as cfg-…'),
+        };
+  return commonRunOptions(v, { source, dest, media, target });
+}
+
+/** The flags every target shares: lifetime, manifests, archives, waiting, paging, storage. */
+function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest' | 'media' | 'target'>): RunCommandOptions {
+  const { source, dest } = run;
   const lifetime = v['url-lifetime'] === undefined ? DEFAULT_URL_LIFETIME_SECONDS : optionalInt('--url-lifetime', v['url-lifetime'])!;
   const manifestPrefix = check('--manifest-prefix', z.string().regex(/^[^/].*\/$/), v['manifest-prefix'], 'a key prefix ending in / (not starting with /)');
 
@@ -163,12 +201,7 @@ export function runOptions(argv: string[]): RunCommandOptions {
   }
   return {
     spec: {
-      source,
-      dest,
-      media,
-      workspace,
-      workflowId,
-      job,
+      ...run,
       urlLifetimeSeconds: wrapLifetime(lifetime),
       manifestPrefix,
       keepArchives: v['keep-archives'],

@@ -10,17 +10,17 @@ import { parseGcsCredentials, type GcsSettings } from '../shared/storage/gcs-opt
 import { s3SettingsFromEnv } from '../shared/storage/s3-client';
 import { StoreFactory } from '../shared/storage/store-factory';
 import type { ObjectStore } from '../shared/storage/port';
-import { RoboflowClient } from '../shared/targets/roboflow/client';
-import { RoboflowTarget } from '../shared/targets/roboflow/target';
 import type { CliEnvironment } from './environment';
 import type { CliGcsFlags, CliStorageOptions } from './options';
+import type { TargetSpec } from '../shared/state/run-record';
+import { targetFor } from './target-wiring';
 
 export interface Wiring {
   env: CliEnvironment;
   processEnv: NodeJS.ProcessEnv;
   log: Logger;
   progress: ProgressListener;
-  workspace: string;
+  target: TargetSpec;
   stateDir?: string;
   /** Webhook URL for Roboflow (with the secret path token); absent when polling. */
   notificationsUrl?: string;
@@ -146,18 +146,12 @@ export function cliStores(
 
 /** Builds the ports for one CLI command from the environment and flags. */
 export function wire(w: Wiring, source: BucketLocation, dest: BucketLocation): BridgeDeps {
-  const client = new RoboflowClient({
-    apiKey: w.env.ROBOFLOW_API_KEY,
-    workspace: w.workspace,
-    apiUrl: w.env.ROBOFLOW_API_URL,
-    onRetry: ({ path, attempt, delayMs, reason }) => w.log.warn('Roboflow call retried', { path, attempt, delayMs, reason }),
-  });
   const stores = cliStores(w.processEnv, { source, dest }, w.storage, { sourceUnused: w.sourceUnused, log: w.log });
   return {
     source: stores.source,
     dest: stores.dest,
     state: new FileStateStore(w.stateDir ?? w.env.BUCKET_BRIDGE_STATE_DIR),
-    target: new RoboflowTarget(client, w.notificationsUrl),
+    target: targetFor(w.target, w.env, w.log, w.notificationsUrl),
     log: w.log,
     progress: w.progress,
   };

@@ -39,7 +39,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   const spec = { ...known.spec, dest: dest ?? known.spec.dest, keepArchives: values['keep-archives'] ?? known.spec.keepArchives };
   const storage = storageOptions(values, { dest: spec.dest });
   const deps = wire(
-    { env, processEnv: io.env, log, progress: view.listener, workspace: spec.workspace, stateDir, storage, sourceUnused: true },
+    { env, processEnv: io.env, log, progress: view.listener, target: spec.target, stateDir, storage, sourceUnused: true },
     spec.source,
     spec.dest,
   );

@@ -15,7 +15,7 @@ import { wire } from '../wiring';
 /** `bucket-bridge run`: the whole loop. Exit 0 only when the results are in the destination. */
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const options = runOptions(argv);
-  const env = cliEnvironment(io.env);
+  const env = cliEnvironment(io.env, options.spec.target.name);
   const log = jsonLogger(options.quiet ? 'warn' : 'info', (line) => io.stderr.write(line + '\n'));
   const view = progressView(io.stderr, !options.quiet);
   const secret = options.webhook ? webhookSecret(env) : undefined;
@@ -26,7 +26,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         processEnv: io.env,
         log,
         progress: view.listener,
-        workspace: options.spec.workspace,
+        target: options.spec.target,
         stateDir: options.stateDir,
         notificationsUrl: options.webhook && secret ? `${options.webhook.publicUrl}${webhookPath(secret)}` : undefined,
         storage: options.storage,

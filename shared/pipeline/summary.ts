@@ -13,7 +13,8 @@ export const RunSummary = z.object({
   source: z.string(),
   destination: z.string(),
   media: z.string(),
-  target: z.object({ name: z.literal('roboflow'), workspace: z.string(), workflowId: z.string(), batchId: z.string(), jobId: z.string() }),
+  /** The target and its settings, plus the bridge's batch and job ids. */
+  target: z.object({ name: z.string(), batchId: z.string(), jobId: z.string() }).catchall(z.unknown()),
   listed: z.number().int(),
   skipped: z.record(z.string(), z.number().int()),
   submitted: z.number().int(),
@@ -44,7 +45,7 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     source: formatLocation(run.spec.source, run.spec.source.prefix),
     destination: formatLocation(run.spec.dest, `${run.spec.dest.prefix}${run.runId}/`),
     media: run.spec.media,
-    target: { name: 'roboflow', workspace: run.spec.workspace, workflowId: run.spec.workflowId, batchId: run.batchId, jobId: run.jobId },
+    target: { ...run.spec.target, batchId: run.batchId, jobId: run.jobId },
     listed: run.listed,
     skipped: run.skipped,
     submitted: run.submitted,

@@ -13,14 +13,24 @@ export const JobOptions = z.object({
 });
 export type JobOptions = z.infer<typeof JobOptions>;
 
+/** Which hosted batch API processes the run, with that target's own settings. */
+export const TargetSpec = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('roboflow'), workspace: z.string(), workflowId: z.string(), job: JobOptions }),
+  z.object({
+    name: z.literal('extend'),
+    processor: z.object({ kind: z.enum(['extract', 'classify', 'split']), id: z.string(), version: z.string().optional() }),
+  }),
+  z.object({ name: z.literal('llamacloud'), jobType: z.enum(['parse_v2', 'extract_v2']), configurationId: z.string() }),
+]);
+export type TargetSpec = z.infer<typeof TargetSpec>;
+export type RoboflowTargetSpec = Extract<TargetSpec, { name: 'roboflow' }>;
+
 /** Everything a run was asked to do; fixed when the run is created. */
 export const RunSpec = z.object({
   source: BucketLocation,
   dest: BucketLocation,
   media: MediaKind,
-  workspace: z.string(),
-  workflowId: z.string(),
-  job: JobOptions,
+  target: TargetSpec,
   urlLifetimeSeconds: z.number().int().positive(),
   /** Where the references files go, in the source bucket. */
   manifestPrefix: z.string(),

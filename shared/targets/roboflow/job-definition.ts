@@ -7,23 +7,25 @@ import type { JobDefinition } from './request-schemas';
  */
 export function jobDefinitionFor(run: RunRecord, notificationsUrl?: string): JobDefinition {
   const { spec } = run;
+  if (spec.target.name !== 'roboflow') throw new Error(`run ${run.runId} is for ${spec.target.name}, not Roboflow`);
+  const { workspace, workflowId, job } = spec.target;
   const images = spec.media === 'images';
   return {
     type: images ? 'simple-image-processing-v1' : 'simple-video-processing-v1',
     jobInput: { type: 'staging-batch-input-v1', batchId: run.batchId },
     computeConfiguration: {
       type: 'compute-configuration-v2',
-      machineType: spec.job.machineType,
-      workersPerMachine: spec.job.workersPerMachine,
+      machineType: job.machineType,
+      workersPerMachine: job.workersPerMachine,
     },
-    processingTimeoutSeconds: spec.job.processingTimeoutSeconds,
-    maxParallelTasks: spec.job.maxParallelTasks,
+    processingTimeoutSeconds: job.processingTimeoutSeconds,
+    maxParallelTasks: job.maxParallelTasks,
     processingSpecification: {
       type: 'workflows-processing-specification-v1',
-      workspace: spec.workspace,
-      workflowId: spec.workflowId,
-      aggregationFormat: spec.job.aggregationFormat,
-      maxVideoFPS: images ? undefined : spec.job.maxVideoFps,
+      workspace,
+      workflowId,
+      aggregationFormat: job.aggregationFormat,
+      maxVideoFPS: images ? undefined : job.maxVideoFps,
     },
     notificationsURL: notificationsUrl,
   };
