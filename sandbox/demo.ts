@@ -5,17 +5,35 @@ import { parseArgs } from 'node:util';
 import { main } from '../cli/main';
 import { formatBytes } from '../cli/progress-view';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack } from './local-stack';
-import { seedDemoBucket } from './seed';
+import { seedDemoBucket, seedDocuments } from './seed';
+import { startExtendEmulator } from './extend-emulator';
+import { startLlamaCloudEmulator } from './llamacloud-emulator';
+import { webhookPath } from '../shared/webhook/receive';
+import { randomBytes } from 'node:crypto';
 
 const BUCKET = 'demo-media';
 const GCS_BUCKET = 'demo-gcs-media';
 
-/** `npm run demo -- --source-store gcs`: read the images from a (fake) GCS bucket instead of S3. */
-function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs' } {
-  const { values } = parseArgs({ args: argv, options: { 'source-store': { type: 'string', default: 's3' } }, strict: true });
+type DemoTarget = 'roboflow' | 'extend' | 'llamacloud';
+
+/**
+ * `npm run demo -- --source-store gcs`: read the images from a (fake) GCS bucket instead of S3.
+ * `npm run demo -- --target extend|llamacloud`: send documents to that target's emulator instead.
+ */
+function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs'; target: DemoTarget } {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'source-store': { type: 'string', default: 's3' }, target: { type: 'string', default: 'roboflow' } },
+    strict: true,
+  });
   const sourceStore = values['source-store'];
   if (sourceStore !== 's3' && sourceStore !== 'gcs') throw new Error(`--source-store: expected s3 or gcs, got ${JSON.stringify(sourceStore)}`);
-  return { sourceStore };
+  const target = values.target;
+  if (target !== 'roboflow' && target !== 'extend' && target !== 'llamacloud') {
+    throw new Error(`--target: expected roboflow, extend or llamacloud, got ${JSON.stringify(target)}`);
+  }
+  if (target !== 'roboflow' && sourceStore !== 's3') throw new Error('--source-store gcs goes with the Roboflow demo');
+  return { sourceStore, target };
 }
 
 /**
@@ -24,7 +42,8 @@ function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs' } {
  * webhooks. No credentials, no internet.
  */
 async function demo(): Promise<number> {
-  const { sourceStore } = demoOptions(process.argv.slice(2));
+  const { sourceStore, target } = demoOptions(process.argv.slice(2));
+  if (target !== 'roboflow') return documentsDemo(target);
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
   const stack = await startLocalStack({ buckets: [BUCKET], gcsBuckets: sourceStore === 'gcs' ? [GCS_BUCKET] : undefined });
@@ -68,6 +87,66 @@ async function demo(): Promise<number> {
   } finally {
     await stack.close();
     await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same loop for a document target: a dozen documents in the local S3 server, the target's
+ * emulator on loopback, and `bucket-bridge run --target …` through signed webhooks.
+ */
+async function documentsDemo(target: 'extend' | 'llamacloud'): Promise<number> {
+  const started = Date.now();
+  const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
+  const stack = await startLocalStack({ buckets: [BUCKET] });
+  const stateDir = await mkdtemp(join(tmpdir(), 'bucket-bridge-demo-state-'));
+  const port = await freePort();
+  const secret = randomBytes(32).toString('base64url');
+  const emulator =
+    target === 'extend'
+      ? await startExtendEmulator({ apiKey: 'demo-extend-key', runDelayMs: 20, webhookUrl: `http://127.0.0.1:${port}${webhookPath(secret)}` })
+      : await startLlamaCloudEmulator({ apiKey: 'demo-llama-key', jobDelayMs: 20 });
+  try {
+    say(`local S3 server ${stack.s3.endpoint}, ${target} emulator ${emulator.url}`);
+    const seeded = await seedDocuments(stack.store(BUCKET));
+    say(`seeded s3://${BUCKET}/${seeded.prefix}: ${seeded.documents.length} documents, ${seeded.other.length} other file`);
+    const targetFlags =
+      target === 'extend' ? ['--extend-processor', 'ex_emulated'] : ['--llamacloud-configuration', 'cfg-PARSE_AGENTIC', '--llamacloud-job', 'parse_v2'];
+    const argv = [
+      'run',
+      '--target', target,
+      ...targetFlags,
+      '--source', `s3://${BUCKET}/${seeded.prefix}`,
+      '--dest', `s3://${BUCKET}/results/`,
+      '--webhook-url', `http://127.0.0.1:${port}`,
+      '--webhook-listen', `127.0.0.1:${port}`,
+      '--timeout', '120',
+      '--state-dir', stateDir,
+    ];
+    say(`bucket-bridge ${argv.join(' ')}`);
+    const env = {
+      ...process.env,
+      ...stack.env,
+      BUCKET_BRIDGE_WEBHOOK_SECRET: secret,
+      ...(target === 'extend'
+        ? { EXTEND_API_KEY: 'demo-extend-key', EXTEND_API_URL: emulator.url, EXTEND_WEBHOOK_SIGNING_SECRET: (emulator as { signingSecret: string }).signingSecret }
+        : { LLAMA_CLOUD_API_KEY: 'demo-llama-key', LLAMA_CLOUD_BASE_URL: emulator.url }),
+    };
+    const code = await main(argv, { env, stdout: process.stdout, stderr: process.stderr });
+    await listResults(say);
+    say(`finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return code;
+  } finally {
+    await emulator.close();
+    await stack.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+
+  async function listResults(print: (line: string) => void) {
+    const results = [];
+    for await (const page of stack.store(BUCKET).list('results/')) results.push(...page.objects);
+    print(`results in s3://${BUCKET}/results/ (${results.length} objects, ${formatBytes(results.reduce((n, o) => n + o.size, 0))}):`);
+    for (const o of results.slice(0, 8)) print(`  ${o.key} (${formatBytes(o.size)})`);
+    if (results.length > 8) print(`  … and ${results.length - 8} more`);
   }
 }
 

@@ -50,3 +50,16 @@ export async function seedDemoBucket(store: ObjectStore, prefix = 'incoming/', o
   }
   return { prefix, images, notMedia, tooLarge };
 }
+
+/** A dozen small documents under nested prefixes (names with spaces and `+`), and one non-document. */
+export async function seedDocuments(store: ObjectStore, prefix = 'papers/'): Promise<{ prefix: string; documents: string[]; other: string[] }> {
+  const documents: string[] = [];
+  for (const folder of ['invoices/2026-11', 'contracts', 'reports/q3']) {
+    for (let i = 1; i <= 3; i++) documents.push(`${prefix}${folder}/doc ${i}.pdf`);
+  }
+  documents.push(`${prefix}notes/meeting+notes.txt`, `${prefix}notes/summary.docx`, `${prefix}a__b.pdf`);
+  for (const key of documents) await store.write(key, `%PDF-1.7\n% ${key}\n${'lorem ipsum '.repeat(40)}\n\fpage two of ${key}\n`);
+  const other = [`${prefix}scans/raw.bin`];
+  await store.write(other[0]!, fakeImage(other[0]!));
+  return { prefix, documents, other };
+}
