@@ -1,4 +1,4 @@
-import { isMediaKey, MAX_IMAGE_BYTES, type MediaKind } from '../media';
+import { isMediaKey, type MediaKind } from '../media';
 import type { ListPage, StoredObject } from '../storage/port';
 
 export type SkipReason = 'not-media' | 'too-large' | 'bridge-output' | 'empty' | 'already-submitted';
@@ -15,7 +15,8 @@ export interface DiscoverOptions {
   media: MediaKind;
   /** Prefixes the bridge writes to (manifests, results) in this bucket; never fed back in. */
   excludePrefixes: string[];
-  maxImageBytes?: number;
+  /** Objects larger than this are skipped as `too-large` (the target's own limit). */
+  maxBytes?: number;
   /** Keys of the given objects (same key and ETag) that an earlier run already submitted. */
   alreadySubmitted?: (objects: StoredObject[]) => Promise<ReadonlySet<string>>;
 }
@@ -26,9 +27,8 @@ export interface DiscoverOptions {
  * silently shorter listing.
  */
 export async function* discover(listing: AsyncIterable<ListPage>, options: DiscoverOptions): AsyncGenerator<DiscoveredPage> {
-  const maxImageBytes = options.maxImageBytes ?? MAX_IMAGE_BYTES;
   for await (const page of listing) {
-    const items = page.objects.map((object) => classify(object, options, maxImageBytes));
+    const items = page.objects.map((object) => classify(object, options));
     const candidates = items.flatMap((item) => ('accepted' in item ? [item.accepted] : []));
     if (options.alreadySubmitted && candidates.length > 0) {
       const submitted = await options.alreadySubmitted(candidates);
@@ -41,11 +41,11 @@ export async function* discover(listing: AsyncIterable<ListPage>, options: Disco
   }
 }
 
-function classify(object: StoredObject, options: DiscoverOptions, maxImageBytes: number): Discovered {
+function classify(object: StoredObject, options: DiscoverOptions): Discovered {
   if (options.excludePrefixes.some((p) => p !== '' && object.key.startsWith(p))) return { skipped: object, reason: 'bridge-output' };
   if (object.key.endsWith('/')) return { skipped: object, reason: 'empty' };
   if (!isMediaKey(object.key, options.media)) return { skipped: object, reason: 'not-media' };
   if (object.size === 0) return { skipped: object, reason: 'empty' };
-  if (options.media === 'images' && object.size > maxImageBytes) return { skipped: object, reason: 'too-large' };
+  if (options.maxBytes !== undefined && object.size > options.maxBytes) return { skipped: object, reason: 'too-large' };
   return { accepted: object };
 }

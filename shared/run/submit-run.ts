@@ -52,6 +52,7 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
   const pageSize = Math.min(deps.pageSize ?? DEFAULT_PAGE_SIZE, chunkSize);
   const pages = discover(options.pages ?? deps.source.list(spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken }), {
     media: spec.media,
+    maxBytes: deps.target.maxObjectBytes(spec.media),
     excludePrefixes: ownPrefixes(spec),
     alreadySubmitted: deps.ledger ? (objects) => deps.ledger!.submitted(deps.source.bucket, objects) : undefined,
   });
@@ -113,7 +114,7 @@ function tally(deps: BridgeDeps, page: DiscoveredPage, counts: { listed: number;
     }
     const reason: SkipReason = item.reason;
     counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1;
-    if (reason === 'too-large') deps.log.warn('image over 20 MiB skipped', { key: item.skipped.key, bytes: item.skipped.size });
+    if (reason === 'too-large') deps.log.warn('object over the target\'s size limit skipped', { key: item.skipped.key, bytes: item.skipped.size });
   }
   counts.listed += page.items.length;
   deps.progress('listed', page.items.length);

@@ -96,6 +96,8 @@ export interface BatchTarget {
   readonly intake: Intake;
   /** Most objects one chunk (one submission) may hold for this media kind. */
   maxPerChunk(media: MediaKind): number;
+  /** Largest object the target accepts (bigger ones are skipped as `too-large`); undefined: no limit known. */
+  maxObjectBytes(media: MediaKind): number | undefined;
   submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt>;
   /**
    * Verifies and validates a webhook body; throws WebhookRejected for anything unauthenticated or

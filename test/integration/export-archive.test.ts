@@ -33,6 +33,7 @@ function exportOnlyTarget(files: OutputFile[]): BatchTarget {
     name: 'fake',
     intake: 'references-file',
     maxPerChunk: unused,
+    maxObjectBytes: unused,
     submitChunk: unused,
     parseWebhook: unused,
     ingestProgress: unused,

@@ -43,6 +43,11 @@ export class ExtendTarget implements BatchTarget {
     private readonly webhookSecret?: string,
   ) {}
 
+  /** Extend publishes no file size limit. */
+  maxObjectBytes(): number | undefined {
+    return undefined;
+  }
+
   maxPerChunk(_media: MediaKind): number {
     return MAX_INPUTS_PER_BATCH;
   }

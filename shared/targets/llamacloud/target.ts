@@ -17,7 +17,7 @@ import type {
   TargetEvent,
 } from '../port';
 import type { JobType } from './api-schemas';
-import { MAX_FILES_PER_BATCH, type LlamaCloudClient } from './client';
+import { MAX_FILE_BYTES, MAX_FILES_PER_BATCH, type LlamaCloudClient } from './client';
 import { parseLlamaWebhook } from './webhook';
 
 export interface LlamaCloudOptions {
@@ -44,6 +44,10 @@ export class LlamaCloudTarget implements BatchTarget {
     private readonly client: LlamaCloudClient,
     private readonly options: LlamaCloudOptions,
   ) {}
+
+  maxObjectBytes(): number {
+    return MAX_FILE_BYTES;
+  }
 
   maxPerChunk(_media: MediaKind): number {
     return MAX_FILES_PER_BATCH;

@@ -10,7 +10,7 @@ import {
   type OutputLocator,
   type TargetEvent,
 } from '../port';
-import { MAX_REFERENCES_PER_CHUNK, type MediaKind } from '../../media';
+import { MAX_IMAGE_BYTES, MAX_REFERENCES_PER_CHUNK, type MediaKind } from '../../media';
 import { openDownload } from '../../pipeline/download';
 import type { RoboflowClient } from './client';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
@@ -22,6 +22,11 @@ const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files
 export class RoboflowTarget implements BatchTarget {
   readonly name = 'roboflow';
   readonly intake = 'references-file' as const;
+
+  /** Roboflow refuses images over 20 MiB; it publishes no limit for videos. */
+  maxObjectBytes(media: MediaKind): number | undefined {
+    return media === 'images' ? MAX_IMAGE_BYTES : undefined;
+  }
 
   maxPerChunk(media: MediaKind): number {
     if (media === 'documents') throw new Error('Roboflow processes images and videos, not documents');
