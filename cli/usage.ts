@@ -8,7 +8,12 @@ Commands:
   export   <jobId>   Copy a finished job's results again [--dest s3://|gs://...] [--keep-archives].
 
 Run options:
-  --media images|videos        what to pick up (default images)
+  --target roboflow|extend|llamacloud   which batch API processes the run (default roboflow)
+  --extend-processor ID        Extend processor id (with --target extend); --extend-processor-kind
+                               extract|classify|split (default extract); --extend-processor-version V
+  --llamacloud-configuration ID   LlamaCloud configuration id (with --target llamacloud);
+                               --llamacloud-job parse_v2|extract_v2 (default parse_v2)
+  --media images|videos|documents   what to pick up (default images for Roboflow; documents for the others)
   --url-lifetime SECONDS       signed URL lifetime, 60..604800 (default 86400)
   --manifest-prefix PREFIX     where references files go in the source bucket (default bucket-bridge/manifests/)
   --keep-archives              keep result archives as they are instead of unpacking them
@@ -31,7 +36,9 @@ Storage options (run; export takes the --dest-* and --gcs-* ones):
   --gcs-sign-as EMAIL          keyless: sign through the IAM signBlob API as this service account
   --gcs-user-project P         project billed for requester-pays GCS buckets
 
-Environment: ROBOFLOW_API_KEY (required), ROBOFLOW_API_URL, BUCKET_BRIDGE_WEBHOOK_SECRET,
+Environment: ROBOFLOW_API_KEY (required for Roboflow), ROBOFLOW_API_URL, EXTEND_API_KEY, EXTEND_API_URL,
+EXTEND_WORKSPACE_ID, EXTEND_WEBHOOK_SIGNING_SECRET, LLAMA_CLOUD_API_KEY, LLAMA_CLOUD_BASE_URL,
+LLAMA_CLOUD_PROJECT_ID, BUCKET_BRIDGE_WEBHOOK_SECRET,
 BUCKET_BRIDGE_STATE_DIR, the standard AWS variables (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ENDPOINT_URL_S3 for S3-compatible stores,
 BUCKET_BRIDGE_S3_FORCE_PATH_STYLE), and for GCS: GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_PROJECT,
