@@ -67,13 +67,25 @@ describe('the loop with Extend as the target', () => {
   }
 
   it('runs by polling', async () => {
-    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10, faults: { failUrlsMatching: /broken/ } });
+    // Throttled on submission and on listing: the client backs off and carries on.
+    const emu = await startExtendEmulator({
+      apiKey: 'extend-key',
+      runDelayMs: 10,
+      faults: {
+        failUrlsMatching: /broken/,
+        failures: [
+          { pathIncludes: '/extract_runs/batch', method: 'POST', status: 429, count: 2, retryAfterSeconds: 0 },
+          { pathIncludes: '/extract_runs', method: 'GET', status: 503, count: 2 },
+        ],
+      },
+    });
     try {
       const deps = await depsFor(emu);
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-polled/', { media: 'documents' }));
       await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
       await expectResults(deps, run.runId, 'out-polled');
-      const batches = emu.requests.filter((r) => r.method === 'POST' && r.path === '/extract_runs/batch');
+      expect(emu.requests.filter((r) => r.status === 429 || r.status === 503)).toHaveLength(4);
+      const batches = emu.requests.filter((r) => r.method === 'POST' && r.path === '/extract_runs/batch' && r.status === 200);
       expect(batches.map((b) => (b.body as { inputs: unknown[] }).inputs.length)).toEqual([2, 2, 1]);
       expect((batches[0]!.body as { inputs: Array<{ metadata: { key: string } }> }).inputs[0]!.metadata.key).toMatch(/^docs\//);
     } finally {

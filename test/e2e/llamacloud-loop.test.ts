@@ -64,12 +64,24 @@ describe('the loop with LlamaCloud as the target', () => {
   }
 
   it('uploads every object by streaming, runs a batch per chunk and copies each file\'s result (polling)', async () => {
-    const emu = await startLlamaCloudEmulator({ apiKey: 'llx-test', jobDelayMs: 10, faults: { failFilesNamed: /broken/ } });
+    // Throttled uploads and batch creation: each upload stream is reopened for its retry.
+    const emu = await startLlamaCloudEmulator({
+      apiKey: 'llx-test',
+      jobDelayMs: 10,
+      faults: {
+        failFilesNamed: /broken/,
+        failures: [
+          { pathIncludes: '/files/upload', method: 'POST', status: 503, count: 2 },
+          { pathIncludes: '/api/v2/batches', method: 'POST', status: 429, count: 1, retryAfterSeconds: 0 },
+        ],
+      },
+    });
     try {
       const deps = await depsFor(emu);
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-polled/', { media: 'documents' }));
       await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
       await expectResults(deps, emu, run.runId, 'out-polled');
+      expect(emu.requests.filter((r) => r.status === 429 || r.status === 503)).toHaveLength(3);
     } finally {
       await emu.close();
     }
