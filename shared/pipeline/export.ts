@@ -9,6 +9,7 @@ import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputLocator } from '../targets/port';
 import { isArchive, unpackArchive } from './archive';
+import { combineJsonResults } from './combine-results';
 import { endRun, endRunFailed } from './fail-run';
 import { safeRelativePath } from './safe-path';
 
@@ -123,6 +124,7 @@ export async function finishExport(deps: ExportDeps, runId: string): Promise<Exp
   if (done < run.exportTasks) return 'exporting';
   const totals = Object.values(parts).reduce((t, p) => ({ files: t.files + p.files, bytes: t.bytes + p.bytes }), { files: 0, bytes: 0 });
   await deps.state.updateRun(runId, (r) => ({ ...r, exported: { ...totals, parts } }));
+  if (deps.target.combinedResults) await combineJsonResults(deps.dest, runFolder(run), deps.target.combinedResults);
   if (failed > 0) {
     await endRun(deps, runId, 'failed', `${failed} result file(s) could not be copied`);
     return 'failed';

@@ -74,7 +74,8 @@ export async function writeSummary(dest: ObjectStore, state: StateStore, run: Ru
   return summary;
 }
 
-async function writeJsonl(dest: ObjectStore, key: string, records: AsyncIterable<unknown>): Promise<void> {
+/** Streams records into a JSONL object, one line each, never holding them all. */
+export async function writeJsonl(dest: ObjectStore, key: string, records: AsyncIterable<unknown>): Promise<void> {
   const stream = new PassThrough();
   const upload = dest.write(key, stream, { contentType: 'application/x-ndjson' });
   upload.catch(() => undefined);

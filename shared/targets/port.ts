@@ -94,6 +94,8 @@ export interface OpenedOutput {
 export interface BatchTarget {
   readonly name: string;
   readonly intake: Intake;
+  /** A JSONL file (in the run folder) that joins every per-object JSON result, when the target wants one. */
+  readonly combinedResults?: string;
   /** Most objects one chunk (one submission) may hold for this media kind. */
   maxPerChunk(media: MediaKind): number;
   /** Largest object the target accepts (bigger ones are skipped as `too-large`); undefined: no limit known. */

@@ -61,6 +61,8 @@ describe('the loop with Extend as the target', () => {
       const result = JSON.parse(await text(await store.read(`${dest}/${runId}/results/${referenceName(key)}.json`)));
       expect(result).toMatchObject({ key, status: 'PROCESSED', output: expect.anything() });
     }
+    const combined = (await text(await store.read(`${dest}/${runId}/results.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
+    expect(combined.map((r) => r.key).sort()).toEqual(DOCS.slice(0, 4).sort());
     const failed = (await text(await store.read(`${dest}/${runId}/failed.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
     expect(failed).toEqual([expect.objectContaining({ stage: 'export', type: 'FAILED_TO_PROCESS_FILE', name: `results/${referenceName('docs/c/broken.pdf')}.json` })]);
     expect(JSON.stringify(failed)).not.toMatch(/X-Amz-Signature/);

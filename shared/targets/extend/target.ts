@@ -35,6 +35,7 @@ const NOT_PROCESSED = new Set(['FAILED', 'CANCELLED']);
 export class ExtendTarget implements BatchTarget {
   readonly name = 'extend';
   readonly intake = 'inline-references' as const;
+  readonly combinedResults = 'results.jsonl';
 
   constructor(
     private readonly client: ExtendClient,
