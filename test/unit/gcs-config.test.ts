@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOptions } from '../../cli/options';
-import { cliGcsSettings } from '../../cli/wiring';
+import { cliGcsSettings } from '../../cli/gcs-settings';
 import { generateServiceAccount } from '../../sandbox/gcs-keys';
 import { parseBridgeConfig, type BridgeConfigInput } from '../../shared/config/bridge-config';
 import { InputError } from '../../shared/errors';
