@@ -7,14 +7,17 @@ import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
 import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
-import type { BatchTarget, OutputLocator } from '../targets/port';
+import type { BatchTarget, OutputLocator, ResultFailure } from '../targets/port';
 import { isArchive, unpackArchive } from './archive';
 import { combineJsonResults } from './combine-results';
 import { endRun, endRunFailed } from './fail-run';
+import { resubmitInputs } from './resubmit';
 import { safeRelativePath } from './safe-path';
 
 export interface ExportDeps {
   dest: ObjectStore;
+  /** The run's source: needed only to re-sign inputs the target could not fetch. */
+  source?: ObjectStore;
   state: StateStore;
   target: BatchTarget;
   log: Logger;
@@ -27,7 +30,7 @@ export interface ExportTask {
   part: string;
   fileName: string;
   /** The target reported this result as failed: it is recorded, not copied. */
-  failed?: { type: string; reason: string };
+  failed?: ResultFailure;
   /** Where the bytes come from (a signed URL is a credential: never logged). */
   locator: OutputLocator;
 }
@@ -64,15 +67,28 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
     timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() },
   }));
   let planned = 0;
+  const retry: Array<{ key: string; name: string }> = [];
   for (const batchId of outcome.outputBatches) {
     for await (const page of deps.target.outputFiles(run, batchId)) {
-      const tasks = page.map((f) => {
+      const tasks: ExportTask[] = [];
+      for (const f of page) {
+        const input = f.failed?.retryInput;
+        const retriedIn = input && run.resubmitted[input.name];
+        if (retriedIn !== undefined && retriedIn !== batchId) continue; // superseded by its retry
+        if (input && retriedIn === undefined && deps.source) {
+          retry.push(input);
+          continue;
+        }
         const part = f.partName ?? batchId;
-        return { taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, locator: f.locator, failed: f.failed };
-      });
+        tasks.push({ taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, locator: f.locator, failed: f.failed });
+      }
       planned += tasks.length;
       await sink(tasks);
     }
+  }
+  if (retry.length > 0) {
+    await resubmitInputs({ ...deps, source: deps.source! }, run, retry);
+    return 'pending';
   }
   await deps.state.updateRun(runId, (r) => ({ ...r, exportTasks: planned }));
   deps.log.info('export planned', { runId, files: planned });

@@ -36,6 +36,8 @@ export class OpenChunk {
     private readonly deps: IngestDeps,
     private readonly run: RunRecord,
     readonly index: number,
+    /** A retry chunk carries objects whose names the run already recorded. */
+    private readonly options: { recordNames: boolean } = { recordNames: true },
   ) {
     this.file = new ReferencesFile(deps.source, manifestKey(run, index));
     this.inline = deps.target.intake === 'references-file' ? undefined : [];
@@ -53,7 +55,7 @@ export class OpenChunk {
       url: await presignObject(deps.source, o.key, run.spec.urlLifetimeSeconds),
     }));
     deps.progress('signed', refs.length);
-    await deps.state.appendNames(run.runId, refs.map(({ name, key }) => ({ name, key })));
+    if (this.options.recordNames) await deps.state.appendNames(run.runId, refs.map(({ name, key }) => ({ name, key })));
     await this.file.addAll(refs);
     this.inline?.push(...refs);
   }

@@ -17,7 +17,9 @@ export const ExportTaskMessage = z.object({
   taskId: z.string(),
   part: z.string(),
   fileName: z.string(),
-  failed: z.object({ type: z.string(), reason: z.string() }).optional(),
+  failed: z
+    .object({ type: z.string(), reason: z.string(), retryInput: z.object({ key: z.string(), name: z.string() }).optional() })
+    .optional(),
   locator: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('url'), url: z.string().url() }),
     z.object({ kind: z.literal('api'), ref: z.string() }),

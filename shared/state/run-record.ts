@@ -72,6 +72,8 @@ export const RunRecord = z.object({
   chunks: z.array(Chunk).default([]),
   /** Where submission resumes: the listing token after the last submitted chunk, and its index. */
   checkpoint: z.object({ nextToken: z.string().optional(), nextChunk: z.number().int().nonnegative() }).default({ nextChunk: 0 }),
+  /** Inputs submitted again (reference name -> the target id of the chunk that carried them). */
+  resubmitted: z.record(z.string(), z.string()).default({}),
   /** Set once every chunk has been written and handed to the target. */
   submissionComplete: z.boolean().default(false),
   jobStarted: z.boolean().default(false),

@@ -78,7 +78,14 @@ export interface OutputFile {
   fileName: string;
   locator: OutputLocator;
   /** The target reports this result as failed: recorded as a failed file, nothing is copied. */
-  failed?: { type: string; reason: string };
+  failed?: ResultFailure;
+}
+
+export interface ResultFailure {
+  type: string;
+  reason: string;
+  /** The input could not be fetched (e.g. its signed URL expired first): re-sign and submit it again. */
+  retryInput?: { key: string; name: string };
 }
 
 export interface OpenedOutput {

@@ -95,6 +95,41 @@ describe('the loop with Extend as the target', () => {
     }
   });
 
+  it('signs again and resubmits an input whose URL expired before Extend fetched it', async () => {
+    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10 });
+    try {
+      const deps = await depsFor(emu);
+      const late = 'docs/b/contract.docx';
+      let signings = 0;
+      // The first URL for this key is already expired when Extend gets to it; later ones are fine.
+      deps.source = new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop === 'presignGet') {
+            return async (key: string, options: { expiresInSeconds: number }) => {
+              const url = new URL(await target.presignGet(key, options));
+              if (key === late && signings++ === 0) url.searchParams.set('X-Amz-Date', '20200101T000000Z');
+              return url.toString();
+            };
+          }
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-resigned/', { media: 'documents' }));
+      const done = await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
+      expect(done.phase, done.error).toBe('completed');
+      expect(signings).toBe(2);
+      expect(Object.keys(done.resubmitted)).toEqual([referenceName(late)]);
+      expect(done.chunks).toHaveLength(4);
+      const result = JSON.parse(await text(await store.read(`out-resigned/${run.runId}/results/${referenceName(late)}.json`)));
+      expect(result).toMatchObject({ key: late, status: 'PROCESSED' });
+      expect(await text(await store.read(`out-resigned/${run.runId}/failed.jsonl`))).toBe('');
+      expect(done.exported?.files).toBe(DOCS.length);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('runs through signed webhooks, exporting once every batch has finished', async () => {
     const port = await freePort();
     const secret = 'h'.repeat(43);

@@ -24,6 +24,8 @@ export interface ExtendProcessor {
 }
 
 const TERMINAL = new Set(['PROCESSED', 'FAILED', 'CANCELLED']);
+/** How a refused or expired signed URL shows in a run's failure message. */
+const URL_REFUSED = /\b(403|expired|AccessDenied)\b/i;
 const NOT_PROCESSED = new Set(['FAILED', 'CANCELLED']);
 
 /**
@@ -98,6 +100,11 @@ export class ExtendTarget implements BatchTarget {
         const file: OutputFile = { partName: 'results', fileName: `${name}.json`, locator: { kind: 'api', ref: r.id } };
         if (r.status !== 'PROCESSED') {
           file.failed = { type: r.failureReason ?? r.status.toLowerCase(), reason: r.failureMessage ?? `run ended ${r.status}` };
+          const key = r.metadata?.key;
+          // Extend could not fetch the file because its signed URL was refused (e.g. expired): sign again.
+          if (r.failureReason === 'FAILED_TO_PROCESS_FILE' && URL_REFUSED.test(r.failureMessage ?? '') && typeof key === 'string') {
+            file.failed.retryInput = { key, name };
+          }
         }
         return file;
       });
