@@ -2,12 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { MediaKind } from '../../media';
 import type { RunRecord } from '../../state/run-record';
+import { BatchPerChunkTarget } from '../batch-per-chunk';
 import type {
   BatchTarget,
   ChunkReceipt,
   ChunkSubmission,
-  IngestProgress,
-  JobOutcome,
   OpenedOutput,
   OutputFile,
   OutputLocator,
@@ -26,7 +25,6 @@ export interface ExtendProcessor {
 const TERMINAL = new Set(['PROCESSED', 'FAILED', 'CANCELLED']);
 /** How a refused or expired signed URL shows in a run's failure message. */
 const URL_REFUSED = /\b(403|expired|AccessDenied)\b/i;
-const NOT_PROCESSED = new Set(['FAILED', 'CANCELLED']);
 
 /**
  * Extend batch runs behind the target port: each chunk of signed references becomes one batch
@@ -34,8 +32,11 @@ const NOT_PROCESSED = new Set(['FAILED', 'CANCELLED']);
  * Each input carries its object key and reference name in its metadata; results are read per run
  * through the API and written back as one JSON file per source object.
  */
-export class ExtendTarget implements BatchTarget {
+export class ExtendTarget extends BatchPerChunkTarget implements BatchTarget {
   readonly name = 'extend';
+  protected readonly service = 'Extend';
+  protected readonly terminalStatuses: ReadonlySet<string> = TERMINAL;
+  protected readonly resultStatuses: ReadonlySet<string> = new Set(['PROCESSED']);
   readonly intake = 'inline-references' as const;
   readonly combinedResults = 'results.jsonl';
 
@@ -44,7 +45,13 @@ export class ExtendTarget implements BatchTarget {
     private readonly processor: ExtendProcessor,
     /** The signing secret of the webhook endpoint registered with Extend (`wss_…`). */
     private readonly webhookSecret?: string,
-  ) {}
+  ) {
+    super();
+  }
+
+  protected async batchStatus(ref: string): Promise<string> {
+    return (await this.client.batch(ref)).status;
+  }
 
   /** Extend publishes no file size limit. */
   maxObjectBytes(): number | undefined {
@@ -70,28 +77,8 @@ export class ExtendTarget implements BatchTarget {
     return parseExtendWebhook(headers, rawBody, this.webhookSecret);
   }
 
-  /** Inputs are taken in when the batch is accepted; failures show up per run at export. */
-  async ingestProgress(run: RunRecord): Promise<IngestProgress> {
-    return { count: run.submitted, shards: [] };
-  }
 
-  async *stagedNames(): AsyncIterable<string[]> {
-    // Never needed: the count always equals what was submitted.
-  }
 
-  /** Processing started with each batch. */
-  async startJob(): Promise<void> {}
-
-  async jobOutcome(run: RunRecord): Promise<JobOutcome> {
-    const refs = run.chunks.map((c) => c.targetRef).filter((r): r is string => r !== undefined);
-    if (refs.length !== run.chunks.length) throw new Error(`run ${run.runId}: ${run.chunks.length - refs.length} chunk(s) have no Extend batch id`);
-    const statuses = await Promise.all(refs.map(async (ref) => (await this.client.batch(ref)).status));
-    if (statuses.some((s) => !TERMINAL.has(s))) return { terminal: false, failed: false, outputBatches: [] };
-    if (statuses.length > 0 && statuses.every((s) => NOT_PROCESSED.has(s))) {
-      return { terminal: true, failed: true, detail: `every Extend batch ended ${statuses.join(', ')}`, outputBatches: [] };
-    }
-    return { terminal: true, failed: false, outputBatches: refs };
-  }
 
   async *outputFiles(_run: RunRecord, batchId: string): AsyncIterable<OutputFile[]> {
     for await (const page of this.client.batchRuns(this.processor.kind, batchId)) {

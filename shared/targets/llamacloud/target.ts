@@ -5,12 +5,11 @@ import { RemoteError } from '../../errors';
 import type { MediaKind } from '../../media';
 import { openDownload } from '../../pipeline/download';
 import type { RunRecord } from '../../state/run-record';
+import { BatchPerChunkTarget } from '../batch-per-chunk';
 import type {
   BatchTarget,
   ChunkReceipt,
   ChunkSubmission,
-  IngestProgress,
-  JobOutcome,
   OpenedOutput,
   OutputFile,
   OutputLocator,
@@ -36,14 +35,23 @@ const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
  * concurrency, never buffered whole), then a batch runs the configured parse or extract job over
  * the directory. A COMPLETED batch can still hold failed files: each file's own job is checked.
  */
-export class LlamaCloudTarget implements BatchTarget {
+export class LlamaCloudTarget extends BatchPerChunkTarget implements BatchTarget {
   readonly name = 'llamacloud';
+  protected readonly service = 'LlamaCloud';
+  protected readonly terminalStatuses: ReadonlySet<string> = TERMINAL;
+  protected readonly resultStatuses: ReadonlySet<string> = new Set(['COMPLETED']);
   readonly intake = 'uploads' as const;
 
   constructor(
     private readonly client: LlamaCloudClient,
     private readonly options: LlamaCloudOptions,
-  ) {}
+  ) {
+    super();
+  }
+
+  protected async batchStatus(ref: string): Promise<string> {
+    return (await this.client.batch(ref)).status;
+  }
 
   maxObjectBytes(): number {
     return MAX_FILE_BYTES;
@@ -73,27 +81,8 @@ export class LlamaCloudTarget implements BatchTarget {
     return parseLlamaWebhook(headers, rawBody, this.options.webhook.signingSecret);
   }
 
-  async ingestProgress(run: RunRecord): Promise<IngestProgress> {
-    return { count: run.submitted, shards: [] };
-  }
 
-  async *stagedNames(): AsyncIterable<string[]> {
-    // Never needed: every uploaded file is part of its batch.
-  }
 
-  /** Each chunk's batch was created with it. */
-  async startJob(): Promise<void> {}
-
-  async jobOutcome(run: RunRecord): Promise<JobOutcome> {
-    const refs = run.chunks.map((c) => c.targetRef).filter((r): r is string => r !== undefined);
-    if (refs.length !== run.chunks.length) throw new Error(`run ${run.runId}: ${run.chunks.length - refs.length} chunk(s) have no LlamaCloud batch id`);
-    const statuses = await Promise.all(refs.map(async (ref) => (await this.client.batch(ref)).status));
-    if (statuses.some((s) => !TERMINAL.has(s))) return { terminal: false, failed: false, outputBatches: [] };
-    if (statuses.every((s) => s !== 'COMPLETED')) {
-      return { terminal: true, failed: true, detail: `every LlamaCloud batch ended ${statuses.join(', ')}`, outputBatches: [] };
-    }
-    return { terminal: true, failed: false, outputBatches: refs };
-  }
 
   async *outputFiles(_run: RunRecord, batchId: string): AsyncIterable<OutputFile[]> {
     const batch = await this.client.batch(batchId, true);
