@@ -1,6 +1,5 @@
 import { jsonLogger } from '../../shared/log';
 import { advance } from '../../shared/pipeline/chain';
-import { exportResults } from '../../shared/pipeline/export';
 import { buildSummary } from '../../shared/pipeline/summary';
 import { waitByPolling, waitForWebhooks } from '../../shared/run/poll';
 import { startRun } from '../../shared/run/start-run';
@@ -11,6 +10,7 @@ import type { CliIo } from '../io';
 import { runOptions } from '../options';
 import { progressView } from '../progress-view';
 import { wire } from '../wiring';
+import { runFollowUp } from '../../shared/run/follow-up';
 
 /** `bucket-bridge run`: the whole loop. Exit 0 only when the results are in the destination. */
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
@@ -45,7 +45,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         secret,
         host: options.webhook.host,
         port: options.webhook.port,
-        onFollowUp: (f) => (f.action === 'advance' ? advance(deps, f.runId, { awaitIngestEvents: true }) : exportResults(deps, f.runId)),
+        onFollowUp: (f) => runFollowUp(deps, f),
       });
       log.info('waiting on webhooks', { listen: server.url });
     }

@@ -23,7 +23,6 @@ export const TargetSpec = z.discriminatedUnion('name', [
   z.object({ name: z.literal('llamacloud'), jobType: z.enum(['parse_v2', 'extract_v2']), configurationId: z.string() }),
 ]);
 export type TargetSpec = z.infer<typeof TargetSpec>;
-export type RoboflowTargetSpec = Extract<TargetSpec, { name: 'roboflow' }>;
 
 /** Everything a run was asked to do; fixed when the run is created. */
 export const RunSpec = z.object({

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { advance } from '../../shared/pipeline/chain';
-import { exportResults } from '../../shared/pipeline/export';
 import { referenceName } from '../../shared/pipeline/name';
 import type { BridgeDeps } from '../../shared/run/deps';
 import { waitByPolling, waitForWebhooks } from '../../shared/run/poll';
@@ -12,6 +11,7 @@ import type { ObjectStore } from '../../shared/storage/port';
 import { startWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
 import { specFor, stackDeps } from '../support/domain';
+import { runFollowUp } from '../../shared/run/follow-up';
 
 /** A source whose signed URL for one key points at an object that is gone (deleted after listing). */
 function withVanishedObject(store: ObjectStore, vanished: string): ObjectStore {
@@ -51,7 +51,7 @@ describe('files that fail to download during ingest', () => {
       secret,
       host: '127.0.0.1',
       port,
-      onFollowUp: (f) => (f.action === 'advance' ? advance(deps, f.runId, { awaitIngestEvents: true }) : exportResults(deps, f.runId)),
+      onFollowUp: (f) => runFollowUp(deps, f),
     });
     try {
       const spec = specFor('s3://partial/incoming/', 's3://partial/hooked/');

@@ -5,7 +5,6 @@ import { freePort } from '../../sandbox/local-stack';
 import { startLocalS3, type LocalS3Server } from '../../sandbox/s3-server';
 import { silentLogger } from '../../shared/log';
 import { advance } from '../../shared/pipeline/chain';
-import { exportResults } from '../../shared/pipeline/export';
 import { referenceName } from '../../shared/pipeline/name';
 import { noProgress } from '../../shared/progress';
 import type { BridgeDeps } from '../../shared/run/deps';
@@ -20,6 +19,7 @@ import { startWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
 import { specFor, tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
+import { runFollowUp } from '../../shared/run/follow-up';
 
 const DOCS = ['docs/report one.pdf', 'docs/plus+sign.txt', 'docs/sub/big.pdf', 'docs/sub/broken.pdf'];
 
@@ -96,7 +96,7 @@ describe('the loop with LlamaCloud as the target', () => {
       secret,
       host: '127.0.0.1',
       port,
-      onFollowUp: (f) => (f.action === 'advance' ? advance(deps, f.runId, { awaitIngestEvents: true }) : exportResults(deps, f.runId)),
+      onFollowUp: (f) => runFollowUp(deps, f),
     });
     try {
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-hooked/', { media: 'documents' }));
