@@ -3,7 +3,8 @@ import type { SourceConfig } from '../config/bridge-config';
 import { isMediaKey } from '../media';
 import type { StoredObject } from '../storage/port';
 import type { ServerlessPorts } from './serverless-ports';
-import { sourceById, specForSource, stamp } from './source-spec';
+import { stamp } from './run-id';
+import { sourceById, specForSource } from './source-spec';
 import { createRun } from './start-run';
 import { continueSubmission, ownPrefixes } from './submit-run';
 

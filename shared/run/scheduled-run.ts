@@ -1,6 +1,7 @@
 import { RunExistsError } from '../state/port';
 import type { ServerlessPorts } from './serverless-ports';
-import { sourceById, specForSource, stamp } from './source-spec';
+import { stamp } from './run-id';
+import { sourceById, specForSource } from './source-spec';
 import { createRun } from './start-run';
 import { continueSubmission, type SubmitResult } from './submit-run';
 

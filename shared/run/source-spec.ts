@@ -19,8 +19,3 @@ export function specForSource(config: BridgeConfig, source: SourceConfig): RunSp
     keepArchives: config.keepArchives,
   };
 }
-
-/** `20261123-154012` from a date, for run ids. */
-export function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
