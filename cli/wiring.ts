@@ -20,8 +20,8 @@ export interface Wiring {
   progress: ProgressListener;
   target: TargetSpec;
   stateDir?: string;
-  /** Webhook URL for Roboflow (with the secret path token); absent when polling. */
-  notificationsUrl?: string;
+  /** Where the target posts webhooks (the URL carries the secret path token); absent when polling. */
+  webhook?: { notificationsUrl: string; secret: string };
   /** Per-location options and GCS credentials from flags. */
   storage?: CliStorageOptions;
   /** The command never touches the source (e.g. `export`): its credentials are not required. */
@@ -66,7 +66,7 @@ export function wire(w: Wiring, source: BucketLocation, dest: BucketLocation): B
     source: stores.source,
     dest: stores.dest,
     state: new FileStateStore(w.stateDir ?? w.env.BUCKET_BRIDGE_STATE_DIR),
-    target: targetFor(w.target, w.env, w.log, w.notificationsUrl),
+    target: targetFor(w.target, w.env, w.log, w.webhook),
     log: w.log,
     progress: w.progress,
   };

@@ -5,8 +5,9 @@ import { BridgeStack } from './bridge-stack';
 /**
  * CDK app: `npx cdk synth` / `npx cdk deploy`. The bridge's configuration is the `bucketBridge`
  * context value (cdk.json, or `-c bucketBridge='{...}'`); the construct validates it. An existing
- * secret holding the Roboflow key can be used with
- * `-c roboflowApiKeySecretArn=arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>`.
+ * secret holding the target's API key can be used with
+ * `-c apiKeySecretArn=arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>`, and for
+ * Extend an existing signing secret with `-c signingSecretArn=...`.
  * `-c nag=true` runs the cdk-nag AwsSolutions checks (a dev dependency) during synthesis.
  */
 const app = new App();
@@ -15,12 +16,12 @@ const raw: unknown = app.node.tryGetContext('bucketBridge');
 if (raw === undefined) throw new Error('bucket-bridge: missing the "bucketBridge" context value (see cdk.json)');
 // `-c bucketBridge='{...}'` arrives as a string; cdk.json gives an object.
 const config = (typeof raw === 'string' ? JSON.parse(raw) : raw) as BridgeConfigInput;
-const secretArn: unknown = app.node.tryGetContext('roboflowApiKeySecretArn');
+const contextArn = (name: string) => {
+  const value: unknown = app.node.tryGetContext(name);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
 
-new BridgeStack(app, 'BucketBridge', {
-  config,
-  roboflowApiKeySecretArn: typeof secretArn === 'string' && secretArn !== '' ? secretArn : undefined,
-});
+new BridgeStack(app, 'BucketBridge', { config, apiKeySecretArn: contextArn('apiKeySecretArn'), signingSecretArn: contextArn('signingSecretArn') });
 
 const nag: unknown = app.node.tryGetContext('nag');
 if (nag === true || nag === 'true') {

@@ -8,9 +8,12 @@ import { BucketBridge } from './bucket-bridge';
 
 export interface BridgeStackProps extends StackProps {
   readonly config: BridgeConfigInput;
-  readonly roboflowApiKeySecret?: ISecret;
-  /** Complete ARN of an existing secret holding the Roboflow key (used when `roboflowApiKeySecret` is not given). */
-  readonly roboflowApiKeySecretArn?: string;
+  readonly apiKeySecret?: ISecret;
+  /** Complete ARN of an existing secret holding the target's API key (used when `apiKeySecret` is not given). */
+  readonly apiKeySecretArn?: string;
+  readonly signingSecret?: ISecret;
+  /** Extend: complete ARN of an existing secret holding the webhook signing secret (used when `signingSecret` is not given). */
+  readonly signingSecretArn?: string;
   readonly logRetention?: RetentionDays;
   readonly alarmTopic?: ITopic;
 }
@@ -20,23 +23,36 @@ export class BridgeStack extends Stack {
   readonly bridge: BucketBridge;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps) {
-    const { config, roboflowApiKeySecret: givenSecret, roboflowApiKeySecretArn, logRetention, alarmTopic, ...stackProps } = props;
-    super(scope, id, { description: 'bucket-bridge: bucket objects to Roboflow Batch Processing and back', ...stackProps });
-    const roboflowApiKeySecret =
-      givenSecret ??
-      (roboflowApiKeySecretArn ? Secret.fromSecretCompleteArn(this, 'RoboflowApiKey', roboflowApiKeySecretArn) : undefined);
-    this.bridge = new BucketBridge(this, 'Bridge', { config, roboflowApiKeySecret, logRetention, alarmTopic });
+    const { config, apiKeySecret, apiKeySecretArn, signingSecret, signingSecretArn, logRetention, alarmTopic, ...stackProps } = props;
+    super(scope, id, { description: 'bucket-bridge: bucket objects to a hosted batch API and back', ...stackProps });
+    const existing = (id: string, arn?: string) => (arn ? Secret.fromSecretCompleteArn(this, id, arn) : undefined);
+    this.bridge = new BucketBridge(this, 'Bridge', {
+      config,
+      apiKeySecret: apiKeySecret ?? existing('ApiKey', apiKeySecretArn),
+      signingSecret: signingSecret ?? existing('SigningSecret', signingSecretArn),
+      logRetention,
+      alarmTopic,
+    });
+    const service = { roboflow: 'Roboflow', extend: 'Extend', llamacloud: 'LlamaCloud' }[this.bridge.config.target.name];
 
     new CfnOutput(this, 'WebhookUrl', {
       description: 'Base URL of the webhook receiver (the secret path token is appended by the functions)',
       value: this.bridge.webhookUrl.url,
     });
-    new CfnOutput(this, 'RoboflowApiKeySecretName', {
-      description: this.bridge.createdRoboflowApiKeySecret
-        ? 'Secret created with a placeholder: put your Roboflow private API key in it (the whole SecretString)'
-        : 'Secret holding the Roboflow private API key',
-      value: this.bridge.roboflowApiKeySecret.secretName,
+    new CfnOutput(this, 'ApiKeySecretName', {
+      description: this.bridge.createdApiKeySecret
+        ? `Secret created with a placeholder: put your ${service} API key in it (the whole SecretString)`
+        : `Secret holding the ${service} API key`,
+      value: this.bridge.apiKeySecret.secretName,
     });
+    if (this.bridge.signingSecret) {
+      new CfnOutput(this, 'SigningSecretName', {
+        description: this.bridge.createdSigningSecret
+          ? 'Secret created with a placeholder: put the signing secret of your Extend webhook endpoint in it'
+          : 'Secret holding the signing secret of the Extend webhook endpoint',
+        value: this.bridge.signingSecret.secretName,
+      });
+    }
     new CfnOutput(this, 'WebhookSecretName', {
       description: 'Secret holding the webhook path token (generated at deploy)',
       value: this.bridge.webhookSecret.secretName,

@@ -21,10 +21,15 @@ export interface BucketBridgeProps {
   /** The deployment's configuration (validated with `parseBridgeConfig`; the constructor throws on errors). */
   readonly config: BridgeConfigInput;
   /**
-   * Secret holding the Roboflow private API key (the whole SecretString is the key).
+   * Secret holding the target's API key (Roboflow, Extend or LlamaCloud; the whole SecretString is the key).
    * @default a new secret with a generated placeholder value: put the real key in it after deploying
    */
-  readonly roboflowApiKeySecret?: ISecret;
+  readonly apiKeySecret?: ISecret;
+  /**
+   * Extend only: secret holding the signing secret (`wss_…`) of the webhook endpoint registered with Extend.
+   * @default a new secret with a generated placeholder value: put the real signing secret in it after deploying
+   */
+  readonly signingSecret?: ISecret;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** Where the alarms notify (alarm state only). @default no alarm actions */
@@ -72,7 +77,7 @@ const FUNCTION_SETTINGS: Record<BridgeFunctionName, { id: string; timeout: Durat
     id: 'Webhook',
     timeout: Duration.seconds(10),
     memorySize: 512,
-    description: 'bucket-bridge: receives Roboflow webhooks (secret path token)',
+    description: 'bucket-bridge: receives the target\'s webhooks (secret path token, signatures)',
   },
   'start-job': {
     id: 'StartJob',
@@ -95,6 +100,9 @@ export interface BridgeQueue {
 
 type EnvName = keyof RuntimeEnv;
 
+/** How each target is named in resource ids and descriptions. */
+const TARGET_SERVICE: Record<BridgeConfig['target']['name'], string> = { roboflow: 'Roboflow', extend: 'Extend', llamacloud: 'LlamaCloud' };
+
 /**
  * The serverless bridge: one DynamoDB state table, six functions, four work queues (each with a
  * dead-letter queue), the EventBridge rules for schedules and S3 "Object Created" events, a public
@@ -110,15 +118,19 @@ type EnvName = keyof RuntimeEnv;
 export class BucketBridge extends Construct {
   readonly config: BridgeConfig;
   readonly table: Table;
-  readonly roboflowApiKeySecret: ISecret;
-  /** Present when the construct created the Roboflow key secret (a placeholder to fill in). */
-  readonly createdRoboflowApiKeySecret?: Secret;
+  readonly apiKeySecret: ISecret;
+  /** Present when the construct created the API key secret (a placeholder to fill in). */
+  readonly createdApiKeySecret?: Secret;
+  /** Extend: the webhook endpoint's signing secret. */
+  readonly signingSecret?: ISecret;
+  /** Present when the construct created the signing secret (a placeholder to fill in). */
+  readonly createdSigningSecret?: Secret;
   readonly webhookSecret: Secret;
   /** The GCS credentials secret (`gcsCredentialsSecretArn`), when a source reads GCS. */
   readonly gcsCredentialsSecret?: ISecret;
   readonly queues: Readonly<Record<'submissions' | 'objectEvents' | 'startJob' | 'export', BridgeQueue>>;
   readonly functions: Readonly<Record<BridgeFunctionName, BridgeFunction>>;
-  /** The webhook Function URL (base only; Roboflow is given `<url>webhooks/<secret>`). */
+  /** The webhook Function URL (base only; the target is given `<url>webhooks/<secret>`). */
   readonly webhookUrl: FunctionUrl;
   readonly alarms: Alarm[] = [];
 
@@ -149,24 +161,23 @@ export class BucketBridge extends Construct {
     });
 
     // ---- secrets (read by the functions at cold start through their ARNs) ------------------------
-    if (props.roboflowApiKeySecret) {
-      this.roboflowApiKeySecret = props.roboflowApiKeySecret;
+    const service = TARGET_SERVICE[config.target.name];
+    if (props.apiKeySecret) {
+      this.apiKeySecret = props.apiKeySecret;
     } else {
-      const created = new Secret(this, 'RoboflowApiKey', {
-        description: 'bucket-bridge: Roboflow private API key. Placeholder generated at deploy: replace the value with your key.',
-        generateSecretString: { passwordLength: 32, excludePunctuation: true, includeSpace: false },
-      });
-      this.acknowledge(created, 'AwsSolutions-SMG4',
-        'The Roboflow API key is issued by Roboflow and rotated in the Roboflow dashboard; there is no rotation Lambda that could mint a new key.');
-      this.roboflowApiKeySecret = created;
-      this.createdRoboflowApiKeySecret = created;
+      this.createdApiKeySecret = this.placeholderSecret(`${service}ApiKey`, `${service} API key`);
+      this.apiKeySecret = this.createdApiKeySecret;
+    }
+    if (config.target.name === 'extend') {
+      this.createdSigningSecret = props.signingSecret ? undefined : this.placeholderSecret('ExtendSigningSecret', 'signing secret of the Extend webhook endpoint');
+      this.signingSecret = props.signingSecret ?? this.createdSigningSecret;
     }
     this.webhookSecret = new Secret(this, 'WebhookSecret', {
-      description: 'bucket-bridge: secret path token of the webhook URL given to Roboflow',
+      description: `bucket-bridge: secret path token of the webhook URL given to ${service}`,
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
     });
     this.acknowledge(this.webhookSecret, 'AwsSolutions-SMG4',
-      'The webhook token is embedded in notification URLs already registered with running Roboflow jobs; rotating it automatically would reject their callbacks. Rotate by hand between runs.');
+      'The webhook token is embedded in notification URLs already registered with running jobs and batches; rotating it automatically would reject their callbacks. Rotate by hand between runs.');
     // GCS sources: their credentials live in a secret the operator manages (service-account key or
     // signBlob configuration); only the functions that read sources get it.
     if (config.gcsCredentialsSecretArn && config.sources.some((s) => s.store === 'gcs')) {
@@ -217,26 +228,13 @@ export class BucketBridge extends Construct {
     // flushes debounced object-created batches into runs).
     for (const name of ['scheduled-run', 'continue-submission'] as const) {
       const fn = functions[name];
-      this.useRoboflowKey(fn);
+      this.useApiKey(fn);
       this.useWebhookSecret(fn);
       this.setEnv(fn, 'WEBHOOK_URL', this.webhookUrl.url);
       this.sendTo(fn, 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
       this.sendTo(fn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
-      if (this.gcsCredentialsSecret) {
-        this.gcsCredentialsSecret.grantRead(fn);
-        this.setEnv(fn, 'GCS_CREDENTIALS_SECRET_ARN', this.gcsCredentialsSecret.secretArn);
-      }
-      for (const source of config.sources) {
-        if (source.store === 'gcs') continue; // read with the GCS credentials, not the role
-        this.allowList(fn, source.bucket, source.prefix);
-        this.allowObjects(fn, source.bucket, source.prefix, ['s3:GetObject'],
-          `Read-only: the objects of source "${source.id}" (s3://${source.bucket}/${source.prefix}) are discovered by listing at run time and signed one by one.`);
-        // References files: written (multipart), read back (HeadObject after upload) and signed.
-        this.allowObjects(fn, source.bucket, config.manifestPrefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
-          `References files are written under the manifest prefix s3://${source.bucket}/${config.manifestPrefix} with names made of the run id and chunk number.`);
-      }
+      this.allowSources(fn);
       this.allowDestination(fn);
-      this.allowKms(fn, config.sources.map((s) => s.kmsKeyArn), ['kms:Decrypt', 'kms:GenerateDataKey']);
     }
     // Scheduled runs: one rule per source with a schedule, the source id as input.
     for (const source of config.sources) {
@@ -282,14 +280,19 @@ export class BucketBridge extends Construct {
     );
     this.sendTo(functions['object-created'], 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
 
-    // webhook: authenticated by the secret path token (checked in code), so the URL itself is public.
+    // webhook: authenticated by the secret path token (checked in code), so the URL itself is public;
+    // Extend's and LlamaCloud's signatures are verified too (LlamaCloud's secret derives from the token).
     this.useWebhookSecret(webhook);
+    if (this.signingSecret) {
+      this.signingSecret.grantRead(webhook);
+      this.setEnv(webhook, 'TARGET_SIGNING_SECRET_ARN', this.signingSecret.secretArn);
+    }
     this.sendTo(webhook, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
     this.sendTo(webhook, 'EXPORT_QUEUE_URL', this.queues.export.queue);
 
     // start-job: starts the job (its notifications URL embeds the webhook token), may write a failed run's summary.
     const startJob = functions['start-job'];
-    this.useRoboflowKey(startJob);
+    this.useApiKey(startJob);
     this.useWebhookSecret(startJob);
     this.setEnv(startJob, 'WEBHOOK_URL', this.webhookUrl.url);
     this.allowDestination(startJob);
@@ -297,8 +300,10 @@ export class BucketBridge extends Construct {
 
     // export: one message per result file, fanned out by the export function itself.
     const exportFn = functions.export;
-    this.useRoboflowKey(exportFn);
+    this.useApiKey(exportFn);
     this.allowDestination(exportFn);
+    // Extend: inputs whose signed URL expired before Extend fetched them are signed and submitted again.
+    if (config.target.name === 'extend') this.allowSources(exportFn);
     this.sendTo(exportFn, 'EXPORT_QUEUE_URL', this.queues.export.queue);
     exportFn.addEventSource(new SqsEventSource(this.queues.export.queue, { batchSize: 10, reportBatchItemFailures: true }));
 
@@ -316,9 +321,20 @@ export class BucketBridge extends Construct {
     fn.addEnvironment(name, value);
   }
 
-  private useRoboflowKey(fn: BridgeFunction) {
-    this.roboflowApiKeySecret.grantRead(fn);
-    this.setEnv(fn, 'ROBOFLOW_API_KEY_SECRET_ARN', this.roboflowApiKeySecret.secretArn);
+  private useApiKey(fn: BridgeFunction) {
+    this.apiKeySecret.grantRead(fn);
+    this.setEnv(fn, 'TARGET_API_KEY_SECRET_ARN', this.apiKeySecret.secretArn);
+  }
+
+  /** A secret the operator fills in after deploying; issued and rotated by the target, not by us. */
+  private placeholderSecret(id: string, what: string): Secret {
+    const created = new Secret(this, id, {
+      description: `bucket-bridge: ${what}. Placeholder generated at deploy: replace the value with yours.`,
+      generateSecretString: { passwordLength: 32, excludePunctuation: true, includeSpace: false },
+    });
+    this.acknowledge(created, 'AwsSolutions-SMG4',
+      `The ${what} is issued by the target and rotated in its dashboard; there is no rotation Lambda that could mint a new one.`);
+    return created;
   }
 
   private useWebhookSecret(fn: BridgeFunction) {
@@ -360,11 +376,33 @@ export class BucketBridge extends Construct {
     );
   }
 
+  /**
+   * Listing, reading and signing the sources (S3 through the role, GCS through its credentials
+   * secret), and writing the references files under the manifest prefix of each source bucket.
+   */
+  private allowSources(fn: BridgeFunction) {
+    const config = this.config;
+    if (this.gcsCredentialsSecret) {
+      this.gcsCredentialsSecret.grantRead(fn);
+      this.setEnv(fn, 'GCS_CREDENTIALS_SECRET_ARN', this.gcsCredentialsSecret.secretArn);
+    }
+    for (const source of config.sources) {
+      if (source.store === 'gcs') continue; // read with the GCS credentials, not the role
+      this.allowList(fn, source.bucket, source.prefix);
+      this.allowObjects(fn, source.bucket, source.prefix, ['s3:GetObject'],
+        `Read-only: the objects of source "${source.id}" (s3://${source.bucket}/${source.prefix}) are discovered by listing at run time and signed one by one.`);
+      // References files: written (multipart), read back (HeadObject after upload) and signed.
+      this.allowObjects(fn, source.bucket, config.manifestPrefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+        `References files are written under the manifest prefix s3://${source.bucket}/${config.manifestPrefix} with names made of the run id and chunk number.`);
+    }
+    this.allowKms(fn, config.sources.map((s) => s.kmsKeyArn), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
   /** Result files and run summaries: written (multipart), then read back to verify their size. */
   private allowDestination(fn: BridgeFunction) {
     const { bucket, prefix, kmsKeyArn } = this.config.destination;
     this.allowObjects(fn, bucket, prefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
-      `Results and run summaries are written under s3://${bucket}/${prefix}<runId>/; the file names come from Roboflow when a job finishes.`);
+      `Results and run summaries are written under s3://${bucket}/${prefix}<runId>/; the file names come from the target when its work finishes.`);
     this.allowKms(fn, [kmsKeyArn], ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 

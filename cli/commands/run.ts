@@ -28,7 +28,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         progress: view.listener,
         target: options.spec.target,
         stateDir: options.stateDir,
-        notificationsUrl: options.webhook && secret ? `${options.webhook.publicUrl}${webhookPath(secret)}` : undefined,
+        webhook: options.webhook && secret ? { notificationsUrl: `${options.webhook.publicUrl}${webhookPath(secret)}`, secret } : undefined,
         storage: options.storage,
       },
       options.spec.source,

@@ -10,7 +10,7 @@ interface FunctionUrlReply {
   body: string;
 }
 
-/** Function URL for Roboflow's notifications: verify, record once, queue the follow-up, answer. */
+/** Function URL for the target's notifications: verify, record once, queue the follow-up, answer. */
 export function createHandler(runtime: () => LambdaRuntime) {
   return async (event: unknown): Promise<FunctionUrlReply> => {
     const rt = runtime();
@@ -20,7 +20,7 @@ export function createHandler(runtime: () => LambdaRuntime) {
     } catch {
       return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"not a Function URL request"}' };
     }
-    const reply = await handleWebhook(rt, await rt.webhookSecret(), request);
+    const reply = await handleWebhook(rt, await rt.webhookReceiver(), request);
     return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
   };
 }

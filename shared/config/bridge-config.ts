@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { RoboflowMedia } from '../media';
+import { MediaKind } from '../media';
 import { DEFAULT_URL_LIFETIME_SECONDS, MAX_URL_LIFETIME_SECONDS } from '../pipeline/presign';
 import { JobOptions } from '../state/run-record';
 import { Slug } from '../targets/roboflow/ids';
+import { DeployedTarget, MEDIA_OF_TARGET } from './target-config';
 
 const Prefix = z
   .string()
@@ -25,8 +26,8 @@ export const SourceConfig = z.object({
   region: Region.optional(),
   /** S3: a requester-pays bucket (the deployment's account pays for the requests). */
   requesterPays: z.boolean().optional(),
-  // Roboflow, the deployed target, processes images and videos.
-  media: RoboflowMedia.default('images'),
+  /** What to pick up: images or videos for Roboflow, documents for Extend and LlamaCloud (the default follows the target). */
+  media: MediaKind.optional(),
   /** EventBridge schedule expression, e.g. "rate(1 hour)" or "cron(0 3 * * ? *)"; none = no scheduled runs. */
   schedule: z.string().optional(),
   /** React to S3 "Object Created" events (through EventBridge) with debounced runs. */
@@ -34,10 +35,11 @@ export const SourceConfig = z.object({
   /** The bucket encrypts with this KMS key (SSE-KMS): the functions get kms:Decrypt on it. */
   kmsKeyArn: z.string().optional(),
 });
-export type SourceConfig = z.infer<typeof SourceConfig>;
+
+const SecretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'a Secrets Manager secret ARN');
 
 /** The deployment's configuration: CDK props / cdk.json context, and BRIDGE_CONFIG for the functions. */
-export const BridgeConfig = z.object({
+const BridgeConfigFields = z.object({
   sources: z.array(SourceConfig).min(1),
   destination: z.object({
     bucket: BucketName,
@@ -50,12 +52,16 @@ export const BridgeConfig = z.object({
    * Secrets Manager secret holding the GCS credentials for `store: "gcs"` sources: a
    * service-account key JSON, or a signBlob configuration (see README "Storage").
    */
-  gcsCredentialsSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'a Secrets Manager secret ARN').optional(),
+  gcsCredentialsSecretArn: SecretArn.optional(),
   /** Project billed for requester-pays GCS buckets. */
   gcsUserProject: z.string().min(1).optional(),
-  workspace: Slug,
-  workflowId: Slug,
-  job: JobOptions.default({}),
+  /** The hosted batch API the runs go to, with its settings. */
+  target: DeployedTarget.optional(),
+  /** Roboflow settings written before `target` existed: still read when `target` is absent. */
+  workspace: Slug.optional(),
+  workflowId: Slug.optional(),
+  job: JobOptions.optional(),
+  roboflowApiUrl: z.string().url().optional(),
   urlLifetimeSeconds: z.number().int().min(60).max(MAX_URL_LIFETIME_SECONDS).default(DEFAULT_URL_LIFETIME_SECONDS),
   manifestPrefix: z.string().regex(/^[^/].*\/$/).default('bucket-bridge/manifests/'),
   keepArchives: z.boolean().default(false),
@@ -67,14 +73,26 @@ export const BridgeConfig = z.object({
       maxObjects: z.number().int().min(1).max(20_000).default(1000),
     })
     .default({ quietSeconds: 60, maxObjects: 1000 }),
-  roboflowApiUrl: z.string().url().optional(),
   /** Objects per listing request (S3 caps it at 1000; some S3-compatible stores lower). */
   listPageSize: z.number().int().min(1).max(1000).default(1000),
-  /** Lines per references file; at most Roboflow's per-ingest limit (20,000 images / 5,000 videos). */
+  /** Objects per chunk; held to the target's own limit (Roboflow 20,000 images / 5,000 videos, Extend 1,000). */
   referencesPerFile: z.number().int().min(1).max(20_000).optional(),
-}).superRefine((config, ctx) => {
+});
+
+export const BridgeConfig = BridgeConfigFields.superRefine((config, ctx) => {
+  const legacy = (['workspace', 'workflowId', 'job', 'roboflowApiUrl'] as const).filter((field) => config[field] !== undefined);
+  if (config.target) {
+    for (const field of legacy) ctx.addIssue({ code: 'custom', path: [field], message: 'absent when `target` is set (put it in target)' });
+  } else {
+    for (const field of ['workspace', 'workflowId'] as const) {
+      if (!config[field]) ctx.addIssue({ code: 'custom', path: [field], message: `a Roboflow ${field === 'workspace' ? 'workspace slug' : 'workflow id'} (or a \`target\`)` });
+    }
+  }
+  const targetName = config.target?.name ?? 'roboflow';
   config.sources.forEach((source, i) => {
     const at = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['sources', i, field], message });
+    const media = MEDIA_OF_TARGET[targetName];
+    if (source.media && !media.includes(source.media)) at('media', `${media.join(' or ')} (what ${targetName} processes)`);
     if (source.store === 's3') {
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(source.bucket) || source.bucket.includes('..')) at('bucket', 'an S3 bucket name');
       return;
@@ -89,8 +107,13 @@ export const BridgeConfig = z.object({
       ctx.addIssue({ code: 'custom', path: ['gcsCredentialsSecretArn'], message: `a secret ARN (source "${source.id}" reads GCS)` });
     }
   });
+}).transform(({ workspace, workflowId, job, roboflowApiUrl, target, sources, ...rest }) => {
+  // One shape from here on: the target always named, every source's media filled in.
+  const deployed: DeployedTarget = target ?? { name: 'roboflow', workspace: workspace!, workflowId: workflowId!, job: job ?? {}, apiUrl: roboflowApiUrl };
+  return { ...rest, target: deployed, sources: sources.map((s) => ({ ...s, media: s.media ?? MEDIA_OF_TARGET[deployed.name][0]! })) };
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
+export type SourceConfig = BridgeConfig['sources'][number];
 export type BridgeConfigInput = z.input<typeof BridgeConfig>;
 
 /** Parses a config, naming the first bad field in the error. */

@@ -4,7 +4,10 @@ import { z } from 'zod';
 export const RuntimeEnv = z.object({
   BRIDGE_CONFIG: z.string().min(2),
   STATE_TABLE: z.string().min(1),
-  ROBOFLOW_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+  /** The target's API key (Roboflow, Extend or LlamaCloud, as configured). */
+  TARGET_API_KEY_SECRET_ARN: z.string().min(1).optional(),
+  /** Extend: the signing secret of the webhook endpoint registered with Extend. */
+  TARGET_SIGNING_SECRET_ARN: z.string().min(1).optional(),
   WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
   /** The GCS credentials secret (service-account key or signBlob configuration); set on functions that read GCS sources. */
   GCS_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),

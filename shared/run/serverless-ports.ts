@@ -13,6 +13,6 @@ export interface ServerlessPorts {
   state: StateStore;
   pending: PendingObjects;
   queues: { submissions: QueueSender; startJob: QueueSender; export: QueueSender };
-  /** Ports for runs of the given spec (its source and destination stores). */
-  depsFor(spec: Pick<RunSpec, 'source' | 'dest'>): Promise<BridgeDeps>;
+  /** Ports for runs of the given spec (its source and destination stores, its target). */
+  depsFor(spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps>;
 }

@@ -1,4 +1,5 @@
 import type { BridgeConfig, SourceConfig } from '../config/bridge-config';
+import { runTarget } from '../config/target-config';
 import type { RunSpec } from '../state/run-record';
 
 export function sourceById(config: BridgeConfig, sourceId: string): SourceConfig {
@@ -13,7 +14,7 @@ export function specForSource(config: BridgeConfig, source: SourceConfig): RunSp
     source: { scheme: source.store === 'gcs' ? 'gs' : 's3', bucket: source.bucket, prefix: source.prefix },
     dest: { scheme: 's3', bucket: config.destination.bucket, prefix: config.destination.prefix },
     media: source.media,
-    target: { name: 'roboflow', workspace: config.workspace, workflowId: config.workflowId, job: config.job },
+    target: runTarget(config.target),
     urlLifetimeSeconds: config.urlLifetimeSeconds,
     manifestPrefix: config.manifestPrefix,
     keepArchives: config.keepArchives,

@@ -7,14 +7,17 @@ import { noProgress } from '../progress';
 import type { BridgeDeps } from '../run/deps';
 import type { ServerlessPorts } from '../run/serverless-ports';
 import { createDocumentClient, DynamoObjectLedger, DynamoPendingObjects, DynamoStateStore } from '../state/dynamo';
-import { RoboflowClient } from '../targets/roboflow/client';
-import { RoboflowTarget } from '../targets/roboflow/target';
+import type { RunSpec, TargetSpec } from '../state/run-record';
+import { createTarget } from '../targets/create-target';
+import type { BatchTarget } from '../targets/port';
+import { webhookParserFor, type WebhookParser } from '../targets/webhook-parser';
 import { webhookPath } from '../webhook/receive';
 import type { RuntimeParts } from './parts';
 import type { QueueSender } from './queue';
 
 export interface LambdaRuntime extends ServerlessPorts {
-  webhookSecret(): Promise<string>;
+  /** The webhook path token and the configured target's verification and parsing. */
+  webhookReceiver(): Promise<{ secret: string; parse: WebhookParser }>;
 }
 
 // Raw JSON lines (not console.log, which Lambda prefixes with time and request id), so the
@@ -42,8 +45,9 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
 
   const readSecret = parts.secrets?.(aws, env.SECRETS_ENDPOINT);
   const secret = (arn: string | undefined, name: string) => (arn && readSecret ? readSecret(arn) : unavailable<string>(name));
-  const apiKey = secret(env.ROBOFLOW_API_KEY_SECRET_ARN, 'ROBOFLOW_API_KEY_SECRET_ARN');
+  const apiKey = secret(env.TARGET_API_KEY_SECRET_ARN, 'TARGET_API_KEY_SECRET_ARN');
   const webhookSecret = secret(env.WEBHOOK_SECRET_ARN, 'WEBHOOK_SECRET_ARN');
+  const signingSecret = env.TARGET_SIGNING_SECRET_ARN ? secret(env.TARGET_SIGNING_SECRET_ARN, 'TARGET_SIGNING_SECRET_ARN') : async () => undefined;
   const queueFor = parts.queues?.(aws, env.SQS_ENDPOINT);
   const queue = (url: string | undefined, name: string): QueueSender => (url && queueFor ? queueFor(url) : { send: unavailable(name) });
   const store =
@@ -58,21 +62,36 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
       throw new Error('bucket access is not available in this function');
     });
 
-  let target: Promise<RoboflowTarget> | undefined;
-  const targetOnce = () =>
-    (target ??= (async () => {
-      const client = new RoboflowClient({
-        apiKey: await apiKey(),
-        workspace: config.workspace,
-        apiUrl: config.roboflowApiUrl,
-        onRetry: ({ path, attempt, delayMs, reason }) => log.warn('Roboflow call retried', { path, attempt, delayMs, reason }),
-      });
-      const notificationsUrl = env.WEBHOOK_URL ? `${env.WEBHOOK_URL.replace(/\/+$/, '')}${webhookPath(await webhookSecret())}` : undefined;
-      return new RoboflowTarget(client, notificationsUrl);
-    })().catch((err) => {
-      target = undefined;
-      throw err;
-    }));
+  // One adapter per target spec (runs carry their own), built on first use; a failed build is retried.
+  const targets = new Map<string, Promise<BatchTarget>>();
+  const { apiUrl, ...deployed } = config.target;
+  const targetFor = (spec: TargetSpec) => {
+    const key = JSON.stringify(spec);
+    let target = targets.get(key);
+    if (!target) {
+      target = (async () => {
+        const pathSecret = await webhookSecret();
+        return createTarget(
+          spec,
+          {
+            apiKey: await apiKey(),
+            apiUrl,
+            extendWorkspaceId: deployed.name === 'extend' ? deployed.workspaceId : undefined,
+            llamaProjectId: deployed.name === 'llamacloud' ? deployed.projectId : undefined,
+            onRetry: (service, notice) => log.warn(`${service} call retried`, { ...notice }),
+          },
+          {
+            notificationsUrl: env.WEBHOOK_URL ? `${env.WEBHOOK_URL.replace(/\/+$/, '')}${webhookPath(pathSecret)}` : undefined,
+            pathSecret,
+            extendSigningSecret: await signingSecret(),
+          },
+        );
+      })();
+      target.catch(() => targets.delete(key));
+      targets.set(key, target);
+    }
+    return target;
+  };
 
   return {
     config,
@@ -84,13 +103,16 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
       startJob: queue(env.START_JOB_QUEUE_URL, 'START_JOB_QUEUE_URL'),
       export: queue(env.EXPORT_QUEUE_URL, 'EXPORT_QUEUE_URL'),
     },
-    webhookSecret,
-    depsFor: async (spec): Promise<BridgeDeps> => ({
+    webhookReceiver: async () => {
+      const pathSecret = await webhookSecret();
+      return { secret: pathSecret, parse: webhookParserFor(config.target.name, { pathSecret, extendSigningSecret: await signingSecret() }) };
+    },
+    depsFor: async (spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps> => ({
       source: store(spec.source),
       dest: store(spec.dest),
       state,
       ledger,
-      target: await targetOnce(),
+      target: await targetFor(spec.target),
       log,
       progress: noProgress,
       pageSize: config.listPageSize,

@@ -81,7 +81,7 @@ describe('cdk-nag AwsSolutions', () => {
     config.destination.kmsKeyArn = 'arn:aws:kms:eu-west-1:111122223333:key/dest';
     const { app, outdir } = withNag({
       config,
-      roboflowApiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:roboflow-AbCdEf',
+      apiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:roboflow-AbCdEf',
     });
     expect(() => synthOrReport(app, outdir)).not.toThrow();
   });

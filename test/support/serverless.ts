@@ -83,7 +83,7 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
     AWS_ENDPOINT_URL_S3: proxy?.url ?? stack.s3.endpoint,
     BRIDGE_CONFIG: JSON.stringify(config),
     STATE_TABLE: table,
-    ROBOFLOW_API_KEY_SECRET_ARN: 'arn:roboflow-key',
+    TARGET_API_KEY_SECRET_ARN: 'arn:roboflow-key',
     WEBHOOK_SECRET_ARN: 'arn:webhook-secret',
     WEBHOOK_URL: webhookUrl,
     SUBMISSIONS_QUEUE_URL: aws.queueUrl('submissions'),

@@ -1,0 +1,61 @@
+import type { TargetSpec } from '../state/run-record';
+import { ExtendClient } from './extend/client';
+import { ExtendTarget } from './extend/target';
+import { LlamaCloudClient } from './llamacloud/client';
+import { LlamaCloudTarget } from './llamacloud/target';
+import type { BatchTarget } from './port';
+import { RoboflowClient } from './roboflow/client';
+import { RoboflowTarget } from './roboflow/target';
+import { llamaSigningSecret } from './webhook-secrets';
+
+export interface RetryNotice {
+  path: string;
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+/** How to reach a target's API. The key is a credential: never log it. */
+export interface TargetConnection {
+  apiKey: string;
+  apiUrl?: string;
+  /** Extend: the workspace the key acts in (keys that span several). */
+  extendWorkspaceId?: string;
+  /** LlamaCloud: the project the key acts in. */
+  llamaProjectId?: string;
+  onRetry?: (service: string, notice: RetryNotice) => void;
+}
+
+/** How the target's webhooks reach us and are verified; absent when the run waits by polling. */
+export interface TargetWebhooks {
+  /** Where the target should post (Roboflow, LlamaCloud); it carries the secret path token. */
+  notificationsUrl?: string;
+  /** The path token; LlamaCloud's signing secret is derived from it. */
+  pathSecret?: string;
+  /** The signing secret of the endpoint registered with Extend (`wss_…`). */
+  extendSigningSecret?: string;
+}
+
+/** The target adapter of a run, shared by the CLI and the deployed functions. */
+export function createTarget(spec: TargetSpec, connection: TargetConnection, webhooks: TargetWebhooks = {}): BatchTarget {
+  const { apiKey, apiUrl } = connection;
+  const onRetry = (service: string) => (notice: RetryNotice) => connection.onRetry?.(service, notice);
+  switch (spec.name) {
+    case 'roboflow':
+      return new RoboflowTarget(new RoboflowClient({ apiKey, apiUrl, workspace: spec.workspace, onRetry: onRetry('Roboflow') }), webhooks.notificationsUrl);
+    case 'extend':
+      // Extend posts to the endpoint registered in its dashboard; we only verify what arrives.
+      return new ExtendTarget(
+        new ExtendClient({ apiKey, apiUrl, workspaceId: connection.extendWorkspaceId, onRetry: onRetry('Extend') }),
+        spec.processor,
+        webhooks.extendSigningSecret,
+      );
+    case 'llamacloud': {
+      const { notificationsUrl, pathSecret } = webhooks;
+      return new LlamaCloudTarget(new LlamaCloudClient({ apiKey, apiUrl, projectId: connection.llamaProjectId, onRetry: onRetry('LlamaCloud') }), {
+        job: { type: spec.jobType, configurationId: spec.configurationId },
+        webhook: notificationsUrl && pathSecret ? { url: notificationsUrl, signingSecret: llamaSigningSecret(pathSecret) } : undefined,
+      });
+    }
+  }
+}
