@@ -10,6 +10,8 @@ export interface ScriptedFailure {
   method?: 'GET' | 'POST';
   status: number;
   count: number;
+  /** Matching requests served normally before the failures start (default 0). */
+  after?: number;
   retryAfterSeconds?: number;
   body?: unknown;
 }
@@ -50,6 +52,10 @@ export class ScriptedFaultInjector<F extends { failures?: ScriptedFailure[] }> {
   take(method: string, path: string): InjectedResponse | undefined {
     const failure = this.faults.failures?.find((f) => f.count > 0 && matches(f, method, path));
     if (!failure) return undefined;
+    if (failure.after) {
+      failure.after -= 1;
+      return undefined;
+    }
     failure.count -= 1;
     const headers: Record<string, string> = {};
     if (this.style.sendsRetryAfter(failure)) headers['retry-after'] = String(failure.retryAfterSeconds ?? 0);

@@ -13,7 +13,8 @@ export const DirectoryFile = z.object({
 });
 export type DirectoryFile = z.infer<typeof DirectoryFile>;
 
-export const DirectoryFilesPage = z.object({ items: z.array(DirectoryFile), next_page_token: z.string().nullish() });
+/** LlamaCloud's cursor pages: `{ items, next_page_token? }`. */
+export const pageOf = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), next_page_token: z.string().nullish() });
 
 export const JobType = z.enum(['parse_v2', 'extract_v2']);
 export type JobType = z.infer<typeof JobType>;

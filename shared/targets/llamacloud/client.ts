@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { JsonClient } from '../../http/json-client';
 import type { RetryPolicy } from '../../http/retry-policy';
-import { Batch, Directory, DirectoryFile, DirectoryFilesPage, ExtractJob, ParseJob, type JobType } from './api-schemas';
+import type { z } from 'zod';
+import { Batch, Directory, DirectoryFile, ExtractJob, pageOf, ParseJob, type JobType } from './api-schemas';
 import { multipartStream } from './multipart';
 
 export const DEFAULT_LLAMACLOUD_API_URL = 'https://api.cloud.llamaindex.ai';
@@ -86,20 +87,37 @@ export class LlamaCloudClient {
   }
 
   /** The files of a directory, page by page. */
-  async *directoryFiles(directoryId: string): AsyncGenerator<DirectoryFile[]> {
-    let token: string | undefined;
+  directoryFiles(directoryId: string): AsyncGenerator<DirectoryFile[]> {
+    return this.pages(`/api/v1/beta/directories/${encodeURIComponent(directoryId)}/files`, {}, DirectoryFile);
+  }
+
+  /** The directory of that name, if one exists (names are ours and unique per chunk). */
+  async findDirectory(name: string): Promise<z.infer<typeof Directory> | undefined> {
+    for await (const page of this.pages('/api/v1/beta/directories', { name }, Directory)) {
+      const found = page.find((d) => d.name === name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** A batch already created over the directory, if any. */
+  async findBatch(directoryId: string): Promise<Batch | undefined> {
+    for await (const page of this.pages('/api/v2/batches', { source_directory_id: directoryId }, Batch)) {
+      const found = page.find((b) => b.source_directory_id === directoryId);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private async *pages<T extends z.ZodTypeAny>(path: string, filters: Record<string, string>, item: T): AsyncGenerator<Array<z.infer<T>>> {
+    const schema = pageOf(item);
     const seen = new Set<string>();
+    let token: string | undefined;
     do {
-      const page = await this.http.send({
-        method: 'GET',
-        path: `/api/v1/beta/directories/${encodeURIComponent(directoryId)}/files`,
-        query: { ...this.query, page_token: token },
-        schema: DirectoryFilesPage,
-        timeoutMs: TIMEOUT_MS,
-      });
+      const page = await this.http.send({ method: 'GET', path, query: { ...this.query, ...filters, page_token: token }, schema, timeoutMs: TIMEOUT_MS });
       yield page.items;
       token = page.next_page_token || undefined;
-      if (token !== undefined && !seen.add(token)) throw new Error('LlamaCloud directory files: pagination token repeated');
+      if (token !== undefined && !seen.add(token)) throw new Error(`LlamaCloud ${path}: pagination token repeated`);
     } while (token !== undefined);
   }
 

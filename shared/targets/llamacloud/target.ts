@@ -63,8 +63,13 @@ export class LlamaCloudTarget extends BatchPerChunkTarget implements BatchTarget
 
   async submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt> {
     if (!chunk.references) throw new Error('LlamaCloud needs the chunk\'s references to upload them');
-    const directory = await this.client.createDirectory(chunk.ingestId);
-    await mapLimit(chunk.references, this.options.uploadConcurrency ?? 4, (ref) =>
+    // A submission cut off before the run recorded it is repeated: find what the first attempt
+    // created (directory named by the chunk's ingest id, files by unique id, batch by directory).
+    const directory = (await this.client.findDirectory(chunk.ingestId)) ?? (await this.client.createDirectory(chunk.ingestId));
+    const uploaded = new Set<string>();
+    for await (const page of this.client.directoryFiles(directory.id)) for (const f of page) if (f.unique_id) uploaded.add(f.unique_id);
+    const missing = chunk.references.filter((ref) => !uploaded.has(ref.name));
+    await mapLimit(missing, this.options.uploadConcurrency ?? 4, (ref) =>
       this.client.upload(directory.id, {
         open: async () => (await openDownload(ref.url, ref.key)).body,
         displayName: ref.key.slice(ref.key.lastIndexOf('/') + 1),
@@ -72,8 +77,9 @@ export class LlamaCloudTarget extends BatchPerChunkTarget implements BatchTarget
         metadata: { key: ref.key, runId: run.runId },
       }),
     );
-    const batch = await this.client.createBatch(directory.id, this.options.job, this.options.webhook);
-    return { duplicated: false, ref: batch.id, ingested: true };
+    const existing = await this.client.findBatch(directory.id);
+    const batch = existing ?? (await this.client.createBatch(directory.id, this.options.job, this.options.webhook));
+    return { duplicated: existing !== undefined, ref: batch.id, ingested: true };
   }
 
   parseWebhook(headers: IncomingHttpHeaders, rawBody: string): TargetEvent | undefined {
