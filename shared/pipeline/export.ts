@@ -11,13 +11,15 @@ import type { BatchTarget, OutputLocator, ResultFailure } from '../targets/port'
 import { isArchive, unpackArchive } from './archive';
 import { combineJsonResults } from './combine-results';
 import { endRun, endRunFailed } from './fail-run';
-import { resubmitInputs } from './resubmit';
+import { resubmitInputs, type RetryInput } from './resubmit';
 import { safeRelativePath } from './safe-path';
 
 export interface ExportDeps {
   dest: ObjectStore;
   /** The run's source: needed only to re-sign inputs the target could not fetch. */
   source?: ObjectStore;
+  /** Objects per chunk when such inputs are submitted again (at most the target's limit). */
+  chunkSize?: number;
   state: StateStore;
   target: BatchTarget;
   log: Logger;
@@ -53,7 +55,9 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   if (!run || (run.phase !== 'processing' && run.phase !== 'exporting')) return 'not-applicable';
   if (run.exportTasks !== undefined) return finishExport(deps, runId);
 
-  const outcome = await deps.target.jobOutcome(run);
+  // A retry pass cut off half-way is finished first: that needs only the first batches to be done.
+  const retryCutOff = !run.retried && run.chunks.some((c) => c.retry);
+  const outcome = await deps.target.jobOutcome(retryCutOff ? { ...run, chunks: run.chunks.filter((c) => !c.retry) } : run);
   if (!outcome.terminal) return 'pending';
   if (outcome.failed) {
     await deps.state.updateRun(runId, (r) => ({ ...r, jobState: 'fail' }));
@@ -67,16 +71,16 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
     timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() },
   }));
   let planned = 0;
-  const retry: Array<{ key: string; name: string }> = [];
+  const retry: RetryInput[] = [];
+  const retryBatches = new Set(run.chunks.filter((c) => c.retry && c.targetRef).map((c) => c.targetRef));
   for (const batchId of outcome.outputBatches) {
     for await (const page of deps.target.outputFiles(run, batchId)) {
       const tasks: ExportTask[] = [];
       for (const f of page) {
         const input = f.failed?.retryInput;
-        const retriedIn = input && run.resubmitted[input.name];
-        if (retriedIn !== undefined && retriedIn !== batchId) continue; // superseded by its retry
-        if (input && retriedIn === undefined && deps.source) {
-          retry.push(input);
+        // A first failure to fetch is retried once; its retry chunk's result replaces it.
+        if (input && deps.source && !retryBatches.has(batchId)) {
+          if (!run.retried) retry.push(input);
           continue;
         }
         const part = f.partName ?? batchId;

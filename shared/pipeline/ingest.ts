@@ -37,7 +37,7 @@ export class OpenChunk {
     private readonly run: RunRecord,
     readonly index: number,
     /** A retry chunk carries objects whose names the run already recorded. */
-    private readonly options: { recordNames: boolean } = { recordNames: true },
+    private readonly options: { recordNames: boolean; retry?: boolean } = { recordNames: true },
   ) {
     this.file = new ReferencesFile(deps.source, manifestKey(run, index));
     this.inline = deps.target.intake === 'references-file' ? undefined : [];
@@ -70,6 +70,7 @@ export class OpenChunk {
       manifestKey: this.file.key,
       references: this.file.lines,
       status: 'written',
+      ...(this.options.retry ? { retry: true } : {}),
     };
     // Re-submitting after a crash: keep what the chunk's notifications already reported.
     await deps.state.updateRun(run.runId, (r) => {

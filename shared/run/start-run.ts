@@ -27,7 +27,7 @@ export function newRunRecord(runId: string, spec: RunSpec, now = new Date()): Ru
     submitted: 0,
     chunks: [],
     checkpoint: { nextChunk: 0 },
-    resubmitted: {},
+    retried: false,
     submissionComplete: false,
     jobStarted: false,
     timings: {},

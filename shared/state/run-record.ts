@@ -49,6 +49,8 @@ export const Chunk = z.object({
   shardIds: z.array(z.string()).optional(),
   /** The target's id for what this chunk created (linked to the run for its webhooks). */
   targetRef: z.string().optional(),
+  /** Carries inputs signed again because the target could not fetch them the first time. */
+  retry: z.boolean().optional(),
   error: z.string().optional(),
 });
 export type Chunk = z.infer<typeof Chunk>;
@@ -71,8 +73,8 @@ export const RunRecord = z.object({
   chunks: z.array(Chunk).default([]),
   /** Where submission resumes: the listing token after the last submitted chunk, and its index. */
   checkpoint: z.object({ nextToken: z.string().optional(), nextChunk: z.number().int().nonnegative() }).default({ nextChunk: 0 }),
-  /** Inputs submitted again (reference name -> the target id of the chunk that carried them). */
-  resubmitted: z.record(z.string(), z.string()).default({}),
+  /** Every input the target could not fetch has been submitted again (in the `retry` chunks). */
+  retried: z.boolean().default(false),
   /** Set once every chunk has been written and handed to the target. */
   submissionComplete: z.boolean().default(false),
   jobStarted: z.boolean().default(false),

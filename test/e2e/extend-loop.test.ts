@@ -4,7 +4,10 @@ import { startExtendEmulator, type RunningExtendEmulator } from '../../sandbox/e
 import { freePort } from '../../sandbox/local-stack';
 import { startLocalS3, type LocalS3Server } from '../../sandbox/s3-server';
 import { silentLogger } from '../../shared/log';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mapLimit } from '../../shared/concurrency';
 import { advance } from '../../shared/pipeline/chain';
+import { planExport, runExportTask, type ExportTask } from '../../shared/pipeline/export';
 import { referenceName } from '../../shared/pipeline/name';
 import { noProgress } from '../../shared/progress';
 import type { BridgeDeps } from '../../shared/run/deps';
@@ -95,36 +98,92 @@ describe('the loop with Extend as the target', () => {
     }
   });
 
+  /**
+   * The source, except that the first URL signed for each of `expiring` is already expired when
+   * Extend gets to it; `onResign` runs before every later signing of those keys (and may throw).
+   */
+  function expiringFirstUrls(expiring: string[], onResign: (key: string) => void = () => {}) {
+    const signings = new Map<string, number>();
+    const source = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'presignGet') {
+          return async (key: string, options: { expiresInSeconds: number }) => {
+            const n = signings.get(key) ?? 0;
+            if (expiring.includes(key) && n > 0) onResign(key);
+            signings.set(key, n + 1);
+            const url = new URL(await target.presignGet(key, options));
+            if (expiring.includes(key) && n === 0) url.searchParams.set('X-Amz-Date', '20200101T000000Z');
+            return url.toString();
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { source, signings };
+  }
+
   it('signs again and resubmits an input whose URL expired before Extend fetched it', async () => {
     const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10 });
     try {
       const deps = await depsFor(emu);
       const late = 'docs/b/contract.docx';
-      let signings = 0;
-      // The first URL for this key is already expired when Extend gets to it; later ones are fine.
-      deps.source = new Proxy(store, {
-        get(target, prop, receiver) {
-          if (prop === 'presignGet') {
-            return async (key: string, options: { expiresInSeconds: number }) => {
-              const url = new URL(await target.presignGet(key, options));
-              if (key === late && signings++ === 0) url.searchParams.set('X-Amz-Date', '20200101T000000Z');
-              return url.toString();
-            };
-          }
-          const value = Reflect.get(target, prop, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      const { source, signings } = expiringFirstUrls([late]);
+      deps.source = source;
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-resigned/', { media: 'documents' }));
       const done = await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
       expect(done.phase, done.error).toBe('completed');
-      expect(signings).toBe(2);
-      expect(Object.keys(done.resubmitted)).toEqual([referenceName(late)]);
-      expect(done.chunks).toHaveLength(4);
+      expect(signings.get(late)).toBe(2);
+      expect(done.retried).toBe(true);
+      expect(done.chunks.map((c) => c.retry ?? false)).toEqual([false, false, false, true]);
+      expect(done.chunks[3]!.references).toBe(1);
       const result = JSON.parse(await text(await store.read(`out-resigned/${run.runId}/results/${referenceName(late)}.json`)));
       expect(result).toMatchObject({ key: late, status: 'PROCESSED' });
       expect(await text(await store.read(`out-resigned/${run.runId}/failed.jsonl`))).toBe('');
       expect(done.exported?.files).toBe(DOCS.length);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('splits many expired inputs into retry batches, and a retry pass cut off half-way is finished without resending', async () => {
+    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10, faults: { failUrlsMatching: /broken/ } });
+    try {
+      const deps = await depsFor(emu);
+      const expiring = DOCS.slice(0, 3);
+      let resignings = 0;
+      // The pass is cut off while signing its second retry batch (e.g. the function timed out).
+      const { source, signings } = expiringFirstUrls(expiring, () => {
+        if (++resignings === 3) throw new Error('signing cut off');
+      });
+      deps.source = source;
+      const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-split/', { media: 'documents' }));
+      // What the deployed export function does: plan once every batch is done; a throw means redelivery.
+      expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
+      const copy = (tasks: ExportTask[]) => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined);
+      for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await deps.state.getRun(run.runId))!)).terminal; i++) await sleep(20);
+      await expect(planExport(deps, run.runId, copy)).rejects.toThrow(/signing cut off/);
+      const cut = (await deps.state.getRun(run.runId))!;
+      expect(cut.retried).toBe(false);
+      expect(cut.chunks.filter((c) => c.retry && c.status !== 'written').map((c) => c.references)).toEqual([2]);
+
+      // The redelivered message finishes the pass; the retry batches then run to the end.
+      expect(await planExport(deps, run.runId, copy)).toBe('pending');
+      expect((await deps.state.getRun(run.runId))!).toMatchObject({ retried: true, phase: 'processing' });
+      const done = await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
+      expect(done.phase, done.error).toBe('failed'); // broken.pdf cannot be processed
+      expect(done.chunks.map((c) => [c.index, c.retry ?? false, c.references])).toEqual([
+        [0, false, 2], [1, false, 2], [2, false, 1], [3, true, 2], [4, true, 1],
+      ]);
+      for (const key of expiring) expect(signings.get(key), key).toBe(2);
+      const batchesCreated = emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && r.status === 200);
+      expect(batchesCreated).toHaveLength(5);
+      for (const key of expiring) {
+        const result = JSON.parse(await text(await store.read(`out-split/${run.runId}/results/${referenceName(key)}.json`)));
+        expect(result).toMatchObject({ key, status: 'PROCESSED' });
+      }
+      const failed = (await text(await store.read(`out-split/${run.runId}/failed.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
+      expect(failed.map((f) => f.name)).toEqual([`results/${referenceName('docs/c/broken.pdf')}.json`]);
     } finally {
       await emu.close();
     }
