@@ -26,6 +26,11 @@ export async function handleStartJob(ports: ServerlessPorts, message: StartJobMe
   await givingUpRecorded(ports, message.runId, 'starting the job', context, async () => {
     const deps = await depsOfRun(ports, message.runId);
     await advance(deps, message.runId, { awaitIngestEvents: true });
+    // Batches that run from their submission may all have reported before the run was processing
+    // (their export follow-ups then found nothing to do): plan its export from here as well.
+    if (deps.target.processesOnSubmission && (await ports.state.getRun(message.runId))?.phase === 'processing') {
+      await ports.queues.export.send([{ kind: 'plan', runId: message.runId }]);
+    }
   });
 }
 

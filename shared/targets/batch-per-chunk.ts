@@ -7,6 +7,7 @@ import type { IngestProgress, JobOutcome } from './port';
  * is done when every chunk's batch is.
  */
 export abstract class BatchPerChunkTarget {
+  readonly processesOnSubmission = true;
   protected abstract readonly service: string;
   protected abstract batchStatus(ref: string): Promise<string>;
   /** Statuses after which a batch changes no more. */

@@ -101,6 +101,12 @@ export interface OpenedOutput {
 export interface BatchTarget {
   readonly name: string;
   readonly intake: Intake;
+  /**
+   * Each chunk is processed from its submission on, with no job to start (a batch per chunk): the
+   * outcome notifications can all arrive before the run is processing, so the outcome is checked
+   * once it is.
+   */
+  readonly processesOnSubmission?: boolean;
   /** A JSONL file (in the run folder) that joins every per-object JSON result, when the target wants one. */
   readonly combinedResults?: string;
   /** Most objects one chunk (one submission) may hold for this media kind. */

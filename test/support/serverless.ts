@@ -8,6 +8,8 @@ import { createHandler as objectCreated } from '../../functions/object-created/h
 import { createHandler as scheduledRun } from '../../functions/scheduled-run/handler';
 import { createHandler as startJob } from '../../functions/start-job/handler';
 import { createHandler as webhook } from '../../functions/webhook/handler';
+import { startExtendEmulator, type ExtendEmulatorOptions, type RunningExtendEmulator } from '../../sandbox/extend-emulator';
+import { startLlamaCloudEmulator, type LlamaEmulatorOptions, type RunningLlamaEmulator } from '../../sandbox/llamacloud-emulator';
 import { SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import type { EmulatorOptions } from '../../sandbox/roboflow-emulator';
 import type { BridgeConfigInput } from '../../shared/config/bridge-config';
@@ -26,6 +28,83 @@ const QUEUE_MAX: Record<string, number> = {
   export: MAX_RECEIVES.export,
 };
 
+/** The webhook path token (Secrets Manager): notifications go to `<front>/webhooks/<token>`. */
+export const WEBHOOK_TOKEN = 'w'.repeat(48);
+
+export type HarnessTarget = 'roboflow' | 'extend' | 'llamacloud';
+
+export interface HarnessOptions {
+  /** Overrides of the bridge configuration (sources, target, sizes...). */
+  config?: Partial<BridgeConfigInput>;
+  /** The deployment's target (default roboflow); its emulator answers on loopback. */
+  target?: HarnessTarget;
+  /** Roboflow emulator options (it runs with the local stack whatever the target). */
+  emulator?: Partial<EmulatorOptions>;
+  /** Extend emulator options (target `extend`). */
+  extend?: Partial<ExtendEmulatorOptions>;
+  /** LlamaCloud emulator options (target `llamacloud`). */
+  llamacloud?: Partial<LlamaEmulatorOptions>;
+  /** The functions reach S3 through a proxy that can break listings on demand. */
+  s3Proxy?: boolean;
+}
+
+/** The configured target: its part of the configuration, its secrets' environment and its emulator. */
+interface TargetSetup {
+  config: Pick<BridgeConfigInput, 'sources'> & Partial<BridgeConfigInput>;
+  env: NodeJS.ProcessEnv;
+  extend?: RunningExtendEmulator;
+  llamacloud?: RunningLlamaEmulator;
+  close(): Promise<void>;
+}
+
+const API_KEY_ARN = 'arn:target-api-key';
+const SIGNING_SECRET_ARN = 'arn:target-signing-secret';
+/** Where document targets read from (a documents source; media follows the target). */
+const DOCUMENTS_SOURCE = { id: 'docs', bucket: 'media', prefix: 'incoming/', schedule: 'rate(1 hour)' };
+
+/**
+ * Starts the target's emulator (the Extend one posts to the endpoint "registered in its dashboard":
+ * the front's webhook URL) and stores its API key, and Extend's signing secret, as secrets.
+ */
+async function startTarget(name: HarnessTarget, stack: LocalStack, aws: FakeAws, notificationsUrl: string, options: HarnessOptions): Promise<TargetSetup> {
+  const apiKey = `${name}-${randomUUID()}`;
+  aws.putSecret(API_KEY_ARN, name === 'roboflow' ? stack.apiKey : apiKey);
+  const env = { TARGET_API_KEY_SECRET_ARN: API_KEY_ARN };
+  switch (name) {
+    case 'roboflow':
+      return {
+        config: {
+          sources: [{ id: 'cams', bucket: 'media', prefix: 'incoming/', media: 'images', schedule: 'rate(1 hour)', onObjectCreated: true }],
+          workspace: SANDBOX_WORKSPACE,
+          workflowId: SANDBOX_WORKFLOW,
+          roboflowApiUrl: stack.roboflow.url,
+        },
+        env,
+        close: async () => {},
+      };
+    case 'extend': {
+      const extend = await startExtendEmulator({ runDelayMs: 10, ...options.extend, apiKey, webhookUrl: notificationsUrl });
+      aws.putSecret(SIGNING_SECRET_ARN, extend.signingSecret);
+      return {
+        config: { sources: [DOCUMENTS_SOURCE], target: { name: 'extend', processor: { kind: 'extract', id: 'ex_emulated' }, apiUrl: extend.url } },
+        env: { ...env, TARGET_SIGNING_SECRET_ARN: SIGNING_SECRET_ARN },
+        extend,
+        close: () => extend.close(),
+      };
+    }
+    case 'llamacloud': {
+      // LlamaCloud posts to the URL given at batch creation, signed with the secret given there.
+      const llamacloud = await startLlamaCloudEmulator({ jobDelayMs: 10, ...options.llamacloud, apiKey });
+      return {
+        config: { sources: [DOCUMENTS_SOURCE], target: { name: 'llamacloud', jobType: 'parse_v2', configurationId: 'cfg-PARSE_AGENTIC', apiUrl: llamacloud.url } },
+        env,
+        llamacloud,
+        close: () => llamacloud.close(),
+      };
+    }
+  }
+}
+
 export interface Delivery {
   queue: string;
   body: unknown;
@@ -35,19 +114,19 @@ export interface Delivery {
 
 /**
  * The deployed bridge on loopback: the six handlers with the real runtime (dynalite, local S3,
- * Roboflow emulator, SQS/Secrets fakes), a node:http front turning requests into Function URL
- * events for the webhook handler, and a queue pump passing each sent message to its consumer as
- * an SQS event (retries and dead-letter queue included).
+ * SQS/Secrets fakes, the target's emulator: Roboflow by default, or Extend or LlamaCloud), a
+ * node:http front turning requests into Function URL events for the webhook handler, and a queue
+ * pump passing each sent message to its consumer as an SQS event (retries and dead-letter queue
+ * included).
  */
-export async function startServerlessHarness(options: { config?: Partial<BridgeConfigInput>; emulator?: Partial<EmulatorOptions>; s3Proxy?: boolean } = {}) {
+export async function startServerlessHarness(options: HarnessOptions = {}) {
   const stack: LocalStack = await startLocalStack({ buckets: ['media', 'results'], emulator: { ingestDelayMs: 10, jobStageDelayMs: 20, ...options.emulator } });
   // Optionally, the functions reach S3 through a proxy that can break listings on demand.
   const proxy = options.s3Proxy ? await startS3Proxy(stack.s3.endpoint) : undefined;
   const dynamo = await startDynalite();
   const aws: FakeAws = await startFakeAws();
   const table = await dynamo.createStateTable('bridge-state');
-  aws.putSecret('arn:roboflow-key', stack.apiKey);
-  aws.putSecret('arn:webhook-secret', 'w'.repeat(48));
+  aws.putSecret('arn:webhook-secret', WEBHOOK_TOKEN);
 
   let webhookHandler: ReturnType<typeof webhook> | undefined;
   const front: Server = createServer(async (req, res) => {
@@ -68,22 +147,20 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const webhookUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}/`;
+  const target = await startTarget(options.target ?? 'roboflow', stack, aws, `${webhookUrl}webhooks/${WEBHOOK_TOKEN}`, options);
 
   const config: BridgeConfigInput = {
-    sources: [{ id: 'cams', bucket: 'media', prefix: 'incoming/', media: 'images', schedule: 'rate(1 hour)', onObjectCreated: true }],
     destination: { bucket: 'results', prefix: 'out/' },
-    workspace: SANDBOX_WORKSPACE,
-    workflowId: SANDBOX_WORKFLOW,
-    roboflowApiUrl: stack.roboflow.url,
     debounce: { quietSeconds: 1, maxObjects: 1000 },
+    ...target.config,
     ...options.config,
   };
   const env: NodeJS.ProcessEnv = {
     ...stack.env,
+    ...target.env,
     AWS_ENDPOINT_URL_S3: proxy?.url ?? stack.s3.endpoint,
     BRIDGE_CONFIG: JSON.stringify(config),
     STATE_TABLE: table,
-    TARGET_API_KEY_SECRET_ARN: 'arn:roboflow-key',
     WEBHOOK_SECRET_ARN: 'arn:webhook-secret',
     WEBHOOK_URL: webhookUrl,
     SUBMISSIONS_QUEUE_URL: aws.queueUrl('submissions'),
@@ -174,6 +251,10 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
     env,
     config,
     webhookUrl,
+    /** The Extend emulator (target `extend`). */
+    extend: target.extend,
+    /** The LlamaCloud emulator (target `llamacloud`). */
+    llamacloud: target.llamacloud,
     main,
     container,
     deliveries,
@@ -183,6 +264,8 @@ export async function startServerlessHarness(options: { config?: Partial<BridgeC
     waiting,
     context: (remaining: () => number = () => 900_000) => ({ getRemainingTimeInMillis: remaining }),
     close: async () => {
+      // The emulator first: it stops posting webhooks to the front.
+      await target.close();
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));
       await proxy?.close();
