@@ -1,5 +1,4 @@
 import { jsonLogger } from '../../shared/log';
-import { advance } from '../../shared/pipeline/chain';
 import { buildSummary } from '../../shared/pipeline/summary';
 import { waitByPolling, waitForWebhooks } from '../../shared/run/poll';
 import { startRun } from '../../shared/run/start-run';
@@ -10,7 +9,7 @@ import type { CliIo } from '../io';
 import { runOptions } from '../options';
 import { progressView } from '../progress-view';
 import { wire } from '../wiring';
-import { runFollowUp } from '../../shared/run/follow-up';
+import { advanceOnWebhooks, runFollowUp } from '../../shared/run/follow-up';
 
 /** `bucket-bridge run`: the whole loop. Exit 0 only when the results are in the destination. */
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
@@ -55,7 +54,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     let finished;
     if (options.webhook) {
       // Every ingest notification may have arrived while we were still submitting.
-      await advance(deps, started.runId, { awaitIngestEvents: true });
+      await advanceOnWebhooks(deps, started.runId);
       finished = await waitForWebhooks(deps, started.runId, wait);
       await server?.idle();
     } else {

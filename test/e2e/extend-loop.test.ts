@@ -22,7 +22,7 @@ import { startWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
 import { specFor, tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
-import { runFollowUp } from '../../shared/run/follow-up';
+import { advanceOnWebhooks, runFollowUp } from '../../shared/run/follow-up';
 
 const DOCS = ['docs/a/invoice 1.pdf', 'docs/a/invoice+2.pdf', 'docs/b/contract.docx', 'docs/b/notes.txt', 'docs/c/broken.pdf'];
 
@@ -207,7 +207,12 @@ describe('the loop with Extend as the target', () => {
     });
     try {
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-hooked/', { media: 'documents' }));
-      expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
+      // Every batch has reported (and its export follow-up found the run not yet processing)
+      // before the run is advanced: the CLI's order when submission is slower than the batches.
+      const reported = () => new Set(emu.webhookDeliveries.filter((d) => d.status === 200 && String(d.body.eventType).startsWith('batch_processor_run.')).map((d) => d.body.payload.id)).size;
+      for (let i = 0; i < 500 && reported() < 3; i++) await sleep(10);
+      expect(reported()).toBe(3);
+      expect(await advanceOnWebhooks(deps, run.runId)).toEqual({ state: 'started' });
       await waitForWebhooks(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
       await server.idle();
       await expectResults(deps, run.runId, 'out-hooked');

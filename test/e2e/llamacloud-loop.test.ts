@@ -1,10 +1,10 @@
 import { text } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlamaCloudEmulator, type RunningLlamaEmulator } from '../../sandbox/llamacloud-emulator';
 import { freePort } from '../../sandbox/local-stack';
 import { startLocalS3, type LocalS3Server } from '../../sandbox/s3-server';
 import { silentLogger } from '../../shared/log';
-import { advance } from '../../shared/pipeline/chain';
 import { referenceName } from '../../shared/pipeline/name';
 import { noProgress } from '../../shared/progress';
 import type { BridgeDeps } from '../../shared/run/deps';
@@ -19,7 +19,7 @@ import { startWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
 import { specFor, tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
-import { runFollowUp } from '../../shared/run/follow-up';
+import { advanceOnWebhooks, runFollowUp } from '../../shared/run/follow-up';
 
 const DOCS = ['docs/report one.pdf', 'docs/plus+sign.txt', 'docs/sub/big.pdf', 'docs/sub/broken.pdf'];
 
@@ -100,7 +100,11 @@ describe('the loop with LlamaCloud as the target', () => {
     });
     try {
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-hooked/', { media: 'documents' }));
-      expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
+      // Every batch has reported before the run is advanced (submission slower than the batches).
+      const reported = () => new Set(emu.webhookDeliveries.filter((d) => d.status === 200 && String(d.body.event_type).startsWith('batch.')).map((d) => d.body.data.id)).size;
+      for (let i = 0; i < 500 && reported() < 2; i++) await sleep(10);
+      expect(reported()).toBe(2);
+      expect(await advanceOnWebhooks(deps, run.runId)).toEqual({ state: 'started' });
       await waitForWebhooks(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
       await server.idle();
       await expectResults(deps, emu, run.runId, 'out-hooked');
