@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeImage } from '../../sandbox/seed';
+import { referenceName } from '../../shared/pipeline/name';
 import type { RunRecord } from '../../shared/state/run-record';
+import { listObjects } from '../support/s3';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
 
 /** An S3 "Object Created" event as EventBridge delivers it (here through an SQS target). */
@@ -47,6 +49,23 @@ function s3Notification(bucket: string, key: string, size: number, etag: string)
   };
 }
 
+/** Hands events to the object-created handler as one SQS batch. */
+function sendEvents(h: ServerlessHarness, bodies: unknown[]) {
+  return h.main.objectCreated({
+    Records: bodies.map((b, i) => ({
+      messageId: `m-${Date.now()}-${i}`,
+      receiptHandle: 'r',
+      body: JSON.stringify(b),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:object-events',
+      awsRegion: 'us-east-1',
+    })),
+  });
+}
+
 describe('deployed object-created trigger', () => {
   let h: ServerlessHarness;
 
@@ -61,20 +80,7 @@ describe('deployed object-created trigger', () => {
     return { key, size: body.length, etag: `etag-${key}` };
   }
 
-  const send = (bodies: unknown[]) =>
-    h.main.objectCreated({
-      Records: bodies.map((b, i) => ({
-        messageId: `m-${Date.now()}-${i}`,
-        receiptHandle: 'r',
-        body: JSON.stringify(b),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:object-events',
-        awsRegion: 'us-east-1',
-      })),
-    });
+  const send = (bodies: unknown[]) => sendEvents(h, bodies);
 
   it('debounces created objects into one run, ignoring duplicates, replays and the bridge\'s own outputs', async () => {
     const a = await put('incoming/new/a photo.jpg');
@@ -130,5 +136,42 @@ describe('deployed object-created trigger', () => {
     expect(replay).toMatchObject({ phase: 'completed', submitted: 0, skipped: { 'already-submitted': 1 } });
     expect(h.stack.roboflow.requests.filter((r) => r.path.endsWith('/bulk-upload/image-references')).length).toBe(ingestsBefore);
     expect(h.stack.roboflow.jobsStarted().length).toBe(jobsBefore);
+  });
+});
+
+describe('deployed object-created trigger with Extend as the target', () => {
+  let h: ServerlessHarness;
+
+  beforeAll(async () => {
+    h = await startServerlessHarness({
+      target: 'extend',
+      config: { sources: [{ id: 'docs', bucket: 'media', prefix: 'inbox/', onObjectCreated: true }], debounce: { quietSeconds: 1, maxObjects: 1000 } },
+    });
+  });
+  afterAll(() => h.close());
+
+  it('debounces dropped documents into one run of one Extend batch, with a result per document', async () => {
+    const docs = ['inbox/po 1.pdf', 'inbox/po+2.docx'];
+    const events = [];
+    for (const key of [...docs, 'inbox/camera.raw']) {
+      await h.stack.store('media').write(key, `content of ${key}`);
+      events.push(eventBridgeObjectCreated('media', key, 10, `etag-${key}`));
+    }
+    expect((await sendEvents(h, events)).batchItemFailures).toEqual([]);
+    expect(await h.main.runtime.pending.state('docs')).toMatchObject({ pending: 2 });
+
+    const runId = () => h.deliveries.map((d) => (d.body as { runId?: string }).runId).find((id) => id !== undefined);
+    await h.pump(async () => {
+      const id = runId();
+      return id !== undefined && ['completed', 'failed'].includes((await h.main.runtime.state.getRun(id))?.phase ?? '');
+    }, 20_000);
+
+    const run = (await h.main.runtime.state.getRun(runId()!))!;
+    expect(run.phase, run.error).toBe('completed');
+    expect(run).toMatchObject({ submitted: 2, spec: { media: 'documents', target: { name: 'extend' } } });
+    expect(run.chunks.map((c) => c.targetRef)).toEqual([expect.stringMatching(/^bpr_/)]);
+    const results = (await listObjects(h.stack.store('results'), `out/${run.runId}/results/`)).map((o) => o.key);
+    expect(results.sort()).toEqual(docs.map((k) => `out/${run.runId}/results/${referenceName(k)}.json`).sort());
+    expect(h.deliveries.every((d) => !d.failed)).toBe(true);
   });
 });
