@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { InputError } from '../shared/errors';
 import { parseBucketUrl, type BucketLocation } from '../shared/location';
 import { RoboflowMedia } from '../shared/media';
-import { checkUrlLifetime, DEFAULT_URL_LIFETIME_SECONDS } from '../shared/pipeline/presign';
+import { checkUrlLifetime } from '../shared/pipeline/presign';
+import { DEFAULT_URL_LIFETIME_SECONDS, ExternalId } from '../shared/config/target-config';
 import { JobOptions, type RunSpec, type TargetSpec } from '../shared/state/run-record';
 import { Slug } from '../shared/targets/roboflow/ids';
 import { AggregationFormat, MachineType } from '../shared/targets/roboflow/request-schemas';
@@ -167,21 +168,20 @@ type RunFlagValues = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
 /** Extend and LlamaCloud runs: documents, and the target's processor or configuration. */
 function documentRunOptions(v: RunFlagValues, name: string, source: BucketLocation, dest: BucketLocation): RunCommandOptions {
   const media = check('--media', z.literal('documents'), v.media ?? 'documents', 'documents (what Extend and LlamaCloud process)');
-  const id = z.string().regex(/^[A-Za-z0-9_:.-]{1,128}$/);
   const target: TargetSpec =
     name === 'extend'
       ? {
           name: 'extend',
           processor: {
             kind: check('--extend-processor-kind', z.enum(['extract', 'classify', 'split']), v['extend-processor-kind'], 'extract, classify or split'),
-            id: check('--extend-processor', id, required('--extend-processor', v['extend-processor']), 'an Extend processor id such as ex_…'),
-            version: v['extend-processor-version'] === undefined ? undefined : check('--extend-processor-version', id, v['extend-processor-version'], 'latest, draft or a version such as 1.0'),
+            id: check('--extend-processor', ExternalId, required('--extend-processor', v['extend-processor']), 'an Extend processor id such as ex_…'),
+            version: v['extend-processor-version'] === undefined ? undefined : check('--extend-processor-version', ExternalId, v['extend-processor-version'], 'latest, draft or a version such as 1.0'),
           },
         }
       : {
           name: 'llamacloud',
           jobType: check('--llamacloud-job', z.enum(['parse_v2', 'extract_v2']), v['llamacloud-job'], 'parse_v2 or extract_v2'),
-          configurationId: check('--llamacloud-configuration', id, required('--llamacloud-configuration', v['llamacloud-configuration']), 'a LlamaCloud configuration id such as cfg-…'),
+          configurationId: check('--llamacloud-configuration', ExternalId, required('--llamacloud-configuration', v['llamacloud-configuration']), 'a LlamaCloud configuration id such as cfg-…'),
         };
   return commonRunOptions(v, { source, dest, media, target });
 }
@@ -189,7 +189,7 @@ function documentRunOptions(v: RunFlagValues, name: string, source: BucketLocati
 /** The flags every target shares: lifetime, manifests, archives, waiting, paging, storage. */
 function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest' | 'media' | 'target'>): RunCommandOptions {
   const { source, dest } = run;
-  const lifetime = v['url-lifetime'] === undefined ? DEFAULT_URL_LIFETIME_SECONDS : optionalInt('--url-lifetime', v['url-lifetime'])!;
+  const lifetime = v['url-lifetime'] === undefined ? DEFAULT_URL_LIFETIME_SECONDS[run.target.name] : optionalInt('--url-lifetime', v['url-lifetime'])!;
   const manifestPrefix = check('--manifest-prefix', z.string().regex(/^[^/].*\/$/), v['manifest-prefix'], 'a key prefix ending in / (not starting with /)');
 
   let webhook: RunCommandOptions['webhook'];

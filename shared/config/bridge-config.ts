@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { MediaKind } from '../media';
-import { DEFAULT_URL_LIFETIME_SECONDS, MAX_URL_LIFETIME_SECONDS } from '../pipeline/presign';
+import { MAX_URL_LIFETIME_SECONDS } from '../pipeline/presign';
 import { JobOptions } from '../state/run-record';
 import { Slug } from '../targets/roboflow/ids';
-import { DeployedTarget, MEDIA_OF_TARGET } from './target-config';
+import { DEFAULT_URL_LIFETIME_SECONDS, DeployedTarget, MEDIA_OF_TARGET } from './target-config';
 
 const Prefix = z
   .string()
@@ -62,7 +62,8 @@ const BridgeConfigFields = z.object({
   workflowId: Slug.optional(),
   job: JobOptions.optional(),
   roboflowApiUrl: z.string().url().optional(),
-  urlLifetimeSeconds: z.number().int().min(60).max(MAX_URL_LIFETIME_SECONDS).default(DEFAULT_URL_LIFETIME_SECONDS),
+  /** Default: a day for Roboflow, an hour for Extend and LlamaCloud. */
+  urlLifetimeSeconds: z.number().int().min(60).max(MAX_URL_LIFETIME_SECONDS).optional(),
   manifestPrefix: z.string().regex(/^[^/].*\/$/).default('bucket-bridge/manifests/'),
   keepArchives: z.boolean().default(false),
   debounce: z
@@ -107,10 +108,15 @@ export const BridgeConfig = BridgeConfigFields.superRefine((config, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['gcsCredentialsSecretArn'], message: `a secret ARN (source "${source.id}" reads GCS)` });
     }
   });
-}).transform(({ workspace, workflowId, job, roboflowApiUrl, target, sources, ...rest }) => {
-  // One shape from here on: the target always named, every source's media filled in.
+}).transform(({ workspace, workflowId, job, roboflowApiUrl, target, sources, urlLifetimeSeconds, ...rest }) => {
+  // One shape from here on: the target always named, the defaults that follow it filled in.
   const deployed: DeployedTarget = target ?? { name: 'roboflow', workspace: workspace!, workflowId: workflowId!, job: job ?? {}, apiUrl: roboflowApiUrl };
-  return { ...rest, target: deployed, sources: sources.map((s) => ({ ...s, media: s.media ?? MEDIA_OF_TARGET[deployed.name][0]! })) };
+  return {
+    ...rest,
+    target: deployed,
+    urlLifetimeSeconds: urlLifetimeSeconds ?? DEFAULT_URL_LIFETIME_SECONDS[deployed.name],
+    sources: sources.map((s) => ({ ...s, media: s.media ?? MEDIA_OF_TARGET[deployed.name][0]! })),
+  };
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 export type SourceConfig = BridgeConfig['sources'][number];

@@ -37,6 +37,18 @@ export const MEDIA_OF_TARGET: Record<TargetSpec['name'], readonly MediaKind[]> =
   llamacloud: ['documents'],
 };
 
+/**
+ * How long signed URLs live unless configured. Roboflow may ingest hours after submission, so a
+ * day. Extend asks for short-lived URLs and starts a batch on submission; inputs it could not fetch
+ * in time are signed again, so an hour. LlamaCloud never sees a URL: the bridge downloads each
+ * object while uploading it, at once.
+ */
+export const DEFAULT_URL_LIFETIME_SECONDS: Record<TargetSpec['name'], number> = {
+  roboflow: 24 * 60 * 60,
+  extend: 60 * 60,
+  llamacloud: 60 * 60,
+};
+
 /** The run settings of a deployed target (what a run records in its spec). */
 export function runTarget(target: DeployedTarget): TargetSpec {
   switch (target.name) {

@@ -1,7 +1,6 @@
 import { InputError } from '../errors';
 import type { ObjectStore } from '../storage/port';
 
-export const DEFAULT_URL_LIFETIME_SECONDS = 24 * 60 * 60;
 /** SigV4 and GCS V4 signatures cannot outlive seven days. */
 export const MAX_URL_LIFETIME_SECONDS = 7 * 24 * 60 * 60;
 

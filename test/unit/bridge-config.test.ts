@@ -25,6 +25,13 @@ describe('bridge configuration targets', () => {
     expect(parseBridgeConfig(JSON.parse(JSON.stringify(once)))).toEqual(once);
   });
 
+  it('signs URLs for a day for Roboflow and an hour for the document targets, unless configured', () => {
+    expect(parseBridgeConfig({ ...base, workspace: 'ws', workflowId: 'wf' }).urlLifetimeSeconds).toBe(86_400);
+    expect(parseBridgeConfig({ ...base, target: { name: 'extend', processor: { id: 'ex_1' } } }).urlLifetimeSeconds).toBe(3600);
+    expect(parseBridgeConfig({ ...base, target: { name: 'llamacloud', configurationId: 'c' } }).urlLifetimeSeconds).toBe(3600);
+    expect(parseBridgeConfig({ ...base, target: { name: 'extend', processor: { id: 'ex_1' } }, urlLifetimeSeconds: 900 }).urlLifetimeSeconds).toBe(900);
+  });
+
   it('gives runs the target settings without the API location', () => {
     const config = parseBridgeConfig({ ...base, target: { name: 'extend', processor: { id: 'ex_1', kind: 'classify' }, apiUrl: 'http://127.0.0.1:9/', workspaceId: 'w1' } });
     expect(specForSource(config, config.sources[0]!)).toMatchObject({
