@@ -7,7 +7,7 @@ import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResul
  * process doing the work (each scenario in its own child process: VmHWM, cross-checked by sampling
  * /proc/<pid>/status every 50 ms), object counts and the machine. Loopback only (127.0.0.1); each
  * scenario has a deadline; the whole run stays under 5 minutes on 2 cores.
- * Optional arguments pick scenarios: sign, pipeline, export, cold-start, aws-cli.
+ * Optional arguments pick scenarios: sign, pipeline, llamacloud, export, cold-start, aws-cli.
  */
 process.once('SIGINT', () => {
   void stopAllServices().finally(() => process.exit(130));
@@ -144,6 +144,37 @@ function pipelineRow(scenario: string, r: ChildResult, expected: number) {
 }
 
 // 3. Export copy: a 1 GiB result file from a local download server into the local S3 server.
+await attempt('llamacloud', async () => {
+  const emulator = await startService<{ url: string }>('llamacloud-service.ts', []);
+  const bytes = await startService<{ url: string }>('byte-service.ts', []);
+  const files = 4;
+  const mibEach = 256;
+  try {
+    const runs: Record<string, ChildResult[]> = { baseline: [], bridge: [] };
+    for (const mode of ['baseline', 'bridge', 'bridge', 'baseline']) {
+      if (overBudget()) break;
+      log(`llamacloud: ${files} × ${mibEach} MiB, ${mode}`);
+      runs[mode]!.push(await runChild('llamacloud-upload.ts', [mode, emulator.info.url, bytes.info.url, String(files), String(mibEach)], 120_000));
+    }
+    const best = (list: ChildResult[]) => Math.max(...list.map((r) => r.mbPerSecond as number));
+    const rss = Math.max(...runs.bridge!.map(peak));
+    const ratio = best(runs.bridge!) / best(runs.baseline!);
+    row({
+      scenario: 'LlamaCloud upload: signed URL → streamed multipart directory upload, 4 at a time (submitChunk)',
+      measured: `${best(runs.bridge!).toFixed(0)} MB/s (best of ${runs.bridge!.length})`,
+      baseline: `the same downloads, dropped: ${best(runs.baseline!).toFixed(0)} MB/s`,
+      ratio: `${Math.round(ratio * 100)}%`,
+      rss: `${mb(rss)} (baseline ${mb(Math.max(...runs.baseline!.map(peak)))})`,
+      size: `${files} files × ${mibEach} MiB = 1 GiB`,
+      target: 'peak RSS < 256 MB (no file held whole)',
+      result: verdict(rss < 256 * MiB, 'llamacloud upload'),
+    });
+  } finally {
+    await emulator.stop();
+    await bytes.stop();
+  }
+});
+
 await attempt('export', async () => {
   const s3 = await startService<{ endpoint: string }>('s3-service.ts', ['media,results']);
   const bytes = await startService<{ url: string }>('byte-service.ts', []);
