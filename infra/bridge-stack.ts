@@ -4,6 +4,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { BridgeConfigInput } from '../shared/config/bridge-config';
+import { SERVICE_NAME } from '../shared/config/target-config';
 import { BucketBridge } from './bucket-bridge';
 
 export interface BridgeStackProps extends StackProps {
@@ -33,7 +34,7 @@ export class BridgeStack extends Stack {
       logRetention,
       alarmTopic,
     });
-    const service = { roboflow: 'Roboflow', extend: 'Extend', llamacloud: 'LlamaCloud' }[this.bridge.config.target.name];
+    const service = SERVICE_NAME[this.bridge.config.target.name];
 
     new CfnOutput(this, 'WebhookUrl', {
       description: 'Base URL of the webhook receiver (the secret path token is appended by the functions)',

@@ -15,6 +15,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { type BridgeConfig, type BridgeConfigInput, parseBridgeConfig } from '../shared/config/bridge-config';
 import { MAX_RECEIVES } from '../shared/config/queues';
 import type { RuntimeEnv } from '../shared/config/runtime-env';
+import { SERVICE_NAME } from '../shared/config/target-config';
 import { BridgeFunction } from './bridge-function';
 
 export interface BucketBridgeProps {
@@ -100,9 +101,6 @@ export interface BridgeQueue {
 
 type EnvName = keyof RuntimeEnv;
 
-/** How each target is named in resource ids and descriptions. */
-const TARGET_SERVICE: Record<BridgeConfig['target']['name'], string> = { roboflow: 'Roboflow', extend: 'Extend', llamacloud: 'LlamaCloud' };
-
 /**
  * The serverless bridge: one DynamoDB state table, six functions, four work queues (each with a
  * dead-letter queue), the EventBridge rules for schedules and S3 "Object Created" events, a public
@@ -161,7 +159,7 @@ export class BucketBridge extends Construct {
     });
 
     // ---- secrets (read by the functions at cold start through their ARNs) ------------------------
-    const service = TARGET_SERVICE[config.target.name];
+    const service = SERVICE_NAME[config.target.name];
     if (props.apiKeySecret) {
       this.apiKeySecret = props.apiKeySecret;
     } else {

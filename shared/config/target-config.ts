@@ -30,6 +30,9 @@ export const DeployedTarget = z.discriminatedUnion('name', [
 ]);
 export type DeployedTarget = z.infer<typeof DeployedTarget>;
 
+/** How each target is named to people (descriptions, outputs, resource ids). */
+export const SERVICE_NAME: Record<TargetSpec['name'], string> = { roboflow: 'Roboflow', extend: 'Extend', llamacloud: 'LlamaCloud' };
+
 /** What each target processes; the first is a source's default. */
 export const MEDIA_OF_TARGET: Record<TargetSpec['name'], readonly MediaKind[]> = {
   roboflow: ['images', 'videos'],
