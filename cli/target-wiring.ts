@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { InputError } from '../shared/errors';
 import type { Logger } from '../shared/log';
 import type { TargetSpec } from '../shared/state/run-record';
@@ -15,7 +16,7 @@ const API: Record<TargetSpec['name'], (env: CliEnvironment) => { apiKey: string;
  * The target adapter of a CLI run. `webhook` is where the target should post (the URL carries the
  * secret path token); absent when the run waits by polling.
  */
-export function targetFor(spec: TargetSpec, env: CliEnvironment, log: Logger, webhook?: { notificationsUrl: string; secret: string }): BatchTarget {
+export function targetFor(spec: TargetSpec, env: CliEnvironment, log: Logger, webhook?: { notificationsUrl: string }): BatchTarget {
   if (spec.name === 'extend' && webhook && !env.EXTEND_WEBHOOK_SIGNING_SECRET) {
     throw new InputError('EXTEND_WEBHOOK_SIGNING_SECRET', 'the signing secret of the Extend webhook endpoint (wss_…) when waiting on webhooks');
   }
@@ -27,6 +28,10 @@ export function targetFor(spec: TargetSpec, env: CliEnvironment, log: Logger, we
       llamaProjectId: env.LLAMA_CLOUD_PROJECT_ID,
       onRetry: (service, notice) => log.warn(`${service} call retried`, { ...notice }),
     },
-    { notificationsUrl: webhook?.notificationsUrl, pathSecret: webhook?.secret, extendSigningSecret: env.EXTEND_WEBHOOK_SIGNING_SECRET },
+    {
+      notificationsUrl: webhook?.notificationsUrl,
+      // LlamaCloud signs each batch's webhooks with the secret given at creation: a fresh one per CLI process.
+      signingSecret: spec.name === 'llamacloud' ? randomBytes(32).toString('hex') : env.EXTEND_WEBHOOK_SIGNING_SECRET,
+    },
   );
 }

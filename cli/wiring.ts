@@ -21,7 +21,7 @@ export interface Wiring {
   target: TargetSpec;
   stateDir?: string;
   /** Where the target posts webhooks (the URL carries the secret path token); absent when polling. */
-  webhook?: { notificationsUrl: string; secret: string };
+  webhook?: { notificationsUrl: string };
   /** Per-location options and GCS credentials from flags. */
   storage?: CliStorageOptions;
   /** The command never touches the source (e.g. `export`): its credentials are not required. */

@@ -46,7 +46,7 @@ export class BridgeStack extends Stack {
         : `Secret holding the ${service} API key`,
       value: this.bridge.apiKeySecret.secretName,
     });
-    if (this.bridge.signingSecret) {
+    if (this.bridge.signingSecret && this.bridge.config.target.name === 'extend') {
       new CfnOutput(this, 'SigningSecretName', {
         description: this.bridge.createdSigningSecret
           ? 'Secret created with a placeholder: put the signing secret of your Extend webhook endpoint in it'

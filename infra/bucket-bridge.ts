@@ -166,10 +166,13 @@ export class BucketBridge extends Construct {
       this.createdApiKeySecret = this.placeholderSecret(`${service}ApiKey`, `${service} API key`);
       this.apiKeySecret = this.createdApiKeySecret;
     }
-    if (config.target.name === 'extend') {
-      this.createdSigningSecret = props.signingSecret ? undefined : this.placeholderSecret('ExtendSigningSecret', 'signing secret of the Extend webhook endpoint');
-      this.signingSecret = props.signingSecret ?? this.createdSigningSecret;
+    // The HMAC secret of the target's signed webhooks: Extend issues it for the registered endpoint
+    // (a placeholder to fill in); LlamaCloud gets ours with each batch (generated here).
+    if (config.target.name !== 'roboflow' && !props.signingSecret) {
+      this.createdSigningSecret =
+        config.target.name === 'extend' ? this.placeholderSecret('ExtendSigningSecret', 'signing secret of the Extend webhook endpoint') : this.llamaSigningSecret();
     }
+    this.signingSecret = config.target.name === 'roboflow' ? undefined : (props.signingSecret ?? this.createdSigningSecret);
     this.webhookSecret = new Secret(this, 'WebhookSecret', {
       description: `bucket-bridge: secret path token of the webhook URL given to ${service}`,
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
@@ -227,8 +230,7 @@ export class BucketBridge extends Construct {
     for (const name of ['scheduled-run', 'continue-submission'] as const) {
       const fn = functions[name];
       this.useApiKey(fn);
-      this.useWebhookSecret(fn);
-      this.setEnv(fn, 'WEBHOOK_URL', this.webhookUrl.url);
+      this.useWebhookUrl(fn);
       this.sendTo(fn, 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
       this.sendTo(fn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
       this.allowSources(fn);
@@ -279,21 +281,20 @@ export class BucketBridge extends Construct {
     this.sendTo(functions['object-created'], 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
 
     // webhook: authenticated by the secret path token (checked in code), so the URL itself is public;
-    // Extend's and LlamaCloud's signatures are verified too (LlamaCloud's secret derives from the token).
+    // Extend's and LlamaCloud's signatures are verified too.
     this.useWebhookSecret(webhook);
-    if (this.signingSecret) {
-      this.signingSecret.grantRead(webhook);
-      this.setEnv(webhook, 'TARGET_SIGNING_SECRET_ARN', this.signingSecret.secretArn);
-    }
+    this.useSigningSecret(webhook);
     this.sendTo(webhook, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
     this.sendTo(webhook, 'EXPORT_QUEUE_URL', this.queues.export.queue);
 
     // start-job: starts the job (its notifications URL embeds the webhook token), may write a failed run's summary.
+    // Batches that run from submission may all have reported before the run was processing: it
+    // then plans their export.
     const startJob = functions['start-job'];
     this.useApiKey(startJob);
-    this.useWebhookSecret(startJob);
-    this.setEnv(startJob, 'WEBHOOK_URL', this.webhookUrl.url);
+    this.useWebhookUrl(startJob);
     this.allowDestination(startJob);
+    if (config.target.name !== 'roboflow') this.sendTo(startJob, 'EXPORT_QUEUE_URL', this.queues.export.queue);
     startJob.addEventSource(new SqsEventSource(this.queues.startJob.queue, { batchSize: 1, reportBatchItemFailures: true }));
 
     // export: one message per result file, fanned out by the export function itself.
@@ -338,6 +339,29 @@ export class BucketBridge extends Construct {
   private useWebhookSecret(fn: BridgeFunction) {
     this.webhookSecret.grantRead(fn);
     this.setEnv(fn, 'WEBHOOK_SECRET_ARN', this.webhookSecret.secretArn);
+  }
+
+  /** Functions that give the target a notifications URL (with the path token; LlamaCloud: and its signing secret). */
+  private useWebhookUrl(fn: BridgeFunction) {
+    this.useWebhookSecret(fn);
+    this.setEnv(fn, 'WEBHOOK_URL', this.webhookUrl.url);
+    if (this.config.target.name === 'llamacloud') this.useSigningSecret(fn);
+  }
+
+  private useSigningSecret(fn: BridgeFunction) {
+    if (!this.signingSecret) return;
+    this.signingSecret.grantRead(fn);
+    this.setEnv(fn, 'TARGET_SIGNING_SECRET_ARN', this.signingSecret.secretArn);
+  }
+
+  private llamaSigningSecret(): Secret {
+    const created = new Secret(this, 'LlamaCloudSigningSecret', {
+      description: 'bucket-bridge: secret LlamaCloud signs batch webhooks with (given with each batch, generated at deploy)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    this.acknowledge(created, 'AwsSolutions-SMG4',
+      'The signing secret is given to LlamaCloud with each batch; rotating it automatically would fail the signature checks of batches still running. Rotate by hand between runs.');
+    return created;
   }
 
   private sendTo(fn: BridgeFunction, env: EnvName, queue: Queue) {

@@ -27,7 +27,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         progress: view.listener,
         target: options.spec.target,
         stateDir: options.stateDir,
-        webhook: options.webhook && secret ? { notificationsUrl: `${options.webhook.publicUrl}${webhookPath(secret)}`, secret } : undefined,
+        webhook: options.webhook && secret ? { notificationsUrl: `${options.webhook.publicUrl}${webhookPath(secret)}` } : undefined,
         storage: options.storage,
       },
       options.spec.source,

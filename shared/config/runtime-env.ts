@@ -6,7 +6,7 @@ export const RuntimeEnv = z.object({
   STATE_TABLE: z.string().min(1),
   /** The target's API key (Roboflow, Extend or LlamaCloud, as configured). */
   TARGET_API_KEY_SECRET_ARN: z.string().min(1).optional(),
-  /** Extend: the signing secret of the webhook endpoint registered with Extend. */
+  /** Extend: the signing secret of the endpoint registered with Extend; LlamaCloud: the one we give each batch. */
   TARGET_SIGNING_SECRET_ARN: z.string().min(1).optional(),
   WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
   /** The GCS credentials secret (service-account key or signBlob configuration); set on functions that read GCS sources. */

@@ -66,12 +66,14 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
   const targets = new Map<string, Promise<BatchTarget>>();
   const { apiUrl, ...deployed } = config.target;
   const targetFor = (spec: TargetSpec) => {
+    if (spec.name !== deployed.name) {
+      return Promise.reject(new Error(`the run targets ${spec.name}, but this deployment is configured for ${deployed.name}`));
+    }
     const key = JSON.stringify(spec);
     let target = targets.get(key);
     if (!target) {
-      target = (async () => {
-        const pathSecret = await webhookSecret();
-        return createTarget(
+      target = (async () =>
+        createTarget(
           spec,
           {
             apiKey: await apiKey(),
@@ -81,12 +83,11 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
             onRetry: (service, notice) => log.warn(`${service} call retried`, { ...notice }),
           },
           {
-            notificationsUrl: env.WEBHOOK_URL ? `${env.WEBHOOK_URL.replace(/\/+$/, '')}${webhookPath(pathSecret)}` : undefined,
-            pathSecret,
-            extendSigningSecret: await signingSecret(),
+            // Only the functions that hand the target a notifications URL know the path token.
+            notificationsUrl: env.WEBHOOK_URL ? `${env.WEBHOOK_URL.replace(/\/+$/, '')}${webhookPath(await webhookSecret())}` : undefined,
+            signingSecret: await signingSecret(),
           },
-        );
-      })();
+        ))();
       target.catch(() => targets.delete(key));
       targets.set(key, target);
     }
@@ -103,10 +104,7 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
       startJob: queue(env.START_JOB_QUEUE_URL, 'START_JOB_QUEUE_URL'),
       export: queue(env.EXPORT_QUEUE_URL, 'EXPORT_QUEUE_URL'),
     },
-    webhookReceiver: async () => {
-      const pathSecret = await webhookSecret();
-      return { secret: pathSecret, parse: webhookParserFor(config.target.name, { pathSecret, extendSigningSecret: await signingSecret() }) };
-    },
+    webhookReceiver: async () => ({ secret: await webhookSecret(), parse: webhookParserFor(config.target.name, await signingSecret()) }),
     depsFor: async (spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps> => ({
       source: store(spec.source),
       dest: store(spec.dest),

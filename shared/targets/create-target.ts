@@ -6,7 +6,6 @@ import { LlamaCloudTarget } from './llamacloud/target';
 import type { BatchTarget } from './port';
 import { RoboflowClient } from './roboflow/client';
 import { RoboflowTarget } from './roboflow/target';
-import { llamaSigningSecret } from './webhook-secrets';
 
 export interface RetryNotice {
   path: string;
@@ -30,10 +29,12 @@ export interface TargetConnection {
 export interface TargetWebhooks {
   /** Where the target should post (Roboflow, LlamaCloud); it carries the secret path token. */
   notificationsUrl?: string;
-  /** The path token; LlamaCloud's signing secret is derived from it. */
-  pathSecret?: string;
-  /** The signing secret of the endpoint registered with Extend (`wss_…`). */
-  extendSigningSecret?: string;
+  /**
+   * The HMAC secret of the target's signatures: Extend's endpoint secret (`wss_…`, issued by
+   * Extend), or the secret we give LlamaCloud with each batch. Never derived from the path token,
+   * which travels inside the URL.
+   */
+  signingSecret?: string;
 }
 
 /** The target adapter of a run, shared by the CLI and the deployed functions. */
@@ -48,13 +49,14 @@ export function createTarget(spec: TargetSpec, connection: TargetConnection, web
       return new ExtendTarget(
         new ExtendClient({ apiKey, apiUrl, workspaceId: connection.extendWorkspaceId, onRetry: onRetry('Extend') }),
         spec.processor,
-        webhooks.extendSigningSecret,
+        webhooks.signingSecret,
       );
     case 'llamacloud': {
-      const { notificationsUrl, pathSecret } = webhooks;
+      const { notificationsUrl, signingSecret } = webhooks;
+      if (notificationsUrl && !signingSecret) throw new Error('LlamaCloud webhooks need a signing secret');
       return new LlamaCloudTarget(new LlamaCloudClient({ apiKey, apiUrl, projectId: connection.llamaProjectId, onRetry: onRetry('LlamaCloud') }), {
         job: { type: spec.jobType, configurationId: spec.configurationId },
-        webhook: notificationsUrl && pathSecret ? { url: notificationsUrl, signingSecret: llamaSigningSecret(pathSecret) } : undefined,
+        webhook: notificationsUrl && signingSecret ? { url: notificationsUrl, signingSecret } : undefined,
       });
     }
   }

@@ -88,15 +88,25 @@ describe('stack with Extend as the target', () => {
 describe('stack with LlamaCloud as the target', () => {
   const { stack, template, envOf, secretReads, s3Resources } = inspect(LLAMACLOUD);
 
-  it('creates one placeholder secret for the LlamaCloud key; webhooks are verified with a secret derived from the path token', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    expect(stack.bridge.signingSecret).toBeUndefined();
+  it('creates a placeholder for the LlamaCloud key and generates the secret its batches sign webhooks with', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     template.hasOutput('ApiKeySecretName', { Description: Match.stringLikeRegexp('LlamaCloud API key') });
-    expect(Object.keys(template.findOutputs('SigningSecretName'))).toEqual([]);
-    for (const name of Object.keys(stack.bridge.functions) as BridgeFunctionName[]) {
-      expect(envOf(name).TARGET_SIGNING_SECRET_ARN, name).toBeUndefined();
+    expect(Object.keys(template.findOutputs('SigningSecretName'))).toEqual([]); // nothing to fill in
+    const signing = template.toJSON().Resources[logicalId(stack, stack.bridge.createdSigningSecret!)].Properties;
+    expect(signing.GenerateSecretString).toMatchObject({ PasswordLength: 48 });
+    expect(signing.SecretString).toBeUndefined();
+  });
+
+  it('gives the signing secret to the functions that create batches or verify webhooks, and to no other', () => {
+    const signingRef = `<Ref:${logicalId(stack, stack.bridge.createdSigningSecret!)}>`;
+    for (const name of ['scheduled-run', 'continue-submission', 'start-job', 'webhook'] as const) {
+      expect(flatten(envOf(name).TARGET_SIGNING_SECRET_ARN), name).toBe(signingRef);
+      expect(secretReads(name), name).toContain(signingRef);
     }
-    expect(secretReads('webhook')).toEqual([`<Ref:${logicalId(stack, stack.bridge.webhookSecret)}>`]);
+    for (const name of ['object-created', 'export'] as const) {
+      expect(envOf(name).TARGET_SIGNING_SECRET_ARN, name).toBeUndefined();
+      expect(secretReads(name), name).not.toContain(signingRef);
+    }
   });
 
   it('keeps the export function to the destination: LlamaCloud results come from its API', () => {
@@ -107,6 +117,31 @@ describe('stack with LlamaCloud as the target', () => {
   it('passes the target with its defaults', () => {
     const config = JSON.parse(envOf('scheduled-run').BRIDGE_CONFIG as string);
     expect(config.target).toEqual({ name: 'llamacloud', jobType: 'parse_v2', configurationId: 'cfg-parse-contracts', projectId: 'proj-1' });
+  });
+});
+
+describe('function environments with document targets', () => {
+  const common = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE'];
+  const hooks = ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL'];
+  const expected = (signingOnSubmit: string[]): Record<BridgeFunctionName, string[]> => ({
+    'scheduled-run': [...hooks, ...signingOnSubmit, 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
+    'continue-submission': [...hooks, ...signingOnSubmit, 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
+    'object-created': ['SUBMISSIONS_QUEUE_URL'],
+    webhook: ['WEBHOOK_SECRET_ARN', 'TARGET_SIGNING_SECRET_ARN', 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
+    // start-job plans the export of batches that all reported before the run was processing.
+    'start-job': [...hooks, ...signingOnSubmit, 'EXPORT_QUEUE_URL'],
+    // No path token: the export hands the target no notifications URL.
+    export: ['TARGET_API_KEY_SECRET_ARN', 'EXPORT_QUEUE_URL'],
+  });
+
+  it.each([
+    ['extend', EXTEND, []],
+    ['llamacloud', LLAMACLOUD, ['TARGET_SIGNING_SECRET_ARN']],
+  ] as const)('gives each function exactly the environment it reads: %s', (_name, config, signingOnSubmit) => {
+    const { envOf } = inspect(config);
+    for (const [name, names] of Object.entries(expected([...signingOnSubmit]))) {
+      expect(Object.keys(envOf(name as BridgeFunctionName)).sort(), name).toEqual([...common, ...names].sort());
+    }
   });
 });
 

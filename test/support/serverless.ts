@@ -93,11 +93,12 @@ async function startTarget(name: HarnessTarget, stack: LocalStack, aws: FakeAws,
       };
     }
     case 'llamacloud': {
-      // LlamaCloud posts to the URL given at batch creation, signed with the secret given there.
+      // LlamaCloud posts to the URL given at batch creation, signed with the secret given there (ours).
       const llamacloud = await startLlamaCloudEmulator({ jobDelayMs: 10, ...options.llamacloud, apiKey });
+      aws.putSecret(SIGNING_SECRET_ARN, randomUUID());
       return {
         config: { sources: [DOCUMENTS_SOURCE], target: { name: 'llamacloud', jobType: 'parse_v2', configurationId: 'cfg-PARSE_AGENTIC', apiUrl: llamacloud.url } },
-        env,
+        env: { ...env, TARGET_SIGNING_SECRET_ARN: SIGNING_SECRET_ARN },
         llamacloud,
         close: () => llamacloud.close(),
       };

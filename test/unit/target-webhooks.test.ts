@@ -7,7 +7,6 @@ import { parseExtendWebhook, verifyExtendSignature } from '../../shared/targets/
 import { multipartStream } from '../../shared/targets/llamacloud/multipart';
 import { parseLlamaWebhook, verifyLlamaSignature } from '../../shared/targets/llamacloud/webhook';
 import { webhookParserFor } from '../../shared/targets/webhook-parser';
-import { llamaSigningSecret } from '../../shared/targets/webhook-secrets';
 
 const SECRET = 'wss_test_secret';
 const extendHeaders = (raw: string, ts: number, secret = SECRET) => ({
@@ -79,32 +78,26 @@ describe('LlamaCloud webhook signatures', () => {
 });
 
 describe('the deployed webhook parser of each target', () => {
-  const token = 't'.repeat(48);
-
-  it('verifies LlamaCloud with a secret derived from the path token, never the token itself', () => {
-    const derived = llamaSigningSecret(token);
-    expect(derived).toMatch(/^[0-9a-f]{64}$/);
-    expect(derived).not.toContain(token);
-    expect(llamaSigningSecret(token)).toBe(derived);
-    expect(llamaSigningSecret('u'.repeat(48))).not.toBe(derived);
+  it('verifies LlamaCloud with the signing secret given to its batches', () => {
     const raw = JSON.stringify({ event_id: 'e9', event_type: 'batch.error', data: { id: 'bat-9' } });
-    const parse = webhookParserFor('llamacloud', { pathSecret: token });
+    const parse = webhookParserFor('llamacloud', 'lc-secret');
     const signedWith = (secret: string) => ({ 'lc-signature': `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}` });
-    expect(parse(signedWith(derived), raw)).toEqual({ kind: 'job', eventId: 'e9', jobId: 'bat-9', state: 'error' });
-    expect(() => parse(signedWith(token), raw)).toThrow(expect.objectContaining({ status: 401 }));
+    expect(parse(signedWith('lc-secret'), raw)).toEqual({ kind: 'job', eventId: 'e9', jobId: 'bat-9', state: 'error' });
+    expect(() => parse(signedWith('other'), raw)).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => webhookParserFor('llamacloud')).toThrow(/no LlamaCloud webhook signing secret/);
   });
 
   it('verifies Extend with the endpoint signing secret, and refuses to run without one', () => {
     const raw = JSON.stringify({ eventId: 'evt_2', eventType: 'batch_processor_run.failed', payload: { id: 'bpr_2', status: 'FAILED' } });
     const now = Math.floor(Date.now() / 1000);
-    expect(webhookParserFor('extend', { pathSecret: token, extendSigningSecret: SECRET })(extendHeaders(raw, now), raw)).toMatchObject({ jobId: 'bpr_2' });
-    expect(() => webhookParserFor('extend', { pathSecret: token })).toThrow(/no Extend webhook signing secret/);
+    expect(webhookParserFor('extend', SECRET)(extendHeaders(raw, now), raw)).toMatchObject({ jobId: 'bpr_2' });
+    expect(() => webhookParserFor('extend', SECRET)(extendHeaders(raw, now, 'wss_other'), raw)).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => webhookParserFor('extend')).toThrow(/no Extend webhook signing secret/);
   });
 
   it('parses Roboflow notifications with no signature (the path token authenticates them)', () => {
     const raw = JSON.stringify({ type: 'roboflow-batch-job-notification-v1', event_id: 'e3', job_id: 'bb-1', job_state: 'success', delivery_attempt: 1 });
-    const parse = webhookParserFor('roboflow', { pathSecret: token });
-    expect(parse({ authorization: 'Bearer rf_ws1' }, raw)).toEqual({ kind: 'job', eventId: 'e3', jobId: 'bb-1', state: 'success' });
+    expect(webhookParserFor('roboflow')({ authorization: 'Bearer rf_ws1' }, raw)).toEqual({ kind: 'job', eventId: 'e3', jobId: 'bb-1', state: 'success' });
   });
 });
 
