@@ -60,7 +60,16 @@ export type RunPhase = z.infer<typeof RunPhase>;
 
 export const ExportedPart = z.object({ files: z.number().int(), bytes: z.number().int() });
 
-export const RunRecord = z.object({
+/** A pass re-submitting the inputs the target could not fetch, claimed by one planner at a time. */
+export const RetryPass = z.object({
+  /** Inputs per retry chunk, fixed by the first claim so every pass splits the inputs alike. */
+  chunkSize: z.number().int().positive(),
+  /** The claim lapses then (a planner that died mid-pass is taken over). */
+  claimedUntil: z.string(),
+});
+export type RetryPass = z.infer<typeof RetryPass>;
+
+const RunRecordFields = z.object({
   runId: z.string(),
   batchId: z.string(),
   jobId: z.string(),
@@ -75,6 +84,7 @@ export const RunRecord = z.object({
   checkpoint: z.object({ nextToken: z.string().optional(), nextChunk: z.number().int().nonnegative() }).default({ nextChunk: 0 }),
   /** Every input the target could not fetch has been submitted again (in the `retry` chunks). */
   retried: z.boolean().default(false),
+  retryPass: RetryPass.optional(),
   /** Set once every chunk has been written and handed to the target. */
   submissionComplete: z.boolean().default(false),
   jobStarted: z.boolean().default(false),
@@ -89,6 +99,20 @@ export const RunRecord = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+/**
+ * Records written before retry chunks were flagged kept a map of input name -> the target id of
+ * the chunk that re-submitted it (`resubmitted`): those chunks are retry chunks and the pass is done.
+ */
+function fromResubmittedMap(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || !('resubmitted' in raw)) return raw;
+  const { resubmitted, ...rest } = raw as { resubmitted?: Record<string, string>; chunks?: Array<{ targetRef?: string }> };
+  const carriers = new Set(Object.values(resubmitted ?? {}));
+  if (carriers.size === 0) return rest;
+  return { ...rest, retried: true, chunks: (rest.chunks ?? []).map((c) => (c.targetRef && carriers.has(c.targetRef) ? { ...c, retry: true } : c)) };
+}
+
+export const RunRecord = z.preprocess(fromResubmittedMap, RunRecordFields);
 export type RunRecord = z.infer<typeof RunRecord>;
 
 export const FileFailure = z.object({

@@ -167,7 +167,9 @@ describe('the loop with Extend as the target', () => {
       expect(cut.retried).toBe(false);
       expect(cut.chunks.filter((c) => c.retry && c.status !== 'written').map((c) => c.references)).toEqual([2]);
 
-      // The redelivered message finishes the pass; the retry batches then run to the end.
+      // The redelivered message finishes the pass (even where the chunk size is now configured
+      // differently: the pass keeps the split it started with); the retry batches then run to the end.
+      deps.chunkSize = undefined;
       expect(await planExport(deps, run.runId, copy)).toBe('pending');
       expect((await deps.state.getRun(run.runId))!).toMatchObject({ retried: true, phase: 'processing' });
       const done = await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
@@ -184,6 +186,32 @@ describe('the loop with Extend as the target', () => {
       }
       const failed = (await text(await store.read(`out-split/${run.runId}/failed.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
       expect(failed.map((f) => f.name)).toEqual([`results/${referenceName('docs/c/broken.pdf')}.json`]);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('lets one of two planners running at once re-submit the expired inputs', async () => {
+    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10 });
+    try {
+      const deps = await depsFor(emu);
+      const expiring = DOCS.slice(0, 3);
+      const { source, signings } = expiringFirstUrls(expiring);
+      deps.source = source;
+      const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-race/', { media: 'documents' }));
+      expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
+      for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await deps.state.getRun(run.runId))!)).terminal; i++) await sleep(20);
+      const copy = (tasks: ExportTask[]) => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined);
+      // Two batches' outcome notifications planned at the same moment.
+      expect(await Promise.all([planExport(deps, run.runId, copy), planExport(deps, run.runId, copy)])).toEqual(['pending', 'pending']);
+      const batches = () => emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && r.status === 200).length;
+      expect(batches()).toBe(5); // three batches, then the three expired inputs in two retry batches, once
+      for (const key of expiring) expect(signings.get(key), key).toBe(2);
+
+      const done = await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
+      expect(done.phase, done.error).toBe('completed');
+      expect(batches()).toBe(5);
+      expect(done.exported?.files).toBe(DOCS.length);
     } finally {
       await emu.close();
     }

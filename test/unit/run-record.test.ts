@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { newRunRecord } from '../../shared/run/start-run';
+import { RunRecord } from '../../shared/state/run-record';
+import { specFor } from '../support/domain';
+
+describe('stored run records', () => {
+  const chunk = (index: number, targetRef: string) => ({ index, ingestId: `bb-r-${index}`, manifestKey: `m/${index}`, references: 2, status: 'ingested', targetRef });
+
+  it('reads the per-input retry map of older records as flagged retry chunks and a finished pass', () => {
+    const old = {
+      ...newRunRecord('r', specFor('s3://docs/in/', 's3://docs/out/', { media: 'documents' })),
+      retried: undefined,
+      chunks: [chunk(0, 'bpr_a'), chunk(1, 'bpr_b'), chunk(2, 'bpr_retry')],
+      resubmitted: { 'in__x.pdf': 'bpr_retry', 'in__y.pdf': 'bpr_retry' },
+    };
+    const read = RunRecord.parse(JSON.parse(JSON.stringify(old)));
+    expect(read.retried).toBe(true);
+    expect(read.chunks.map((c) => c.retry ?? false)).toEqual([false, false, true]);
+    expect(read).not.toHaveProperty('resubmitted');
+  });
+
+  it('reads an empty map as no retry at all', () => {
+    const old = { ...newRunRecord('r', specFor('s3://docs/in/', 's3://docs/out/', { media: 'documents' })), retried: undefined, resubmitted: {} };
+    expect(RunRecord.parse(JSON.parse(JSON.stringify(old)))).toMatchObject({ retried: false });
+  });
+});
