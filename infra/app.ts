@@ -21,7 +21,12 @@ const contextArn = (name: string) => {
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
-new BridgeStack(app, 'BucketBridge', { config, apiKeySecretArn: contextArn('apiKeySecretArn'), signingSecretArn: contextArn('signingSecretArn') });
+new BridgeStack(app, 'BucketBridge', {
+  config,
+  // `roboflowApiKeySecretArn`: the name before other targets existed, still read.
+  apiKeySecretArn: contextArn('apiKeySecretArn') ?? contextArn('roboflowApiKeySecretArn'),
+  signingSecretArn: contextArn('signingSecretArn'),
+});
 
 const nag: unknown = app.node.tryGetContext('nag');
 if (nag === true || nag === 'true') {

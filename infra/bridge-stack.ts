@@ -12,6 +12,8 @@ export interface BridgeStackProps extends StackProps {
   readonly apiKeySecret?: ISecret;
   /** Complete ARN of an existing secret holding the target's API key (used when `apiKeySecret` is not given). */
   readonly apiKeySecretArn?: string;
+  /** @deprecated the name of `apiKeySecretArn` before other targets existed; still read. */
+  readonly roboflowApiKeySecretArn?: string;
   readonly signingSecret?: ISecret;
   /** Extend: complete ARN of an existing secret holding the webhook signing secret (used when `signingSecret` is not given). */
   readonly signingSecretArn?: string;
@@ -24,12 +26,12 @@ export class BridgeStack extends Stack {
   readonly bridge: BucketBridge;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps) {
-    const { config, apiKeySecret, apiKeySecretArn, signingSecret, signingSecretArn, logRetention, alarmTopic, ...stackProps } = props;
+    const { config, apiKeySecret, apiKeySecretArn, roboflowApiKeySecretArn, signingSecret, signingSecretArn, logRetention, alarmTopic, ...stackProps } = props;
     super(scope, id, { description: 'bucket-bridge: bucket objects to a hosted batch API and back', ...stackProps });
     const existing = (id: string, arn?: string) => (arn ? Secret.fromSecretCompleteArn(this, id, arn) : undefined);
     this.bridge = new BucketBridge(this, 'Bridge', {
       config,
-      apiKeySecret: apiKeySecret ?? existing('ApiKey', apiKeySecretArn),
+      apiKeySecret: apiKeySecret ?? existing('ApiKey', apiKeySecretArn ?? roboflowApiKeySecretArn),
       signingSecret: signingSecret ?? existing('SigningSecret', signingSecretArn),
       logRetention,
       alarmTopic,

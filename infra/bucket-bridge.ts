@@ -26,6 +26,8 @@ export interface BucketBridgeProps {
    * @default a new secret with a generated placeholder value: put the real key in it after deploying
    */
   readonly apiKeySecret?: ISecret;
+  /** @deprecated the name of `apiKeySecret` before other targets existed; still read. */
+  readonly roboflowApiKeySecret?: ISecret;
   /**
    * Extend only: secret holding the signing secret (`wss_…`) of the webhook endpoint registered with Extend.
    * @default a new secret with a generated placeholder value: put the real signing secret in it after deploying
@@ -160,8 +162,9 @@ export class BucketBridge extends Construct {
 
     // ---- secrets (read by the functions at cold start through their ARNs) ------------------------
     const service = SERVICE_NAME[config.target.name];
-    if (props.apiKeySecret) {
-      this.apiKeySecret = props.apiKeySecret;
+    const givenKey = props.apiKeySecret ?? props.roboflowApiKeySecret;
+    if (givenKey) {
+      this.apiKeySecret = givenKey;
     } else {
       this.createdApiKeySecret = this.placeholderSecret(`${service}ApiKey`, `${service} API key`);
       this.apiKeySecret = this.createdApiKeySecret;

@@ -135,6 +135,16 @@ describe('functions', () => {
     t.hasOutput('ApiKeySecretName', { Value: 'roboflow/api-key' });
   });
 
+  it('still reads the Roboflow-era names of the key secret (stack prop and construct prop)', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:roboflow/old-name-AbCdEf';
+    const { stack: s, template: t } = synthStack({ roboflowApiKeySecretArn: arn });
+    expect(s.bridge.createdApiKeySecret).toBeUndefined();
+    expect(t.toJSON().Resources[logicalId(s, s.bridge.functions.export)].Properties.Environment.Variables.TARGET_API_KEY_SECRET_ARN).toBe(arn);
+    const other = new Stack(testApp(), 'Old');
+    const secret = Secret.fromSecretCompleteArn(other, 'Key', arn);
+    expect(new BucketBridge(other, 'Bridge', { config: exampleConfig(), roboflowApiKeySecret: secret }).apiKeySecret).toBe(secret);
+  });
+
   it('gives every function its own log group with a retention (one month by default)', () => {
     template.resourceCountIs('AWS::Logs::LogGroup', 6);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
