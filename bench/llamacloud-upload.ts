@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { mapLimit } from '../shared/concurrency';
 import type { RunRecord } from '../shared/state/run-record';
 import { LlamaCloudClient } from '../shared/targets/llamacloud/client';
-import { LlamaCloudTarget } from '../shared/targets/llamacloud/target';
+import { directoryName, LlamaCloudTarget } from '../shared/targets/llamacloud/target';
 import { MiB, reportResult } from './lib';
 
 /**
@@ -27,8 +27,9 @@ if (mode === 'bridge') {
   const client = new LlamaCloudClient({ apiKey: 'llx-bench', apiUrl });
   const target = new LlamaCloudTarget(client, { job: { type: 'parse_v2', configurationId: 'cfg-PARSE_AGENTIC' }, uploadConcurrency: 4 });
   const ingestId = `bench-${mode}-${Date.now()}`;
-  const receipt = await target.submitChunk({ runId: 'bench' } as RunRecord, { ingestId, referencesUrl: '', references });
-  const directory = await client.findDirectory(ingestId);
+  const run = { runId: 'bench', createdAt: new Date().toISOString() } as RunRecord;
+  const receipt = await target.submitChunk(run, { ingestId, referencesUrl: '', references });
+  const directory = await client.findDirectory(directoryName(run, ingestId));
   let uploaded = 0;
   for await (const page of client.directoryFiles(directory!.id)) uploaded += page.length;
   if (!receipt.ref || uploaded !== files) throw new Error(`uploaded ${uploaded} of ${files} files`);

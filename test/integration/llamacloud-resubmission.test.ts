@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlamaCloudEmulator, type RunningLlamaEmulator } from '../../sandbox/llamacloud-emulator';
 import type { RunRecord } from '../../shared/state/run-record';
 import { LlamaCloudClient } from '../../shared/targets/llamacloud/client';
-import { LlamaCloudTarget } from '../../shared/targets/llamacloud/target';
+import { directoryName, LlamaCloudTarget } from '../../shared/targets/llamacloud/target';
 import type { ChunkSubmission } from '../../shared/targets/port';
 
 /**
@@ -16,7 +16,7 @@ describe('LlamaCloud: a repeated chunk submission', () => {
   let files: Server;
   let filesUrl: string;
   let emu: RunningLlamaEmulator;
-  const run = { runId: 'r-1' } as RunRecord;
+  const run = { runId: 'r-1', createdAt: '2026-11-23T10:00:00.000Z' } as RunRecord;
 
   beforeAll(async () => {
     files = createServer((req, res) => res.end(`bytes of ${req.url}`));
@@ -39,10 +39,10 @@ describe('LlamaCloud: a repeated chunk submission', () => {
     referencesUrl: `${filesUrl}/unused.jsonl`,
     references: Array.from({ length: count }, (_, i) => ({ name: `doc-${i}.pdf`, key: `in/doc-${i}.pdf`, url: `${filesUrl}/doc-${i}.pdf` })),
   });
-  const posts = (ingestId: string, since: number) => {
+  const posts = (ingestId: string, since: number, of: Pick<RunRecord, 'createdAt'> = run) => {
     const made = emu.requests.slice(since).filter((r) => r.method === 'POST');
     return {
-      directories: made.filter((r) => r.path.endsWith('/directories') && (r.body as { name: string }).name === ingestId).length,
+      directories: made.filter((r) => r.path.endsWith('/directories') && (r.body as { name: string }).name === directoryName(of, ingestId)).length,
       uploads: made.filter((r) => r.path.endsWith('/files/upload') && r.status < 300).length,
       batches: made.filter((r) => r.path.endsWith('/api/v2/batches') && r.status < 300).length,
     };
@@ -59,6 +59,17 @@ describe('LlamaCloud: a repeated chunk submission', () => {
     const receipt = await target().submitChunk(run, chunk('bb-r-1-0', 5));
     expect(receipt).toMatchObject({ duplicated: false, ingested: true, ref: expect.stringMatching(/^bat-/) });
     expect(posts('bb-r-1-0', since)).toEqual({ directories: 1, uploads: 5, batches: 1 });
+  });
+
+  it('never adopts what another deployment created for a run of the same id', async () => {
+    const first = await target().submitChunk(run, chunk('bb-r-1-2', 2));
+    // Same scheduled run id (same source id and tick), another deployment sharing the project.
+    const other = { runId: 'r-1', createdAt: '2026-11-23T10:00:02.500Z' } as RunRecord;
+    const since = emu.requests.length;
+    const theirs = await target().submitChunk(other, chunk('bb-r-1-2', 2));
+    expect(theirs).toMatchObject({ duplicated: false });
+    expect(theirs.ref).not.toBe(first.ref);
+    expect(posts('bb-r-1-2', since, other)).toEqual({ directories: 1, uploads: 2, batches: 1 });
   });
 
   it('returns the batch an earlier attempt created, marked duplicated, without touching anything', async () => {

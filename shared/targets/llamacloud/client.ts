@@ -91,9 +91,9 @@ export class LlamaCloudClient {
     return this.pages(`/api/v1/beta/directories/${encodeURIComponent(directoryId)}/files`, {}, DirectoryFile);
   }
 
-  /** The directory of that name, if one exists (names are ours and unique per chunk). */
+  /** The ephemeral directory of that name, if one exists (names are ours and unique per chunk). */
   async findDirectory(name: string): Promise<z.infer<typeof Directory> | undefined> {
-    for await (const page of this.pages('/api/v1/beta/directories', { name }, Directory)) {
+    for await (const page of this.pages('/api/v1/beta/directories', { name, type: 'ephemeral' }, Directory)) {
       const found = page.find((d) => d.name === name);
       if (found) return found;
     }

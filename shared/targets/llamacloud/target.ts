@@ -64,8 +64,9 @@ export class LlamaCloudTarget extends BatchPerChunkTarget implements BatchTarget
   async submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt> {
     if (!chunk.references) throw new Error('LlamaCloud needs the chunk\'s references to upload them');
     // A submission cut off before the run recorded it is repeated: find what the first attempt
-    // created (directory named by the chunk's ingest id, files by unique id, batch by directory).
-    const directory = (await this.client.findDirectory(chunk.ingestId)) ?? (await this.client.createDirectory(chunk.ingestId));
+    // created (the chunk's directory by name, files by unique id, the batch by directory).
+    const name = directoryName(run, chunk.ingestId);
+    const directory = (await this.client.findDirectory(name)) ?? (await this.client.createDirectory(name));
     const uploaded = new Set<string>();
     for await (const page of this.client.directoryFiles(directory.id)) for (const f of page) if (f.unique_id) uploaded.add(f.unique_id);
     const missing = chunk.references.filter((ref) => !uploaded.has(ref.name));
@@ -127,4 +128,13 @@ export class LlamaCloudTarget extends BatchPerChunkTarget implements BatchTarget
     const body = Buffer.from(text);
     return { body: Readable.from([body]), length: body.length };
   }
+}
+
+/**
+ * A chunk's directory name: its ingest id, which repeats across deployments that share a LlamaCloud
+ * project (scheduled run ids come from the source id and the tick), plus the run's creation time,
+ * which a retried submission of the same run keeps and another deployment's run does not share.
+ */
+export function directoryName(run: Pick<RunRecord, 'createdAt'>, ingestId: string): string {
+  return `${ingestId}.${Date.parse(run.createdAt).toString(36)}`;
 }
