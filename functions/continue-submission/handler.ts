@@ -8,6 +8,7 @@ import { yieldWhenLow } from '../../shared/runtime/time-budget';
 import { sqsQueues } from '../../shared/runtime/aws-queues';
 import { secretsManager } from '../../shared/runtime/aws-secrets';
 import { bucketStores } from '../../shared/runtime/bucket-stores';
+import type { RuntimeParts } from '../../shared/runtime/parts';
 
 /** `submissions` queue: continue a checkpointed listing, or flush a source's pending object batch. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -19,5 +20,7 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-// Only the SDK clients this function uses: queues, secrets, stores.
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues, secrets: secretsManager, stores: bucketStores })));
+/** Only the SDK clients this function uses (queues, secrets, stores); the test harness builds the function with these too. */
+export const parts: RuntimeParts = { queues: sqsQueues, secrets: secretsManager, stores: bucketStores };
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, parts)));

@@ -7,6 +7,7 @@ import { processRecords } from '../../shared/runtime/sqs-batch';
 import { sqsQueues } from '../../shared/runtime/aws-queues';
 import { secretsManager } from '../../shared/runtime/aws-secrets';
 import { bucketStores } from '../../shared/runtime/bucket-stores';
+import type { RuntimeParts } from '../../shared/runtime/parts';
 
 /** `export` queue: plan a finished job's export (one message per result file), or copy one file. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -16,5 +17,7 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-// Only the SDK clients this function uses: queues, secrets, stores.
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues, secrets: secretsManager, stores: bucketStores })));
+/** Only the SDK clients this function uses (queues, secrets, stores); the test harness builds the function with these too. */
+export const parts: RuntimeParts = { queues: sqsQueues, secrets: secretsManager, stores: bucketStores };
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, parts)));

@@ -5,6 +5,7 @@ import { CreatedObjectsMessage } from '../../shared/runtime/events';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { processRecords } from '../../shared/runtime/sqs-batch';
 import { sqsQueues } from '../../shared/runtime/aws-queues';
+import type { RuntimeParts } from '../../shared/runtime/parts';
 
 /** `object-events` queue: S3 Object Created events (EventBridge or S3 notifications) into debounced batches. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -16,5 +17,7 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-// Only the SDK clients this function uses: queues.
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues })));
+/** Only the SDK clients this function uses (queues); the test harness builds the function with these too. */
+export const parts: RuntimeParts = { queues: sqsQueues };
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, parts)));

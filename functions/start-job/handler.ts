@@ -4,8 +4,10 @@ import { handleStartJob } from '../../shared/run/workers';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { StartJobMessage } from '../../shared/runtime/messages';
 import { processRecords } from '../../shared/runtime/sqs-batch';
+import { sqsQueues } from '../../shared/runtime/aws-queues';
 import { secretsManager } from '../../shared/runtime/aws-secrets';
 import { bucketStores } from '../../shared/runtime/bucket-stores';
+import type { RuntimeParts } from '../../shared/runtime/parts';
 
 /** `start-job` queue: confirm a run's ingest through the API and start its job. */
 export function createHandler(runtime: () => LambdaRuntime) {
@@ -15,5 +17,10 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-// Only the SDK clients this function uses: secrets, stores.
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { secrets: secretsManager, stores: bucketStores })));
+/**
+ * Only the SDK clients this function uses (queues: Extend and LlamaCloud runs may get their export
+ * planned from here; secrets, stores); the test harness builds the function with these too.
+ */
+export const parts: RuntimeParts = { queues: sqsQueues, secrets: secretsManager, stores: bucketStores };
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, parts)));

@@ -3,6 +3,7 @@ import { webhookRequestOf } from '../../shared/runtime/events';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { sqsQueues } from '../../shared/runtime/aws-queues';
 import { secretsManager } from '../../shared/runtime/aws-secrets';
+import type { RuntimeParts } from '../../shared/runtime/parts';
 
 interface FunctionUrlReply {
   statusCode: number;
@@ -25,5 +26,7 @@ export function createHandler(runtime: () => LambdaRuntime) {
   };
 }
 
-// Only the SDK clients this function uses: queues, secrets.
-export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, { queues: sqsQueues, secrets: secretsManager })));
+/** Only the SDK clients this function uses (queues, secrets); the test harness builds the function with these too. */
+export const parts: RuntimeParts = { queues: sqsQueues, secrets: secretsManager };
+
+export const handler = createHandler(perContainer(() => createLambdaRuntime(process.env, parts)));

@@ -10,8 +10,7 @@ import { specForSource } from '../../shared/run/source-spec';
 import { createLambdaRuntime } from '../../shared/runtime/lambda-runtime';
 import { S3Store } from '../../shared/storage/s3-store';
 import { listObjects } from '../support/s3';
-import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
-import { allParts } from '../../shared/runtime/all-parts';
+import { FUNCTION_PARTS, startServerlessHarness, type ServerlessHarness } from '../support/serverless';
 
 const GCS_BUCKET = 'gcs-deployed-media';
 const KEY_SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:bucket-bridge/gcs-key-AbCdEf';
@@ -38,7 +37,7 @@ describe('deployed functions with a GCS source', () => {
     });
     seeded = await seedDemoBucket(gcs.store(GCS_BUCKET), 'incoming/', { withOversize: false });
     h.aws.putSecret(KEY_SECRET, JSON.stringify(gcs.account.key));
-    // Only the functions that read sources get the secret (as the CDK construct sets it up).
+    // A local setting every function gets; containers built from now on see it.
     h.env.GCS_ENDPOINT = gcs.server.url;
   });
   afterAll(async () => {
@@ -47,14 +46,17 @@ describe('deployed functions with a GCS source', () => {
   });
 
   it('runs a scheduled tick of the GCS source to results in S3 (start-job and export without the GCS secret)', async () => {
-    // A fresh container of the scheduled-run function: the harness's environment plus the GCS secret.
-    h.env.GCS_CREDENTIALS_SECRET_ARN = KEY_SECRET;
+    // Fresh containers (with the GCS endpoint). As the stack deploys them, only the functions that
+    // read sources get the GCS secret: scheduled-run and continue-submission, not start-job or export.
     const withGcs = h.container();
-    delete h.env.GCS_CREDENTIALS_SECRET_ARN;
+    expect(withGcs.envs['scheduled-run'].GCS_CREDENTIALS_SECRET_ARN).toBe(KEY_SECRET);
+    expect(withGcs.envs['continue-submission'].GCS_CREDENTIALS_SECRET_ARN).toBe(KEY_SECRET);
+    expect(withGcs.envs['start-job']).not.toHaveProperty('GCS_CREDENTIALS_SECRET_ARN');
+    expect(withGcs.envs.export).not.toHaveProperty('GCS_CREDENTIALS_SECRET_ARN');
     const runId = scheduledRunId('gcs-cams', tick);
     const result = await withGcs.scheduledRun({ sourceId: 'gcs-cams', time: tick.toISOString(), id: 'evt-gcs' }, h.context());
     expect(result).toEqual({ runId, result: 'submitted' });
-    // h.pump hands start-job and export messages to the harness's main container, which has no GCS secret.
+    // h.pump hands start-job and export messages to the harness's main container (built before the GCS endpoint was set).
     await h.pump(async () => ['completed', 'failed'].includes((await h.main.runtime.state.getRun(runId))?.phase ?? ''));
     const done = (await h.main.runtime.state.getRun(runId))!;
     expect(done.phase, done.error).toBe('completed');
@@ -74,7 +76,8 @@ describe('deployed functions with a GCS source', () => {
   });
 
   it('reads the GCS secret once per container and signs with it; S3 destinations stay S3', async () => {
-    const rt = createLambdaRuntime({ ...h.env, GCS_CREDENTIALS_SECRET_ARN: KEY_SECRET }, allParts, silentLogger);
+    // The scheduled-run function's runtime as deployed: its environment and its parts.
+    const rt = createLambdaRuntime(h.functionEnv('scheduled-run'), FUNCTION_PARTS['scheduled-run'], silentLogger);
     const spec = specForSource(rt.config, rt.config.sources[0]!);
     const deps = await rt.depsFor(spec); // reads the Roboflow key and webhook secrets
     expect(deps.dest).toBeInstanceOf(S3Store);
@@ -91,9 +94,12 @@ describe('deployed functions with a GCS source', () => {
   });
 
   it('fails a GCS source clearly in a function that has no GCS secret', async () => {
-    const spec = specForSource(h.main.runtime.config, h.main.runtime.config.sources[0]!);
-    const deps = await h.main.runtime.depsFor(spec);
-    await expect(deps.source.presignGet('incoming/a/b.jpg', { expiresInSeconds: 60 })).rejects.toThrow(/GCS_CREDENTIALS_SECRET_ARN is not set/);
+    const { runtimes } = h.container();
+    for (const name of ['start-job', 'export'] as const) {
+      const spec = specForSource(runtimes[name].config, runtimes[name].config.sources[0]!);
+      const deps = await runtimes[name].depsFor(spec);
+      await expect(deps.source.presignGet('incoming/a/b.jpg', { expiresInSeconds: 60 }), name).rejects.toThrow(/GCS_CREDENTIALS_SECRET_ARN is not set/);
+    }
   });
 
   it('signs keylessly with a signBlob secret whose credentials are AWS workload identity federation', async () => {
@@ -121,7 +127,11 @@ describe('deployed functions with a GCS source', () => {
         }),
       );
       const config = parseBridgeConfig({ ...JSON.parse(h.env.BRIDGE_CONFIG!), gcsCredentialsSecretArn: WIF_SECRET });
-      const rt = createLambdaRuntime({ ...h.env, BRIDGE_CONFIG: JSON.stringify(config), GCS_CREDENTIALS_SECRET_ARN: WIF_SECRET }, allParts, silentLogger);
+      const rt = createLambdaRuntime(
+        { ...h.functionEnv('scheduled-run'), BRIDGE_CONFIG: JSON.stringify(config), GCS_CREDENTIALS_SECRET_ARN: WIF_SECRET },
+        FUNCTION_PARTS['scheduled-run'],
+        silentLogger,
+      );
       const deps = await rt.depsFor(specForSource(rt.config, rt.config.sources[0]!));
       const callsBefore = gcs.iam.calls.length;
       const urls = await Promise.all(seeded.images.slice(0, 6).map((k) => deps.source.presignGet(k, { expiresInSeconds: 900 })));

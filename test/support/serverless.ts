@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createHandler as continueSubmission } from '../../functions/continue-submission/handler';
-import { createHandler as exportHandler } from '../../functions/export/handler';
-import { createHandler as objectCreated } from '../../functions/object-created/handler';
-import { createHandler as scheduledRun } from '../../functions/scheduled-run/handler';
-import { createHandler as startJob } from '../../functions/start-job/handler';
-import { createHandler as webhook } from '../../functions/webhook/handler';
+import * as continueSubmissionFn from '../../functions/continue-submission/handler';
+import * as exportFn from '../../functions/export/handler';
+import * as objectCreatedFn from '../../functions/object-created/handler';
+import * as scheduledRunFn from '../../functions/scheduled-run/handler';
+import * as startJobFn from '../../functions/start-job/handler';
+import * as webhookFn from '../../functions/webhook/handler';
+import type { BridgeFunctionName } from '../../infra/bucket-bridge';
 import { startExtendEmulator, type ExtendEmulatorOptions, type RunningExtendEmulator } from '../../sandbox/extend-emulator';
 import { startLlamaCloudEmulator, type LlamaEmulatorOptions, type RunningLlamaEmulator } from '../../sandbox/llamacloud-emulator';
 import { SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
@@ -20,6 +21,18 @@ import { startDynalite } from './dynalite';
 import { startFakeAws, type FakeAws, type QueuedMessage } from './fake-aws';
 import { startS3Proxy } from './s3-proxy';
 import { allParts } from '../../shared/runtime/all-parts';
+import type { RuntimeParts } from '../../shared/runtime/parts';
+import { deployedEnv, FUNCTION_NAMES, synthesizeEnvironments } from './deployed-env';
+
+/** The runtime parts each function's module builds its runtime with (as deployed). */
+export const FUNCTION_PARTS: Readonly<Record<BridgeFunctionName, RuntimeParts>> = {
+  'scheduled-run': scheduledRunFn.parts,
+  'continue-submission': continueSubmissionFn.parts,
+  'object-created': objectCreatedFn.parts,
+  webhook: webhookFn.parts,
+  'start-job': startJobFn.parts,
+  export: exportFn.parts,
+};
 
 const QUEUE_MAX: Record<string, number> = {
   submissions: MAX_RECEIVES.submissions,
@@ -118,7 +131,8 @@ export interface Delivery {
  * SQS/Secrets fakes, the target's emulator: Roboflow by default, or Extend or LlamaCloud), a
  * node:http front turning requests into Function URL events for the webhook handler, and a queue
  * pump passing each sent message to its consumer as an SQS event (retries and dead-letter queue
- * included).
+ * included). Each handler runs as deployed: with only the environment variables the synthesized
+ * stack gives its function (plus local endpoints and AWS settings) and only its module's `parts`.
  */
 export async function startServerlessHarness(options: HarnessOptions = {}) {
   const stack: LocalStack = await startLocalStack({ buckets: ['media', 'results'], emulator: { ingestDelayMs: 10, jobStageDelayMs: 20, ...options.emulator } });
@@ -129,7 +143,7 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
   const table = await dynamo.createStateTable('bridge-state');
   aws.putSecret('arn:webhook-secret', WEBHOOK_TOKEN);
 
-  let webhookHandler: ReturnType<typeof webhook> | undefined;
+  let webhookHandler: ReturnType<typeof webhookFn.createHandler> | undefined;
   const front: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -156,11 +170,18 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     ...target.config,
     ...options.config,
   };
+  // The real stack for this configuration: which environment variables each function is deployed with.
+  const deployed = synthesizeEnvironments(config);
+  /**
+   * The harness's values for every environment variable (the template only holds references for
+   * most). Handlers get a subset: see `functionEnv`; the inspection runtime gets it all.
+   */
   const env: NodeJS.ProcessEnv = {
     ...stack.env,
     ...target.env,
     AWS_ENDPOINT_URL_S3: proxy?.url ?? stack.s3.endpoint,
-    BRIDGE_CONFIG: JSON.stringify(config),
+    // What the stack deploys: the parsed configuration.
+    BRIDGE_CONFIG: deployed.bridgeConfig,
     STATE_TABLE: table,
     WEBHOOK_SECRET_ARN: 'arn:webhook-secret',
     WEBHOOK_URL: webhookUrl,
@@ -171,18 +192,36 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     SQS_ENDPOINT: aws.endpoint,
     SECRETS_ENDPOINT: aws.endpoint,
   };
+  const localNames = Object.keys(stack.env);
+  /**
+   * A function's environment as deployed: the names the template gives it (values from `env`, read
+   * now, so tests may add local settings such as GCS_ENDPOINT before building a container), plus
+   * the local settings every process needs.
+   */
+  const functionEnv = (name: BridgeFunctionName): NodeJS.ProcessEnv => deployedEnv(name, deployed.variables[name], env, localNames);
+  // A name the harness has no value for fails here, at start.
+  for (const name of FUNCTION_NAMES) functionEnv(name);
 
-  /** A fresh container: new clients and caches, same environment. */
+  /**
+   * A fresh container of every function: each handler with its own runtime, built from its
+   * deployed environment and its module's parts. `runtime` is a full-environment runtime with
+   * every part, for tests to inspect state; no handler uses it.
+   */
   const container = () => {
-    const rt: LambdaRuntime = createLambdaRuntime(env, allParts, silentLogger);
+    const envs = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, functionEnv(name)])) as Record<BridgeFunctionName, NodeJS.ProcessEnv>;
+    const runtimes = Object.fromEntries(
+      FUNCTION_NAMES.map((name) => [name, createLambdaRuntime(envs[name], FUNCTION_PARTS[name], silentLogger)]),
+    ) as Record<BridgeFunctionName, LambdaRuntime>;
     return {
-      runtime: rt,
-      scheduledRun: scheduledRun(() => rt),
-      continueSubmission: continueSubmission(() => rt),
-      objectCreated: objectCreated(() => rt),
-      webhook: webhook(() => rt),
-      startJob: startJob(() => rt),
-      export: exportHandler(() => rt),
+      runtime: createLambdaRuntime(env, allParts, silentLogger),
+      envs,
+      runtimes,
+      scheduledRun: scheduledRunFn.createHandler(() => runtimes['scheduled-run']),
+      continueSubmission: continueSubmissionFn.createHandler(() => runtimes['continue-submission']),
+      objectCreated: objectCreatedFn.createHandler(() => runtimes['object-created']),
+      webhook: webhookFn.createHandler(() => runtimes.webhook),
+      startJob: startJobFn.createHandler(() => runtimes['start-job']),
+      export: exportFn.createHandler(() => runtimes.export),
     };
   };
   const main = container();
@@ -251,6 +290,9 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     aws,
     env,
     config,
+    /** What the synthesized stack gives each function (variables as in the template) and how long synthesis took. */
+    deployed,
+    functionEnv,
     webhookUrl,
     /** The Extend emulator (target `extend`). */
     extend: target.extend,
