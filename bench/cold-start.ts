@@ -27,7 +27,7 @@ const BUNDLED_SDKS = ['@google-cloud/storage'];
 /**
  * The SDK packages each function's code path really calls (from shared/run/*, workers.ts and the
  * handlers): the S3 client and lib-storage only where `depsFor` builds stores, the presigner only
- * where URLs are signed (submission), Secrets Manager only where the Roboflow key (depsFor → target)
+ * where URLs are signed (submission), Secrets Manager only where the target's key (depsFor → target)
  * or the webhook secret is read, SQS only where a queue is sent to, GCS where stores are built
  * (needed when a location is gs://).
  */
@@ -36,11 +36,13 @@ const USES: Record<string, string[]> = {
   'continue-submission': ['client-dynamodb', 'lib-dynamodb', 'client-sqs', 'client-secrets-manager', 'client-s3', 'lib-storage', 's3-request-presigner', '@google-cloud/storage'],
   // Records created objects: the pending batch (DynamoDB) and a flush message (SQS), nothing else.
   'object-created': ['client-dynamodb', 'lib-dynamodb', 'client-sqs'],
-  // Confirms ingest and starts the job, or ends the run with its summary: sends to no queue, signs no URL.
-  'start-job': ['client-dynamodb', 'lib-dynamodb', 'client-secrets-manager', 'client-s3', 'lib-storage', '@google-cloud/storage'],
+  // Confirms ingest and starts the job, or ends the run with its summary; with Extend or LlamaCloud
+  // it queues an export plan (SQS). Signs no URL.
+  'start-job': ['client-dynamodb', 'lib-dynamodb', 'client-sqs', 'client-secrets-manager', 'client-s3', 'lib-storage', '@google-cloud/storage'],
   // Verifies, records, queues the follow-up: builds no store, signs no URL, needs no Roboflow key.
   webhook: ['client-dynamodb', 'lib-dynamodb', 'client-sqs', 'client-secrets-manager'],
-  // Plans (one message per file) and copies into the destination: signs no URL.
+  // Plans (one message per file) and copies into the destination; signs URLs only to resubmit
+  // Extend inputs that expired (the presigner loads on that first use).
   export: ['client-dynamodb', 'lib-dynamodb', 'client-sqs', 'client-secrets-manager', 'client-s3', 'lib-storage', '@google-cloud/storage'],
 };
 
