@@ -91,8 +91,10 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
     }
   }
   if (retry.length > 0) {
-    await resubmitInputs({ ...deps, source: deps.source! }, run, retry);
-    return 'pending';
+    // Planners that found the pass claimed leave; the one that completed it plans again, now over
+    // every batch (the retry batches may all have reported while it was submitting them).
+    const completed = await resubmitInputs({ ...deps, source: deps.source! }, run, retry);
+    return completed ? planExport(deps, runId, sink) : 'pending';
   }
   await deps.state.updateRun(runId, (r) => ({ ...r, exportTasks: planned }));
   deps.log.info('export planned', { runId, files: planned });

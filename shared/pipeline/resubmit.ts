@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RetryPass, RunRecord } from '../state/run-record';
 import type { ExportDeps } from './export';
 import { OpenChunk } from './ingest';
@@ -35,7 +36,7 @@ export async function resubmitInputs(
     // A planner that fails (rather than dies) lets the next delivery take the pass over at once.
     const lapsed = new Date(0).toISOString();
     await deps.state
-      .updateRun(run.runId, (r) => (r.retryPass?.claimedUntil === pass.claimedUntil ? { ...r, retryPass: { ...pass, claimedUntil: lapsed } } : r))
+      .updateRun(run.runId, (r) => (r.retryPass?.owner === pass.owner ? { ...r, retryPass: { ...pass, claimedUntil: lapsed } } : r))
       .catch(() => undefined);
     throw err;
   }
@@ -55,18 +56,28 @@ async function submitRetryChunks(deps: ExportDeps & { source: NonNullable<Export
     await deps.state.updateRun(runId, (r) => ({ ...r, chunks: [...r.chunks.filter((c) => c.index !== index), submitted].sort((a, b) => a.index - b.index) }));
     sent++;
   }
-  await deps.state.updateRun(runId, (r) => ({ ...r, phase: 'processing', exportTasks: undefined, retried: true, retryPass: undefined }));
+  // A run ended meanwhile (e.g. another message gave up) stays ended.
+  await deps.state.updateRun(runId, (r) => (r.phase === 'exporting' ? { ...r, phase: 'processing', exportTasks: undefined, retried: true, retryPass: undefined } : r));
   deps.log.warn('inputs the target could not fetch were signed and submitted again', { runId, inputs: inputs.length, chunks: sent });
 }
 
-/** Takes the run's retry pass unless it is done or another planner's claim is still running. */
+/** Takes the run's retry pass unless it is done, the run is no longer exporting, or another planner's claim still runs. */
 async function claimRetryPass(deps: ExportDeps, run: RunRecord, now: number): Promise<RetryPass | undefined> {
   const limit = deps.target.maxPerChunk(run.spec.media);
+  const owner = randomUUID();
   let claim: RetryPass | undefined;
   await deps.state.updateRun(run.runId, (r) => {
     claim = undefined;
-    if (r.retried || (r.retryPass && Date.parse(r.retryPass.claimedUntil) > now)) return r;
-    claim = { chunkSize: r.retryPass?.chunkSize ?? Math.min(deps.chunkSize ?? limit, limit), claimedUntil: new Date(now + RETRY_PASS_LEASE_MS).toISOString() };
+    if (r.retryPass?.owner === owner) {
+      claim = r.retryPass; // our own write, applied although its answer was lost
+      return r;
+    }
+    if (r.retried || r.phase !== 'exporting' || (r.retryPass && Date.parse(r.retryPass.claimedUntil) > now)) return r;
+    claim = {
+      chunkSize: r.retryPass?.chunkSize ?? Math.min(deps.chunkSize ?? limit, limit),
+      claimedUntil: new Date(now + RETRY_PASS_LEASE_MS).toISOString(),
+      owner,
+    };
     return { ...r, retryPass: claim };
   });
   return claim;

@@ -66,6 +66,8 @@ export const RetryPass = z.object({
   chunkSize: z.number().int().positive(),
   /** The claim lapses then (a planner that died mid-pass is taken over). */
   claimedUntil: z.string(),
+  /** Who holds it: a write whose answer was lost and is retried still finds its own claim. */
+  owner: z.string().default(''),
 });
 export type RetryPass = z.infer<typeof RetryPass>;
 

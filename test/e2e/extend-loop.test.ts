@@ -7,6 +7,7 @@ import { silentLogger } from '../../shared/log';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapLimit } from '../../shared/concurrency';
 import { advance } from '../../shared/pipeline/chain';
+import { RETRY_PASS_LEASE_MS } from '../../shared/pipeline/resubmit';
 import { planExport, runExportTask, type ExportTask } from '../../shared/pipeline/export';
 import { referenceName } from '../../shared/pipeline/name';
 import { noProgress } from '../../shared/progress';
@@ -14,6 +15,7 @@ import type { BridgeDeps } from '../../shared/run/deps';
 import { waitByPolling, waitForWebhooks } from '../../shared/run/poll';
 import { startRun } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
+import type { StateStore } from '../../shared/state/port';
 import { createS3Client } from '../../shared/storage/s3-client';
 import { S3Store } from '../../shared/storage/s3-store';
 import { ExtendClient } from '../../shared/targets/extend/client';
@@ -191,6 +193,62 @@ describe('the loop with Extend as the target', () => {
     }
   });
 
+  it('takes over a retry pass whose planner died after submitting it, and then exports', async () => {
+    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10 });
+    try {
+      const deps = await depsFor(emu);
+      const expiring = DOCS.slice(0, 3);
+      deps.source = expiringFirstUrls(expiring).source;
+      // The planner dies right after its last retry batch: neither its final write nor a release happens.
+      const state = deps.state;
+      let dead = true;
+      deps.state = new Proxy(state, {
+        get(target, prop, receiver) {
+          if (prop === 'updateRun') {
+            return (runId: string, change: Parameters<StateStore['updateRun']>[1]) =>
+              state.updateRun(runId, (r) => {
+                const next = change(r);
+                const finishing = next.retried && !r.retried;
+                const releasing = next.retryPass && r.retryPass && next.retryPass.claimedUntil !== r.retryPass.claimedUntil && next.retryPass.owner === r.retryPass.owner;
+                if (dead && (finishing || releasing)) throw new Error('planner died');
+                return next;
+              });
+          }
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-takeover/', { media: 'documents' }));
+      expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
+      const allDone = async () => (await deps.target.jobOutcome((await state.getRun(run.runId))!)).terminal;
+      for (let i = 0; i < 400 && !(await allDone()); i++) await sleep(20);
+      const copy = (tasks: ExportTask[]) => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined);
+      await expect(planExport(deps, run.runId, copy)).rejects.toThrow(/planner died/);
+      dead = false;
+      const batches = () => emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && r.status === 200).length;
+      expect(batches()).toBe(5);
+
+      // The retry batches report while the claim still runs: those plans leave it to its holder.
+      for (let i = 0; i < 400 && !(await allDone()); i++) await sleep(20);
+      expect(await planExport(deps, run.runId, copy)).toBe('pending');
+      expect((await state.getRun(run.runId))!).toMatchObject({ phase: 'exporting', retried: false });
+
+      // The lease runs out (15 minutes; here its end is moved to the past), then the dead planner's
+      // message comes back: it finishes the pass and exports.
+      const held = (await state.getRun(run.runId))!.retryPass!;
+      expect(Date.parse(held.claimedUntil) - Date.now()).toBeGreaterThan(RETRY_PASS_LEASE_MS - 60_000);
+      await state.updateRun(run.runId, (r) => ({ ...r, retryPass: { ...held, claimedUntil: new Date(Date.now() - 1000).toISOString() } }));
+      const result = await planExport(deps, run.runId, copy);
+      expect(result, (await state.getRun(run.runId))!.error).toBe('completed');
+      expect(batches()).toBe(5);
+      const done = (await state.getRun(run.runId))!;
+      expect(done).toMatchObject({ phase: 'completed', retried: true, exported: { files: DOCS.length } });
+      expect(done.retryPass).toBeUndefined();
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('lets one of two planners running at once re-submit the expired inputs', async () => {
     const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10 });
     try {
@@ -201,7 +259,10 @@ describe('the loop with Extend as the target', () => {
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-race/', { media: 'documents' }));
       expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
       for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await deps.state.getRun(run.runId))!)).terminal; i++) await sleep(20);
-      const copy = (tasks: ExportTask[]) => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined);
+      // Both planners copy the same files; the local S3 server (unlike S3) breaks on two writes of
+      // one key at once, so copies take turns: the race under test is the retry pass.
+      let turn = Promise.resolve();
+      const copy = (tasks: ExportTask[]) => (turn = turn.then(() => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined)));
       // Two batches' outcome notifications planned at the same moment.
       expect(await Promise.all([planExport(deps, run.runId, copy), planExport(deps, run.runId, copy)])).toEqual(['pending', 'pending']);
       const batches = () => emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && r.status === 200).length;
