@@ -2,6 +2,7 @@ import { RunExistsError } from '../state/port';
 import type { ServerlessPorts } from './serverless-ports';
 import { stamp } from './run-id';
 import { sourceById, specForSource } from './source-spec';
+import { loadRun } from './run-deps';
 import { createRun } from './start-run';
 import { continueSubmission, type SubmitResult } from './submit-run';
 
@@ -35,9 +36,9 @@ export async function runScheduledSource(
 
 /** Continues a run's submission; hands the rest on when yielding, and asks for the job start when done. */
 export async function submitAndHandOn(ports: ServerlessPorts, runId: string, shouldYield: () => boolean): Promise<SubmitResult> {
-  const run = await ports.state.getRun(runId);
-  if (!run) throw new Error(`run ${runId} not found`);
-  const result = await continueSubmission(await ports.depsFor(run.spec), runId, { shouldYield });
+  const { deps } = await loadRun(ports, runId);
+  if (!deps) return 'failed';
+  const result = await continueSubmission(deps, runId, { shouldYield });
   if (result === 'yielded') await ports.queues.submissions.send([{ kind: 'continue', runId }]);
   // Ingest notifications may all have arrived while submission was still going on.
   if (result === 'submitted') await ports.queues.startJob.send([{ kind: 'advance', runId }]);

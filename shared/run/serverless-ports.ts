@@ -4,6 +4,8 @@ import type { QueueSender } from '../runtime/queue';
 import type { PendingObjects } from '../state/debounce';
 import type { StateStore } from '../state/port';
 import type { RunSpec } from '../state/run-record';
+import type { BucketLocation } from '../location';
+import type { ObjectStore } from '../storage/port';
 import type { BridgeDeps } from './deps';
 
 /** What the deployed use cases need beyond one run's ports: config, queues and the debounce store. */
@@ -15,4 +17,6 @@ export interface ServerlessPorts {
   queues: { submissions: QueueSender; startJob: QueueSender; export: QueueSender };
   /** Ports for runs of the given spec (its source and destination stores, its target). */
   depsFor(spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps>;
+  /** A bucket store alone (e.g. to write a run's summary without reaching its target). */
+  storeFor(location: BucketLocation): ObjectStore;
 }

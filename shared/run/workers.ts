@@ -5,6 +5,7 @@ import { finishExport, planExport, recordTaskOutcome, runExportTask } from '../p
 import type { RecordContext } from '../runtime/sqs-batch';
 import type { ExportMessage, StartJobMessage, SubmissionMessage } from '../runtime/messages';
 import { flushPending } from './object-events';
+import { loadRun } from './run-deps';
 import { submitAndHandOn } from './scheduled-run';
 import type { ServerlessPorts } from './serverless-ports';
 
@@ -24,7 +25,8 @@ export async function handleSubmission(ports: ServerlessPorts, message: Submissi
 
 export async function handleStartJob(ports: ServerlessPorts, message: StartJobMessage, context: RecordContext) {
   await givingUpRecorded(ports, message.runId, 'starting the job', context, async () => {
-    const deps = await depsOfRun(ports, message.runId);
+    const { deps } = await loadRun(ports, message.runId);
+    if (!deps) return;
     await advance(deps, message.runId, { awaitIngestEvents: true });
     // Batches that run from their submission may all have reported before the run was processing
     // (their export follow-ups then found nothing to do): plan its export from here as well.
@@ -36,7 +38,8 @@ export async function handleStartJob(ports: ServerlessPorts, message: StartJobMe
 
 /** Plans an export (one copy message per result file), or copies one file and finishes the run after the last. */
 export async function handleExport(ports: ServerlessPorts, message: ExportMessage, context: RecordContext) {
-  const deps = await depsOfRun(ports, message.runId);
+  const { deps } = await loadRun(ports, message.runId);
+  if (!deps) return;
   if (message.kind === 'plan') {
     await givingUpRecorded(ports, message.runId, 'planning the export', context, () =>
       planExport(deps, message.runId, (tasks) => ports.queues.export.send(tasks.map((task) => ({ kind: 'copy', runId: message.runId, task })))),
@@ -65,19 +68,13 @@ export async function handleExport(ports: ServerlessPorts, message: ExportMessag
   }
 }
 
-async function depsOfRun(ports: ServerlessPorts, runId: string) {
-  const run = await ports.state.getRun(runId);
-  if (!run) throw new Error(`run ${runId} not found`);
-  return ports.depsFor(run.spec);
-}
-
 /** On the last delivery, a failing step ends its run failed (with the reason) before the message is dead-lettered. */
 async function givingUpRecorded(ports: ServerlessPorts, runId: string, step: string, context: RecordContext, work: () => Promise<unknown>) {
   try {
     await work();
   } catch (err) {
     if (context.lastAttempt) {
-      const deps = await depsOfRun(ports, runId).catch(() => undefined);
+      const deps = (await loadRun(ports, runId).catch(() => undefined))?.deps;
       if (deps) await endRunFailed(deps, runId, `${step} gave up after the last delivery: ${errorMessage(err)}`).catch(() => undefined);
     }
     throw err;

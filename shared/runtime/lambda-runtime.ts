@@ -105,6 +105,7 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
       export: queue(env.EXPORT_QUEUE_URL, 'EXPORT_QUEUE_URL'),
     },
     webhookReceiver: async () => ({ secret: await webhookSecret(), parse: webhookParserFor(config.target.name, await signingSecret()) }),
+    storeFor: (location) => store(location),
     depsFor: async (spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps> => ({
       source: store(spec.source),
       dest: store(spec.dest),
