@@ -27,7 +27,7 @@ if (mode === 'bridge') {
   const client = new LlamaCloudClient({ apiKey: 'llx-bench', apiUrl });
   const target = new LlamaCloudTarget(client, { job: { type: 'parse_v2', configurationId: 'cfg-PARSE_AGENTIC' }, uploadConcurrency: 4 });
   const ingestId = `bench-${mode}-${Date.now()}`;
-  const run = { runId: 'bench', createdAt: new Date().toISOString() } as RunRecord;
+  const run = { runId: 'bench', nonce: `bench-${Date.now()}`, createdAt: new Date().toISOString() } as RunRecord;
   const receipt = await target.submitChunk(run, { ingestId, referencesUrl: '', references });
   const directory = await client.findDirectory(directoryName(run, ingestId));
   let uploaded = 0;

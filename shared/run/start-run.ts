@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors';
 import { credentialExpiryWarning } from '../pipeline/presign';
 import type { RunRecord, RunSpec } from '../state/run-record';
@@ -20,6 +21,7 @@ export function newRunRecord(runId: string, spec: RunSpec, now = new Date()): Ru
     runId,
     batchId,
     jobId: jobIdFor(batchId),
+    nonce: randomBytes(6).toString('base64url'),
     spec,
     phase: 'discovering',
     listed: 0,

@@ -75,6 +75,11 @@ const RunRecordFields = z.object({
   runId: z.string(),
   batchId: z.string(),
   jobId: z.string(),
+  /**
+   * Random at creation and kept with the record: tells this run from a run of the same id in
+   * another deployment (scheduled run ids come from the source id and the tick).
+   */
+  nonce: z.string().optional(),
   spec: RunSpec,
   phase: RunPhase,
   listed: z.number().int().default(0),

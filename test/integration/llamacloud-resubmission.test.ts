@@ -16,7 +16,7 @@ describe('LlamaCloud: a repeated chunk submission', () => {
   let files: Server;
   let filesUrl: string;
   let emu: RunningLlamaEmulator;
-  const run = { runId: 'r-1', createdAt: '2026-11-23T10:00:00.000Z' } as RunRecord;
+  const run = { runId: 'r-1', nonce: 'n-one', createdAt: '2026-11-23T10:00:00.000Z' } as RunRecord;
 
   beforeAll(async () => {
     files = createServer((req, res) => res.end(`bytes of ${req.url}`));
@@ -39,7 +39,7 @@ describe('LlamaCloud: a repeated chunk submission', () => {
     referencesUrl: `${filesUrl}/unused.jsonl`,
     references: Array.from({ length: count }, (_, i) => ({ name: `doc-${i}.pdf`, key: `in/doc-${i}.pdf`, url: `${filesUrl}/doc-${i}.pdf` })),
   });
-  const posts = (ingestId: string, since: number, of: Pick<RunRecord, 'createdAt'> = run) => {
+  const posts = (ingestId: string, since: number, of: Pick<RunRecord, 'nonce' | 'createdAt'> = run) => {
     const made = emu.requests.slice(since).filter((r) => r.method === 'POST');
     return {
       directories: made.filter((r) => r.path.endsWith('/directories') && (r.body as { name: string }).name === directoryName(of, ingestId)).length,
@@ -63,8 +63,9 @@ describe('LlamaCloud: a repeated chunk submission', () => {
 
   it('never adopts what another deployment created for a run of the same id', async () => {
     const first = await target().submitChunk(run, chunk('bb-r-1-2', 2));
-    // Same scheduled run id (same source id and tick), another deployment sharing the project.
-    const other = { runId: 'r-1', createdAt: '2026-11-23T10:00:02.500Z' } as RunRecord;
+    // Same scheduled run id (same source id and tick), created in the same millisecond by another
+    // deployment sharing the project: only the nonce differs.
+    const other = { ...run, nonce: 'n-two' } as RunRecord;
     const since = emu.requests.length;
     const theirs = await target().submitChunk(other, chunk('bb-r-1-2', 2));
     expect(theirs).toMatchObject({ duplicated: false });

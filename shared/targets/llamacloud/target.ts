@@ -132,9 +132,10 @@ export class LlamaCloudTarget extends BatchPerChunkTarget implements BatchTarget
 
 /**
  * A chunk's directory name: its ingest id, which repeats across deployments that share a LlamaCloud
- * project (scheduled run ids come from the source id and the tick), plus the run's creation time,
- * which a retried submission of the same run keeps and another deployment's run does not share.
+ * project (scheduled run ids come from the source id and the tick), plus the run's nonce, which a
+ * retried submission of the same run keeps and another deployment's run does not share (records
+ * from before the nonce use their creation time).
  */
-export function directoryName(run: Pick<RunRecord, 'createdAt'>, ingestId: string): string {
-  return `${ingestId}.${Date.parse(run.createdAt).toString(36)}`;
+export function directoryName(run: Pick<RunRecord, 'nonce' | 'createdAt'>, ingestId: string): string {
+  return `${ingestId}.${run.nonce ?? Date.parse(run.createdAt).toString(36)}`;
 }
