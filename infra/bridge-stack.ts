@@ -14,6 +14,8 @@ export interface BridgeStackProps extends StackProps {
   readonly apiKeySecretArn?: string;
   /** @deprecated the name of `apiKeySecretArn` before other targets existed; still read. */
   readonly roboflowApiKeySecretArn?: string;
+  /** @deprecated the name of `apiKeySecret` before other targets existed; still read. */
+  readonly roboflowApiKeySecret?: ISecret;
   readonly signingSecret?: ISecret;
   /** Extend: complete ARN of an existing secret holding the webhook signing secret (used when `signingSecret` is not given). */
   readonly signingSecretArn?: string;
@@ -26,12 +28,12 @@ export class BridgeStack extends Stack {
   readonly bridge: BucketBridge;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps) {
-    const { config, apiKeySecret, apiKeySecretArn, roboflowApiKeySecretArn, signingSecret, signingSecretArn, logRetention, alarmTopic, ...stackProps } = props;
+    const { config, apiKeySecret, apiKeySecretArn, roboflowApiKeySecret, roboflowApiKeySecretArn, signingSecret, signingSecretArn, logRetention, alarmTopic, ...stackProps } = props;
     super(scope, id, { description: 'bucket-bridge: bucket objects to a hosted batch API and back', ...stackProps });
     const existing = (id: string, arn?: string) => (arn ? Secret.fromSecretCompleteArn(this, id, arn) : undefined);
     this.bridge = new BucketBridge(this, 'Bridge', {
       config,
-      apiKeySecret: apiKeySecret ?? existing('ApiKey', apiKeySecretArn ?? roboflowApiKeySecretArn),
+      apiKeySecret: apiKeySecret ?? roboflowApiKeySecret ?? existing('ApiKey', apiKeySecretArn ?? roboflowApiKeySecretArn),
       signingSecret: signingSecret ?? existing('SigningSecret', signingSecretArn),
       logRetention,
       alarmTopic,

@@ -121,6 +121,14 @@ export class BucketBridge extends Construct {
   readonly apiKeySecret: ISecret;
   /** Present when the construct created the API key secret (a placeholder to fill in). */
   readonly createdApiKeySecret?: Secret;
+  /** @deprecated the name of `apiKeySecret` before other targets existed. */
+  get roboflowApiKeySecret(): ISecret {
+    return this.apiKeySecret;
+  }
+  /** @deprecated the name of `createdApiKeySecret` before other targets existed. */
+  get createdRoboflowApiKeySecret(): Secret | undefined {
+    return this.createdApiKeySecret;
+  }
   /** Extend: the webhook endpoint's signing secret. */
   readonly signingSecret?: ISecret;
   /** Present when the construct created the signing secret (a placeholder to fill in). */
@@ -295,9 +303,9 @@ export class BucketBridge extends Construct {
     // then plans their export.
     const startJob = functions['start-job'];
     this.useApiKey(startJob);
-    this.useWebhookUrl(startJob);
     this.allowDestination(startJob);
-    if (config.target.name !== 'roboflow') this.sendTo(startJob, 'EXPORT_QUEUE_URL', this.queues.export.queue);
+    if (config.target.name === 'roboflow') this.useWebhookUrl(startJob);
+    else this.sendTo(startJob, 'EXPORT_QUEUE_URL', this.queues.export.queue);
     startJob.addEventSource(new SqsEventSource(this.queues.startJob.queue, { batchSize: 1, reportBatchItemFailures: true }));
 
     // export: one message per result file, fanned out by the export function itself.

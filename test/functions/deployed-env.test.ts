@@ -32,7 +32,7 @@ const EXPECTED: Record<HarnessTarget, Record<BridgeFunctionName, string[]>> = {
     'continue-submission': [API_KEY, ...NOTIFIES, ...SENDS_ON],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', SIGNING, 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
-    'start-job': [API_KEY, ...NOTIFIES, 'EXPORT_QUEUE_URL'],
+    'start-job': [API_KEY, 'EXPORT_QUEUE_URL'],
     export: [API_KEY, 'EXPORT_QUEUE_URL'],
   },
   llamacloud: {
@@ -40,7 +40,7 @@ const EXPECTED: Record<HarnessTarget, Record<BridgeFunctionName, string[]>> = {
     'continue-submission': [API_KEY, ...NOTIFIES, SIGNING, ...SENDS_ON],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', SIGNING, 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
-    'start-job': [API_KEY, ...NOTIFIES, SIGNING, 'EXPORT_QUEUE_URL'],
+    'start-job': [API_KEY, 'EXPORT_QUEUE_URL'],
     export: [API_KEY, 'EXPORT_QUEUE_URL'],
   },
 };

@@ -142,7 +142,10 @@ describe('functions', () => {
     expect(t.toJSON().Resources[logicalId(s, s.bridge.functions.export)].Properties.Environment.Variables.TARGET_API_KEY_SECRET_ARN).toBe(arn);
     const other = new Stack(testApp(), 'Old');
     const secret = Secret.fromSecretCompleteArn(other, 'Key', arn);
-    expect(new BucketBridge(other, 'Bridge', { config: exampleConfig(), roboflowApiKeySecret: secret }).apiKeySecret).toBe(secret);
+    const bridge = new BucketBridge(other, 'Bridge', { config: exampleConfig(), roboflowApiKeySecret: secret });
+    expect([bridge.apiKeySecret, bridge.roboflowApiKeySecret, bridge.createdRoboflowApiKeySecret]).toEqual([secret, secret, undefined]);
+    const viaStack = new BridgeStack(testApp(), 'OldStack', { config: exampleConfig(), roboflowApiKeySecret: secret });
+    expect(viaStack.bridge.apiKeySecret).toBe(secret);
   });
 
   it('gives every function its own log group with a retention (one month by default)', () => {

@@ -99,11 +99,11 @@ describe('stack with LlamaCloud as the target', () => {
 
   it('gives the signing secret to the functions that create batches or verify webhooks, and to no other', () => {
     const signingRef = `<Ref:${logicalId(stack, stack.bridge.createdSigningSecret!)}>`;
-    for (const name of ['scheduled-run', 'continue-submission', 'start-job', 'webhook'] as const) {
+    for (const name of ['scheduled-run', 'continue-submission', 'webhook'] as const) {
       expect(flatten(envOf(name).TARGET_SIGNING_SECRET_ARN), name).toBe(signingRef);
       expect(secretReads(name), name).toContain(signingRef);
     }
-    for (const name of ['object-created', 'export'] as const) {
+    for (const name of ['object-created', 'start-job', 'export'] as const) {
       expect(envOf(name).TARGET_SIGNING_SECRET_ARN, name).toBeUndefined();
       expect(secretReads(name), name).not.toContain(signingRef);
     }
@@ -128,8 +128,9 @@ describe('function environments with document targets', () => {
     'continue-submission': [...hooks, ...signingOnSubmit, 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', 'TARGET_SIGNING_SECRET_ARN', 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
-    // start-job plans the export of batches that all reported before the run was processing.
-    'start-job': [...hooks, ...signingOnSubmit, 'EXPORT_QUEUE_URL'],
+    // start-job plans the export of batches that all reported before the run was processing; it
+    // hands the target no notifications URL (nothing is submitted there).
+    'start-job': ['TARGET_API_KEY_SECRET_ARN', 'EXPORT_QUEUE_URL'],
     // No path token: the export hands the target no notifications URL.
     export: ['TARGET_API_KEY_SECRET_ARN', 'EXPORT_QUEUE_URL'],
   });
