@@ -39,6 +39,8 @@ export interface ExportTask {
 
 export type ExportResult = 'pending' | 'exporting' | 'completed' | 'failed' | 'not-applicable';
 
+const isActive = (run: RunRecord) => run.phase === 'processing' || run.phase === 'exporting';
+
 /** Folder of a run's results in the destination: `<dest prefix><runId>/`. */
 export function runFolder(run: RunRecord): string {
   return `${run.spec.dest.prefix}${run.runId}/`;
@@ -64,12 +66,13 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
     await endRunFailed(deps, runId, `job ${run.jobId} failed: ${outcome.detail ?? 'no detail given'}`);
     return 'failed';
   }
-  await deps.state.updateRun(runId, (r) => ({
-    ...r,
-    phase: 'exporting',
-    jobState: 'success',
-    timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() },
-  }));
+  // Another planner may have ended the run meanwhile: an ended run stays ended.
+  const exporting = await deps.state.updateRun(runId, (r) =>
+    isActive(r)
+      ? { ...r, phase: 'exporting', jobState: 'success', timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() } }
+      : r,
+  );
+  if (!isActive(exporting)) return 'not-applicable';
   let planned = 0;
   const retry: RetryInput[] = [];
   const retryBatches = new Set(run.chunks.filter((c) => c.retry && c.targetRef).map((c) => c.targetRef));
@@ -96,7 +99,8 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
     const completed = await resubmitInputs({ ...deps, source: deps.source! }, run, retry);
     return completed ? planExport(deps, runId, sink) : 'pending';
   }
-  await deps.state.updateRun(runId, (r) => ({ ...r, exportTasks: planned }));
+  const recorded = await deps.state.updateRun(runId, (r) => (isActive(r) ? { ...r, exportTasks: planned } : r));
+  if (!isActive(recorded)) return 'not-applicable';
   deps.log.info('export planned', { runId, files: planned });
   return finishExport(deps, runId);
 }

@@ -31,7 +31,7 @@ export async function resubmitInputs(
   const pass = await claimRetryPass(deps, run, now);
   if (!pass) return false;
   try {
-    await submitRetryChunks(deps, run.runId, inputs, pass);
+    return await submitRetryChunks(deps, run.runId, inputs, pass);
   } catch (err) {
     // A planner that fails (rather than dies) lets the next delivery take the pass over at once.
     const lapsed = new Date(0).toISOString();
@@ -40,10 +40,10 @@ export async function resubmitInputs(
       .catch(() => undefined);
     throw err;
   }
-  return true;
 }
 
-async function submitRetryChunks(deps: ExportDeps & { source: NonNullable<ExportDeps['source']> }, runId: string, inputs: RetryInput[], pass: RetryPass) {
+/** Submits the pass's chunks not yet handed on; false when the claim was lost meanwhile (or the run ended). */
+async function submitRetryChunks(deps: ExportDeps & { source: NonNullable<ExportDeps['source']> }, runId: string, inputs: RetryInput[], pass: RetryPass): Promise<boolean> {
   const claimed = (await deps.state.getRun(runId))!;
   const sorted = [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const base = claimed.chunks.filter((c) => !c.retry).reduce((max, c) => Math.max(max, c.index), -1) + 1;
@@ -56,13 +56,16 @@ async function submitRetryChunks(deps: ExportDeps & { source: NonNullable<Export
     await deps.state.updateRun(runId, (r) => ({ ...r, chunks: [...r.chunks.filter((c) => c.index !== index), submitted].sort((a, b) => a.index - b.index) }));
     sent++;
   }
-  // A run ended meanwhile (e.g. another message gave up) stays ended.
-  await deps.state.updateRun(runId, (r) => (r.phase === 'exporting' ? { ...r, phase: 'processing', exportTasks: undefined, retried: true, retryPass: undefined } : r));
+  // A run ended meanwhile (e.g. another message gave up) stays ended; a claim taken over is the new owner's to finish.
+  const finished = await deps.state.updateRun(runId, (r) =>
+    r.phase === 'exporting' && r.retryPass?.owner === pass.owner ? { ...r, phase: 'processing', exportTasks: undefined, retried: true, retryPass: undefined } : r,
+  );
   deps.log.warn('inputs the target could not fetch were signed and submitted again', { runId, inputs: inputs.length, chunks: sent });
+  return finished.retried && finished.phase === 'processing';
 }
 
 /** Takes the run's retry pass unless it is done, the run is no longer exporting, or another planner's claim still runs. */
-async function claimRetryPass(deps: ExportDeps, run: RunRecord, now: number): Promise<RetryPass | undefined> {
+export async function claimRetryPass(deps: ExportDeps, run: RunRecord, now: number): Promise<RetryPass | undefined> {
   const limit = deps.target.maxPerChunk(run.spec.media);
   const owner = randomUUID();
   let claim: RetryPass | undefined;

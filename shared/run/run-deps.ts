@@ -1,4 +1,5 @@
-import { endRunFailed } from '../pipeline/fail-run';
+import { errorMessage } from '../errors';
+import { endRunFailed, failRun } from '../pipeline/fail-run';
 import type { RunRecord } from '../state/run-record';
 import type { BridgeDeps } from './deps';
 import type { ServerlessPorts } from './serverless-ports';
@@ -12,7 +13,14 @@ export async function depsOfRun(ports: ServerlessPorts, run: RunRecord): Promise
   const configured = ports.config.target.name;
   if (run.spec.target.name === configured) return ports.depsFor(run.spec);
   const reason = `the run targets ${run.spec.target.name}, but this deployment is now configured for ${configured}`;
-  await endRunFailed({ state: ports.state, log: ports.log, dest: ports.storeFor(run.spec.dest) }, run.runId, reason);
+  try {
+    await endRunFailed({ state: ports.state, log: ports.log, dest: ports.storeFor(run.spec.dest) }, run.runId, reason);
+  } catch (err) {
+    // Its destination may be out of this deployment's reach now: end it in state alone.
+    ports.log.warn('summary of a run of another target not written', { runId: run.runId, error: errorMessage(err) });
+    await failRun(ports.state, run.runId, reason);
+    ports.log.error('run failed', { runId: run.runId, error: reason });
+  }
   return undefined;
 }
 

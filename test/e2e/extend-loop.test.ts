@@ -264,7 +264,10 @@ describe('the loop with Extend as the target', () => {
       let turn = Promise.resolve();
       const copy = (tasks: ExportTask[]) => (turn = turn.then(() => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined)));
       // Two batches' outcome notifications planned at the same moment.
-      expect(await Promise.all([planExport(deps, run.runId, copy), planExport(deps, run.runId, copy)])).toEqual(['pending', 'pending']);
+      // The one that completes the pass plans again: 'completed' if the retry batches were that quick.
+      const results = await Promise.all([planExport(deps, run.runId, copy), planExport(deps, run.runId, copy)]);
+      expect(results).toContain('pending');
+      for (const r of results) expect(['pending', 'completed']).toContain(r);
       const batches = () => emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && r.status === 200).length;
       expect(batches()).toBe(5); // three batches, then the three expired inputs in two retry batches, once
       for (const key of expiring) expect(signings.get(key), key).toBe(2);

@@ -31,4 +31,13 @@ describe('a deployment switched to another target', () => {
     expect(h.deliveries.filter((d) => (d.body as { runId?: string }).runId === runId).map((d) => d.failed)).toEqual([false]);
     expect(h.deadLetters).toEqual([]);
   });
+
+  it('still ends such a run when its destination is out of reach now (in state, without a summary)', async () => {
+    const runId = 'old-roboflow-elsewhere';
+    await h.main.runtime.state.createRun({ ...newRunRecord(runId, specFor('s3://media/incoming/', 's3://no-such-bucket/out/')), phase: 'processing' });
+    await h.main.runtime.queues.export.send([{ kind: 'plan', runId }]);
+    await h.pump(async () => (await h.main.runtime.state.getRun(runId))?.phase === 'failed', 10_000);
+    expect((await h.main.runtime.state.getRun(runId))!.error).toBe('the run targets roboflow, but this deployment is now configured for extend');
+    expect(h.deliveries.filter((d) => (d.body as { runId?: string }).runId === runId).map((d) => d.failed)).toEqual([false]);
+  });
 });
