@@ -2,6 +2,7 @@
  * Webhook delivery: POSTs `{ eventId, eventType, payload }` envelopes signed like Extend does, retries
  * failed attempts (same body and eventId, fresh timestamp and signature) and applies the delivery faults.
  */
+import { postWebhook } from '../emulator-kit/post-webhook';
 import type { TaskScope } from '../emulator-kit/task-scope';
 import { newId } from './ids';
 import type { FaultInjector } from './faults';
@@ -11,7 +12,6 @@ import type { ExtendWebhookDelivery } from './types';
 
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF_MS = 50;
-const DELIVERY_TIMEOUT_MS = 5000;
 
 export interface WebhookTarget {
   url: string | undefined;
@@ -56,21 +56,8 @@ export class WebhookSender {
       [TIMESTAMP_HEADER]: String(timestamp),
       [SIGNATURE_HEADER]: signWebhook(this.target.signingSecret, timestamp, rawBody),
     };
-    let status: number | 'error';
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: rawBody,
-        redirect: 'manual',
-        signal: this.scope.timeoutSignal(DELIVERY_TIMEOUT_MS),
-      });
-      await res.body?.cancel().catch(() => {});
-      status = res.status;
-    } catch {
-      if (this.scope.closed) return 'error';
-      status = 'error';
-    }
+    const status = await postWebhook(this.scope, url, headers, rawBody);
+    if (status === 'error' && this.scope.closed) return status;
     this.deliveries.push({ url, headers, rawBody, body: JSON.parse(rawBody), status });
     return status;
   }

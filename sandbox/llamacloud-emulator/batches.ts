@@ -4,7 +4,7 @@
  * Cancel stops starting new jobs; jobs already running finish and keep their results.
  */
 import type { EmulatorContext } from './context';
-import { forEachWithLimit } from './concurrency';
+import { mapWithLimit } from '../emulator-kit/concurrency';
 import { badRequest, conflict } from './http-io';
 import { BatchCreate, parseOrUnprocessable } from './schemas';
 import { newId, nowIso, type Batch, type BatchStatus, type Job, type WebhookConfig } from './store';
@@ -97,7 +97,7 @@ class BatchRun {
     }
     const results: NonNullable<Batch['results']> = [];
     batch.results = results;
-    await forEachWithLimit(batch.files, JOB_CONCURRENCY, async (file) => {
+    await mapWithLimit(batch.files, JOB_CONCURRENCY, async (file) => {
       if (batch.cancelRequested) return;
       const now = nowIso();
       const job: Job = {

@@ -3,6 +3,7 @@
  * out one after another, each retried up to 3 attempts with the same event_id and raw body.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { postWebhook } from '../emulator-kit/post-webhook';
 import type { TaskScope } from '../emulator-kit/task-scope';
 import type { FaultInjector } from './faults';
 import type { WebhookConfig } from './store';
@@ -10,7 +11,6 @@ import type { WebhookDelivery } from './types';
 
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF_MS = 50;
-const DELIVERY_TIMEOUT_MS = 5000;
 export const WEBHOOK_USER_AGENT = 'llamaindex-webhook-service/1.0';
 
 export interface WebhookEvent {
@@ -83,21 +83,8 @@ export class WebhookSender {
   }
 
   private async post(url: string, headers: Record<string, string>, rawBody: string, event: WebhookEvent): Promise<number | 'error'> {
-    let status: number | 'error';
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: rawBody,
-        redirect: 'manual',
-        signal: this.scope.timeoutSignal(DELIVERY_TIMEOUT_MS),
-      });
-      await res.body?.cancel().catch(() => {});
-      status = res.status;
-    } catch {
-      if (this.scope.closed) return 'error';
-      status = 'error';
-    }
+    const status = await postWebhook(this.scope, url, headers, rawBody);
+    if (status === 'error' && this.scope.closed) return status;
     this.deliveries.push({ url, headers: { ...headers }, rawBody, body: event, status });
     return status;
   }

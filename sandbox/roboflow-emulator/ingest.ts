@@ -3,7 +3,7 @@
  * file and every referenced file, fill shards, and send data-staging webhooks.
  */
 import { randomUUID } from 'node:crypto';
-import { chunk, mapWithLimit } from './concurrency';
+import { chunk, mapWithLimit } from '../emulator-kit/concurrency';
 import type { EmulatorContext } from './context';
 import { badRequest } from './http-io';
 import { download } from './remote-fetch';

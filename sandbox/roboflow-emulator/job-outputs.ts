@@ -4,7 +4,7 @@
  * - `<jobId>-export`: multipart batch, items split across parts `results-1` and `results-2`, each part
  *   holding `.tar.gz` archives of up to 10 per-item `<item name>.json` files.
  */
-import { chunk } from './concurrency';
+import { chunk } from '../emulator-kit/concurrency';
 import type { EmulatorContext } from './context';
 import { buildTarGz, resultMemberName } from './export-archives';
 import { toCsv, toJsonl, type ItemResult } from './predictions';

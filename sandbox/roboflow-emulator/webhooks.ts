@@ -2,13 +2,13 @@
  * Webhook delivery: POSTs JSON events with `Authorization: Bearer rf_<workspaceId>`, retries failed
  * deliveries (same event_id, increasing delivery_attempt) and applies the delivery faults.
  */
+import { postWebhook } from '../emulator-kit/post-webhook';
 import type { TaskScope } from '../emulator-kit/task-scope';
 import type { FaultInjector } from './faults';
 import type { WebhookDelivery } from './types';
 
 const MAX_ATTEMPTS = 3;
 const RETRY_BACKOFF_MS = 50;
-const DELIVERY_TIMEOUT_MS = 5000;
 
 /** An event payload before delivery_attempt is stamped on it. */
 export type WebhookEvent = Record<string, unknown> & { event_id: string };
@@ -48,21 +48,9 @@ export class WebhookSender {
   }
 
   private async post(url: string, body: Record<string, unknown>): Promise<number | 'error'> {
-    let status: number | 'error';
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer rf_${this.workspaceId}` },
-        body: JSON.stringify(body),
-        redirect: 'manual',
-        signal: this.scope.timeoutSignal(DELIVERY_TIMEOUT_MS),
-      });
-      await res.body?.cancel().catch(() => {});
-      status = res.status;
-    } catch {
-      if (this.scope.closed) return 'error';
-      status = 'error';
-    }
+    const headers = { 'content-type': 'application/json', authorization: `Bearer rf_${this.workspaceId}` };
+    const status = await postWebhook(this.scope, url, headers, JSON.stringify(body));
+    if (status === 'error' && this.scope.closed) return status;
     this.deliveries.push({ url, body, status });
     return status;
   }
