@@ -4,8 +4,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { firstValues, sendJson } from '../emulator-kit/http-io';
-import { REDACTED } from '../emulator-kit/recorded-request';
+import { sendJson } from '../emulator-kit/http-io';
+import { recordOf } from '../emulator-kit/recorded-request';
 import { matchRoute, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { ApiError, errorBody, invalidRequest, notFound, parseJsonBody, readBody } from './http-io';
@@ -35,15 +35,7 @@ async function handle(
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
   const method = req.method ?? 'GET';
-  const record: ExtendRecordedRequest = {
-    method,
-    path: url.pathname,
-    query: firstValues(url.searchParams),
-    // Records end up in test output; the token must not.
-    headers: { ...req.headers, ...(req.headers.authorization !== undefined ? { authorization: REDACTED } : {}) },
-    body: undefined,
-    status: 0,
-  };
+  const record: ExtendRecordedRequest = recordOf(req, url, 'authorization');
   requests.push(record);
   const respond = (status: number, body: unknown, headers?: Record<string, string>) => {
     record.status = status;

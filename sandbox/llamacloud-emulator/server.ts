@@ -4,8 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { firstValues } from '../emulator-kit/http-io';
-import { REDACTED } from '../emulator-kit/recorded-request';
+import { recordOf } from '../emulator-kit/recorded-request';
 import { matchRoute, type RouteMatch } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { drainBody, HttpError, isConnectionGone, parseJsonBody, readBody, sendJson } from './http-io';
@@ -45,15 +44,7 @@ async function handle(ctx: EmulatorContext, routes: Route[], requests: RecordedR
   }
 
   const method = req.method ?? 'GET';
-  const record: RecordedRequest = {
-    method,
-    path: url.pathname,
-    query: firstValues(url.searchParams),
-    // The key is checked below; the record must not carry it (records end up in test output).
-    headers: { ...req.headers, ...(req.headers.authorization !== undefined ? { authorization: REDACTED } : {}) },
-    body: undefined,
-    status: 0,
-  };
+  const record: RecordedRequest = recordOf(req, url, 'authorization');
   requests.push(record);
 
   const match = matchRoute(routes, method, url.pathname);

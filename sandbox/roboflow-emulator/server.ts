@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { firstValues, sendJson } from '../emulator-kit/http-io';
-import { REDACTED } from '../emulator-kit/recorded-request';
+import { recordOf } from '../emulator-kit/recorded-request';
 import { matchRoute, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { DOWNLOAD_PREFIX, serveDownload } from './downloads';
@@ -37,15 +37,7 @@ async function handle(
 
   const method = req.method ?? 'GET';
   const query = firstValues(url.searchParams);
-  const record: RecordedRequest = {
-    method,
-    path: url.pathname,
-    // The key is checked below; the record must not carry it (records end up in test output).
-    query: 'api_key' in query ? { ...query, api_key: REDACTED } : query,
-    headers: { ...req.headers },
-    body: undefined,
-    status: 0,
-  };
+  const record = recordOf(req, url, { queryParam: 'api_key' });
   requests.push(record);
   const respond = (status: number, body: unknown, headers?: Record<string, string>) => {
     record.status = status;
