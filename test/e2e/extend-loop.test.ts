@@ -20,11 +20,11 @@ import { createS3Client } from '../../shared/storage/s3-client';
 import { S3Store } from '../../shared/storage/s3-store';
 import { ExtendClient } from '../../shared/targets/extend/client';
 import { ExtendTarget } from '../../shared/targets/extend/target';
-import { startWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
+import { startReceiver } from '../support/receiver';
 import { specFor, tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
-import { advanceOnWebhooks, runFollowUp } from '../../shared/run/follow-up';
+import { advanceOnWebhooks } from '../../shared/run/follow-up';
 
 const DOCS = ['docs/a/invoice 1.pdf', 'docs/a/invoice+2.pdf', 'docs/b/contract.docx', 'docs/b/notes.txt', 'docs/c/broken.pdf'];
 
@@ -100,6 +100,15 @@ describe('the loop with Extend as the target', () => {
     }
   });
 
+  /** Waits (bounded) until every batch of the run has finished at Extend. */
+  async function untilBatchesDone(deps: BridgeDeps, runId: string, state = deps.state) {
+    for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await state.getRun(runId))!)).terminal; i++) await sleep(20);
+  }
+
+  /** What the deployed export does with planned tasks: copy each file (here, in this process). */
+  const copier = (deps: BridgeDeps, runId: string) => (tasks: ExportTask[]) =>
+    mapLimit(tasks, 4, (task) => runExportTask(deps, runId, task)).then(() => undefined);
+
   /**
    * The source, except that the first URL signed for each of `expiring` is already expired when
    * Extend gets to it; `onResign` runs before every later signing of those keys (and may throw).
@@ -162,8 +171,8 @@ describe('the loop with Extend as the target', () => {
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-split/', { media: 'documents' }));
       // What the deployed export function does: plan once every batch is done; a throw means redelivery.
       expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
-      const copy = (tasks: ExportTask[]) => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined);
-      for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await deps.state.getRun(run.runId))!)).terminal; i++) await sleep(20);
+      const copy = copier(deps, run.runId);
+      await untilBatchesDone(deps, run.runId);
       await expect(planExport(deps, run.runId, copy)).rejects.toThrow(/signing cut off/);
       const cut = (await deps.state.getRun(run.runId))!;
       expect(cut.retried).toBe(false);
@@ -220,16 +229,15 @@ describe('the loop with Extend as the target', () => {
       });
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-takeover/', { media: 'documents' }));
       expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
-      const allDone = async () => (await deps.target.jobOutcome((await state.getRun(run.runId))!)).terminal;
-      for (let i = 0; i < 400 && !(await allDone()); i++) await sleep(20);
-      const copy = (tasks: ExportTask[]) => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined);
+      await untilBatchesDone(deps, run.runId, state);
+      const copy = copier(deps, run.runId);
       await expect(planExport(deps, run.runId, copy)).rejects.toThrow(/planner died/);
       dead = false;
       const batches = () => emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/batch') && r.status === 200).length;
       expect(batches()).toBe(5);
 
       // The retry batches report while the claim still runs: those plans leave it to its holder.
-      for (let i = 0; i < 400 && !(await allDone()); i++) await sleep(20);
+      await untilBatchesDone(deps, run.runId, state);
       expect(await planExport(deps, run.runId, copy)).toBe('pending');
       expect((await state.getRun(run.runId))!).toMatchObject({ phase: 'exporting', retried: false });
 
@@ -258,11 +266,12 @@ describe('the loop with Extend as the target', () => {
       deps.source = source;
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-race/', { media: 'documents' }));
       expect(await advance(deps, run.runId, { awaitIngestEvents: true })).toEqual({ state: 'started' });
-      for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await deps.state.getRun(run.runId))!)).terminal; i++) await sleep(20);
+      await untilBatchesDone(deps, run.runId);
       // Both planners copy the same files; the local S3 server (unlike S3) breaks on two writes of
       // one key at once, so copies take turns: the race under test is the retry pass.
       let turn = Promise.resolve();
-      const copy = (tasks: ExportTask[]) => (turn = turn.then(() => mapLimit(tasks, 4, (task) => runExportTask(deps, run.runId, task)).then(() => undefined)));
+      const copyNow = copier(deps, run.runId);
+      const copy = (tasks: ExportTask[]) => (turn = turn.then(() => copyNow(tasks)));
       // Two batches' outcome notifications planned at the same moment.
       // The one that completes the pass plans again: 'completed' if the retry batches were that quick.
       const results = await Promise.all([planExport(deps, run.runId, copy), planExport(deps, run.runId, copy)]);
@@ -291,12 +300,7 @@ describe('the loop with Extend as the target', () => {
       faults: { failUrlsMatching: /broken/, duplicateDeliveries: true },
     });
     const deps = await depsFor(emu);
-    const server = await startWebhookServer(deps, {
-      secret,
-      host: '127.0.0.1',
-      port,
-      onFollowUp: (f) => runFollowUp(deps, f),
-    });
+    const server = await startReceiver(deps, secret, port);
     try {
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-hooked/', { media: 'documents' }));
       // Every batch has reported (and its export follow-up found the run not yet processing)

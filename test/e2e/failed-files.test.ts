@@ -8,10 +8,9 @@ import type { BridgeDeps } from '../../shared/run/deps';
 import { waitByPolling, waitForWebhooks } from '../../shared/run/poll';
 import { startRun } from '../../shared/run/start-run';
 import type { ObjectStore } from '../../shared/storage/port';
-import { startWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
+import { startReceiver } from '../support/receiver';
 import { specFor, stackDeps } from '../support/domain';
-import { runFollowUp } from '../../shared/run/follow-up';
 
 /** A source whose signed URL for one key points at an object that is gone (deleted after listing). */
 function withVanishedObject(store: ObjectStore, vanished: string): ObjectStore {
@@ -47,12 +46,7 @@ describe('files that fail to download during ingest', () => {
     const port = await freePort();
     const deps = await stackDeps(stack, 'partial', {}, `http://127.0.0.1:${port}${webhookPath(secret)}`);
     deps.source = withVanishedObject(deps.source, vanished);
-    const server = await startWebhookServer(deps, {
-      secret,
-      host: '127.0.0.1',
-      port,
-      onFollowUp: (f) => runFollowUp(deps, f),
-    });
+    const server = await startReceiver(deps, secret, port);
     try {
       const spec = specFor('s3://partial/incoming/', 's3://partial/hooked/');
       const run = await startRun(deps, spec);

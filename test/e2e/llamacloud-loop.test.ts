@@ -15,11 +15,11 @@ import { createS3Client } from '../../shared/storage/s3-client';
 import { S3Store } from '../../shared/storage/s3-store';
 import { LlamaCloudClient } from '../../shared/targets/llamacloud/client';
 import { LlamaCloudTarget } from '../../shared/targets/llamacloud/target';
-import { startWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
+import { startReceiver } from '../support/receiver';
 import { specFor, tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
-import { advanceOnWebhooks, runFollowUp } from '../../shared/run/follow-up';
+import { advanceOnWebhooks } from '../../shared/run/follow-up';
 
 const DOCS = ['docs/report one.pdf', 'docs/plus+sign.txt', 'docs/sub/big.pdf', 'docs/sub/broken.pdf'];
 
@@ -92,12 +92,7 @@ describe('the loop with LlamaCloud as the target', () => {
     const secret = 'l'.repeat(43);
     const emu = await startLlamaCloudEmulator({ apiKey: 'llx-test', jobDelayMs: 10, faults: { failFilesNamed: /broken/, duplicateDeliveries: true } });
     const deps = await depsFor(emu, { url: `http://127.0.0.1:${port}${webhookPath(secret)}`, signingSecret: 'lc-signing-secret' });
-    const server = await startWebhookServer(deps, {
-      secret,
-      host: '127.0.0.1',
-      port,
-      onFollowUp: (f) => runFollowUp(deps, f),
-    });
+    const server = await startReceiver(deps, secret, port);
     try {
       const run = await startRun(deps, specFor('s3://docs/docs/', 's3://docs/out-hooked/', { media: 'documents' }));
       // Every batch has reported before the run is advanced (submission slower than the batches).
