@@ -1,5 +1,6 @@
 /** Request validation: batch submission bodies and list queries, as zod schemas plus the checks zod cannot express. */
 import { z } from 'zod';
+import { httpUrl, parseOr } from '../emulator-kit/schemas';
 import { invalidRequest } from './http-io';
 import type { ProcessorKind } from './kinds';
 
@@ -10,23 +11,8 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Parses `value` or throws a 400 whose message lists every problem with its JSON path. */
 export function parseOrBadRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  throw invalidRequest(`invalid ${what}: ${problems.join('; ')}`);
+  return parseOr(schema, value, what, invalidRequest);
 }
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
 
 const fileName = z.string().min(1).max(1024);
 

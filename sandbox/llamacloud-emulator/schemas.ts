@@ -1,5 +1,6 @@
 /** Request validation as zod schemas; failures become FastAPI-style 422 `{"detail": [{type, loc, msg}]}`. */
 import { z } from 'zod';
+import { httpUrl } from '../emulator-kit/schemas';
 import { unprocessable } from './http-io';
 
 /** Parses `value` or throws 422 listing every problem with its location under `body`. */
@@ -14,15 +15,6 @@ export function parseOrUnprocessable<S extends z.ZodType>(schema: S, value: unkn
     })),
   );
 }
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
 
 export const DirectoryCreate = z.object({
   name: z.string().min(1).max(1024),

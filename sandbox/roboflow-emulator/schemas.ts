@@ -1,5 +1,6 @@
 /** Request validation: path ids and the JSON bodies the emulator accepts, as zod schemas. */
 import { z } from 'zod';
+import { httpUrl, parseOr } from '../emulator-kit/schemas';
 import { badRequest } from './http-io';
 
 const BATCH_ID = /^[a-z0-9_-]{1,64}$/;
@@ -17,23 +18,8 @@ export function checkJobId(id: string): string {
 
 /** Parses `value` or throws a 400 whose message lists every problem with its JSON path. */
 export function parseOrBadRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  throw badRequest(`invalid ${what}: ${problems.join('; ')}`);
+  return parseOr(schema, value, what, badRequest);
 }
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
 
 // ---- data staging: reference ingests ----
 
