@@ -71,6 +71,9 @@ class SyntheticStore implements ObjectStore {
   sizeOf(key: string) {
     return this.real.sizeOf(key);
   }
+  delete(key: string) {
+    return this.real.delete(key);
+  }
   credentialsExpiry() {
     return this.real.credentialsExpiry();
   }

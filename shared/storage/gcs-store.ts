@@ -127,6 +127,10 @@ export class GcsStore implements ObjectStore {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    await this.handle.file(key).delete({ ignoreNotFound: true });
+  }
+
   /**
    * Key signatures last as long as the key: undefined. signBlob signatures are guaranteed for 12
    * hours, so the run warns when URLs are meant to live longer.

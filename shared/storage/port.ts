@@ -47,6 +47,8 @@ export interface ObjectStore {
   read(key: string): Promise<Readable>;
   /** Size of the stored object, or undefined when it does not exist. */
   sizeOf(key: string): Promise<number | undefined>;
+  /** Removes `key`; removing an object that does not exist succeeds. */
+  delete(key: string): Promise<void>;
   /** When the signing credentials expire (temporary credentials), else undefined. */
   credentialsExpiry(): Promise<Date | undefined>;
 }

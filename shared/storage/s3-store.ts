@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   NotFound,
@@ -85,6 +86,10 @@ export class S3Store implements ObjectStore {
       if (err instanceof NotFound || (err as { name?: string }).name === 'NotFound') return undefined;
       throw err;
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, RequestPayer: this.requestPayer }));
   }
 
   async credentialsExpiry(): Promise<Date | undefined> {

@@ -167,6 +167,10 @@ export class DeferredStore implements ObjectStore {
     return (await this.resolve()).sizeOf(key);
   }
 
+  async delete(key: string): Promise<void> {
+    return (await this.resolve()).delete(key);
+  }
+
   async credentialsExpiry(): Promise<Date | undefined> {
     return (await this.resolve()).credentialsExpiry();
   }

@@ -98,6 +98,13 @@ describe('GcsStore against a fake GCS JSON API', () => {
     await expect(buffer(await store.read('cams/0007.jpg'))).rejects.toThrow(/did not match/);
   });
 
+  it('deletes an object, and deleting a missing one succeeds', async () => {
+    gcs.put(BUCKET, 'gone/probe.txt', 'x');
+    await store.delete('gone/probe.txt');
+    expect(gcs.get(BUCKET, 'gone/probe.txt')).toBeUndefined();
+    await expect(store.delete('gone/probe.txt')).resolves.toBeUndefined();
+  });
+
   it('uploads a small body in one multipart request and checks the stored size', async () => {
     const result = await store.write('small/summary.json', '{"ok":true}\n', { contentType: 'application/json' });
     expect(result).toEqual({ bytes: 12 });

@@ -30,6 +30,14 @@ describe('S3Store against a local S3 server', () => {
     await expect(store.write('big/wrong.bin', 'abc', { expectedBytes: 4 })).rejects.toThrow(/stored 3 bytes.*expected 4/);
   });
 
+  it('deletes an object, and deleting a missing one succeeds', async () => {
+    const store = s3.store('media');
+    await store.write('gone/probe.txt', 'x');
+    await store.delete('gone/probe.txt');
+    expect(await store.sizeOf('gone/probe.txt')).toBeUndefined();
+    await expect(store.delete('gone/probe.txt')).resolves.toBeUndefined();
+  });
+
   it('presigns GET URLs that download, for keys with unicode, spaces and +', async () => {
     const store = s3.store('media');
     for (const key of ['odd/ü ber+plus.jpg', 'odd/a%20b~c.jpg']) {
