@@ -43,11 +43,13 @@ export class S3Store implements ObjectStore {
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListPage> {
     const pages = paginateListObjectsV2(
       { client: this.client, pageSize: options.pageSize, startingToken: options.startToken },
-      { Bucket: this.bucket, Prefix: prefix, MaxKeys: options.pageSize, RequestPayer: this.requestPayer },
+      // URL-encoded keys: XML cannot carry every key raw (parsers turn a CR into LF).
+      { Bucket: this.bucket, Prefix: prefix, MaxKeys: options.pageSize, RequestPayer: this.requestPayer, EncodingType: 'url' },
     );
     for await (const page of pages) {
+      const encoded = page.EncodingType === 'url';
       const objects: StoredObject[] = (page.Contents ?? []).map((o) => ({
-        key: o.Key!,
+        key: encoded ? decodeListedKey(o.Key!) : o.Key!,
         size: o.Size ?? 0,
         etag: o.ETag?.replaceAll('"', ''),
         lastModified: o.LastModified,
@@ -96,4 +98,13 @@ export class S3Store implements ObjectStore {
     const credentials = await this.client.config.credentials();
     return credentials.expiration;
   }
+}
+
+/**
+ * A key of a listing answered with `EncodingType: url`: percent-encoded UTF-8, a space possibly as
+ * `+` (a literal `+` comes as `%2B`), as botocore decodes it. Stores that ignore the parameter
+ * answer raw keys and no EncodingType, and those are not decoded.
+ */
+function decodeListedKey(key: string): string {
+  return decodeURIComponent(key.replaceAll('+', ' '));
 }

@@ -1,12 +1,41 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
+import { crc32 } from 'node:zlib';
 
 export type ListingFault = 'none' | 'fail' | 'hang';
 
+export interface ScriptedError {
+  /** Which requests answer with the error, e.g. `(r) => r.method === 'PUT'`. */
+  match: (r: { method: string; path: string; query: URLSearchParams }) => boolean;
+  status: number;
+  code: string;
+  /** Ceph RGW sends `<Message></Message>` (or none at all); the SDK then reports `UnknownError`. */
+  message?: string;
+  count: number;
+}
+
+export interface ProxiedRequest {
+  method: string;
+  /** Raw path, still percent-encoded. */
+  path: string;
+  query: URLSearchParams;
+  status: number;
+}
+
 /**
- * A pass-through proxy in front of the S3 server that can break listings of later pages
- * (requests with a continuation token): answer 500, or never answer (like a Lambda timeout
- * freezing the invocation mid-listing). `afterPages` pages are served before the fault applies.
+ * A pass-through proxy in front of the S3 server (s3rver) that makes it behave like real S3 where
+ * s3rver does not, and scripts the faults of real S3-compatible stores:
+ * - ListObjectsV2 with `encoding-type=url` answers percent-encoded keys and `<EncodingType>url`
+ *   (s3rver ignores the parameter and always sends raw keys);
+ * - `checksums(true)`: HeadObject with `x-amz-checksum-mode: ENABLED` reports the stored object's
+ *   full-object CRC32, as S3 does for objects uploaded with one;
+ * - `corruptUploads(n)`: the next n request bodies of PutObject/UploadPart arrive with one byte
+ *   flipped and the same length (a store that stores the right size and the wrong content);
+ * - `failWith(error)`: scripted error answers, e.g. an empty `<Message>` like Ceph RGW;
+ * - `arm(kind)`: later listing pages (with a continuation token) answer 500 or never answer
+ *   (like a Lambda timeout freezing the invocation mid-listing), after `afterPages` pages.
+ * Every request is recorded.
  */
 export async function startS3Proxy(target: string) {
   const upstream = new URL(target);
@@ -15,30 +44,97 @@ export async function startS3Proxy(target: string) {
   let continued = 0;
   const hung: ServerResponse[] = [];
   let faults = 0;
+  let corruptions = 0;
+  let reportChecksums = false;
+  let scripted: ScriptedError[] = [];
+  const requests: ProxiedRequest[] = [];
+
+  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, rewrite?: (status: number, headers: IncomingHttpHeaders, body: Buffer) => Promise<{ headers: IncomingHttpHeaders; body: Buffer }>) => {
+    const upstreamReq = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      record.status = up.statusCode ?? 502;
+      if (!rewrite) {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        return void up.pipe(res);
+      }
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', async () => {
+        const out = await rewrite(up.statusCode ?? 502, up.headers, Buffer.concat(chunks));
+        res.writeHead(up.statusCode ?? 502, { ...out.headers, 'content-length': String(out.body.length) }).end(req.method === 'HEAD' ? undefined : out.body);
+      });
+    });
+    upstreamReq.on('error', () => res.destroy());
+    const isUpload = req.method === 'PUT' && !req.headers['x-amz-copy-source'] && Number(req.headers['content-length'] ?? 0) > 0;
+    if (isUpload && corruptions > 0) {
+      corruptions--;
+      req.pipe(flipFirstByteOfChunk()).pipe(upstreamReq);
+    } else req.pipe(upstreamReq);
+  };
+
   const server: Server = createServer((req: IncomingMessage, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const laterPage = req.method === 'GET' && url.searchParams.get('list-type') === '2' && url.searchParams.has('continuation-token');
+    const record: ProxiedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, status: 0 };
+    requests.push(record);
+
+    const error = scripted.find((e) => e.count > 0 && e.match(record));
+    if (error) {
+      error.count--;
+      req.resume();
+      record.status = error.status;
+      const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${error.code}</Code><Message>${error.message ?? ''}</Message><RequestId>tx0001</RequestId></Error>`;
+      return void res.writeHead(error.status, { 'content-type': 'application/xml' }).end(req.method === 'HEAD' ? undefined : body);
+    }
+
+    const listing = req.method === 'GET' && url.searchParams.get('list-type') === '2';
+    const laterPage = listing && url.searchParams.has('continuation-token');
     if (laterPage && fault !== 'none' && ++continued > afterPages) {
       faults++;
       req.resume();
       if (fault === 'hang') return void hung.push(res);
+      record.status = 500;
       return void res.writeHead(500, { 'content-type': 'application/xml' }).end('<Error><Code>InternalError</Code><Message>disk on fire</Message></Error>');
     }
-    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(forward);
+    if (listing && url.searchParams.get('encoding-type') === 'url') {
+      return forward(req, res, record, async (status, headers, body) => ({
+        headers,
+        body: status === 200 ? Buffer.from(urlEncodeListing(body.toString('utf8'))) : body,
+      }));
+    }
+    if (req.method === 'HEAD' && reportChecksums && req.headers['x-amz-checksum-mode'] === 'ENABLED') {
+      return forward(req, res, record, async (status, headers, body) => {
+        if (status !== 200) return { headers, body };
+        const stored = await fetchUpstream(upstream, req);
+        return { headers: { ...headers, 'x-amz-checksum-crc32': crc32Base64(stored), 'x-amz-checksum-type': 'FULL_OBJECT' }, body };
+      });
+    }
+    forward(req, res, record);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
     arm(kind: ListingFault, pagesFirst = 0) {
       fault = kind;
       afterPages = pagesFirst;
       continued = 0;
     },
     faults: () => faults,
+    corruptUploads(count: number) {
+      corruptions = count;
+    },
+    checksums(on: boolean) {
+      reportChecksums = on;
+    },
+    failWith(error: ScriptedError) {
+      scripted.push({ ...error });
+    },
+    reset() {
+      fault = 'none';
+      corruptions = 0;
+      reportChecksums = false;
+      scripted = [];
+      requests.length = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of hung) res.destroy();
@@ -46,4 +142,60 @@ export async function startS3Proxy(target: string) {
         server.close(() => resolve());
       }),
   };
+}
+
+/** Flips one byte in the middle of the first chunk: same length, different content. */
+function flipFirstByteOfChunk(): Transform {
+  let done = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (!done && chunk.length > 0) {
+        done = true;
+        const bad = Buffer.from(chunk);
+        bad[bad.length >> 1]! ^= 0xff;
+        return callback(null, bad);
+      }
+      callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * What S3 answers with `encoding-type=url`: keys (and prefixes) percent-encoded the way S3 does
+ * (UTF-8, space as `+`, `/` kept), plus `<EncodingType>url</EncodingType>`.
+ */
+function urlEncodeListing(xml: string): string {
+  const encode = (text: string) => encodeURIComponent(unescapeXml(text)).replaceAll('%20', '+').replaceAll('%2F', '/');
+  const encoded = xml.replace(/<(Key|Prefix|StartAfter|Delimiter)>([^<]*)<\/\1>/g, (_m, tag: string, text: string) => `<${tag}>${encode(text)}</${tag}>`);
+  return encoded.replace(/(<ListBucketResult[^>]*>)/, '$1<EncodingType>url</EncodingType>');
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|quot|apos|amp|#x?[0-9a-fA-F]+);/g, (_m, entity: string) => {
+    if (entity === 'lt') return '<';
+    if (entity === 'gt') return '>';
+    if (entity === 'quot') return '"';
+    if (entity === 'apos') return "'";
+    if (entity === 'amp') return '&';
+    return String.fromCodePoint(entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
+  });
+}
+
+function fetchUpstream(upstream: URL, req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const get = request({ host: upstream.hostname, port: upstream.port, method: 'GET', path: req.url, headers: { ...req.headers, host: req.headers.host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', reject);
+    });
+    get.on('error', reject);
+    get.end();
+  });
+}
+
+function crc32Base64(data: Buffer): string {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32(data) >>> 0);
+  return out.toString('base64');
 }

@@ -4,7 +4,7 @@ import { MAX_NAME_LENGTH, referenceName } from '../../shared/pipeline/name';
 describe('referenceName', () => {
   it('derives readable names from the full key and keeps the extension', () => {
     expect(referenceName('cams/lot1/0001.jpg')).toBe('cams__lot1__0001.jpg');
-    expect(referenceName('photo.JPG')).toBe('photo.JPG');
+    expect(referenceName('photo.jpg')).toBe('photo.jpg');
   });
 
   it('gives distinct names to keys that naive schemes collide', () => {
@@ -47,6 +47,39 @@ describe('referenceName', () => {
     expect(seen.size).toBeGreaterThan(10_000);
   });
 
+  it('gives keys that differ only in case names that differ in more than case', () => {
+    const keys = ['A.jpg', 'a.jpg', 'dir/Photo.JPG', 'dir/photo.jpg', 'dir/PHOTO.jpg', 'dir/photo.JPG', 'Dir/photo.jpg', 'x/ab.png', 'x/aB.png', 'x/Ab.png', 'x/AB.png'];
+    const names = keys.map(referenceName);
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(keys.length);
+    // Still readable, the extension intact (its case included), and all-lowercase keys unchanged.
+    expect(referenceName('a.jpg')).toBe('a.jpg');
+    expect(referenceName('dir/Photo.JPG')).toMatch(/^dir__Photo~c[0-9a-z]+\.JPG$/);
+    for (const name of names) expect(name).toMatch(/^[A-Za-z0-9._~-]+$/);
+  });
+
+  it('is injective ignoring case on a random sample of keys that differ in case', () => {
+    const alphabet = ['a', 'A', 'b', 'B', '/', '_', '.', 'f', 'F', '2', 'ü', 'Ü', '~'];
+    const seen = new Map<string, string>();
+    let seed = 7;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const length = 1 + Math.floor(random() * 7);
+      let key = '';
+      for (let j = 0; j < length; j++) key += alphabet[Math.floor(random() * alphabet.length)];
+      key += random() < 0.5 ? '.jpg' : '.JPG';
+      const name = referenceName(key).toLowerCase();
+      const previous = seen.get(name);
+      if (previous !== undefined) expect(previous).toBe(key);
+      seen.set(name, key);
+    }
+    expect(seen.size).toBeGreaterThan(10_000);
+  });
+
   it('shortens very long keys with a hash, keeping names distinct and the extension', () => {
     const long = 'deep/'.repeat(100);
     const a = referenceName(`${long}one.png`);
@@ -56,5 +89,8 @@ describe('referenceName', () => {
     expect(a.endsWith('.png')).toBe(true);
     expect(a).toContain('~h_');
     expect(referenceName(`${long}one.png`)).toBe(a);
+    const upper = referenceName(`${long.toUpperCase()}one.png`);
+    expect(upper.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
+    expect(upper.toLowerCase()).not.toBe(a.toLowerCase());
   });
 });
