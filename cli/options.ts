@@ -95,8 +95,17 @@ export function storageOptions(v: StorageFlagValues, locations: { source?: Bucke
   };
 }
 
+/** How a command waits for its run: webhooks or polling, and for how long (`run`, `resume`). */
+export const WAIT_FLAGS = {
+  'webhook-url': { type: 'string' },
+  'webhook-listen': { type: 'string', default: '127.0.0.1:8787' },
+  'poll-interval': { type: 'string', default: '15' },
+  timeout: { type: 'string', default: '86400' },
+} as const satisfies ParseArgsConfig['options'];
+
 export const RUN_FLAGS = {
   ...STORAGE_FLAGS,
+  ...WAIT_FLAGS,
   source: { type: 'string' },
   dest: { type: 'string' },
   target: { type: 'string', default: 'roboflow' },
@@ -117,21 +126,48 @@ export const RUN_FLAGS = {
   'max-parallel-tasks': { type: 'string' },
   'max-video-fps': { type: 'string' },
   'aggregation-format': { type: 'string' },
-  'webhook-url': { type: 'string' },
-  'webhook-listen': { type: 'string', default: '127.0.0.1:8787' },
-  'poll-interval': { type: 'string', default: '15' },
-  timeout: { type: 'string', default: '86400' },
+  'allow-http-references': { type: 'boolean', default: false },
   'page-size': { type: 'string' },
   'chunk-size': { type: 'string' },
   'state-dir': { type: 'string' },
   quiet: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-export interface RunCommandOptions {
-  spec: RunSpec;
+export interface WaitCommandOptions {
   webhook?: { publicUrl: string; host: string; port: number };
   pollIntervalMs: number;
   timeoutMs: number;
+}
+
+type WaitFlagValues = { [K in keyof typeof WAIT_FLAGS]?: string };
+
+/** Validates the wait flags: a webhook receiver (public URL and listen address) or polling. */
+export function waitOptions(v: WaitFlagValues): WaitCommandOptions {
+  let webhook: WaitCommandOptions['webhook'];
+  if (v['webhook-url'] !== undefined) {
+    const publicUrl = check('--webhook-url', z.string().url().regex(/^https?:\/\//), v['webhook-url'], 'an http(s) URL that reaches --webhook-listen');
+    const listen = /^([^:]+):(\d{1,5})$/.exec(v['webhook-listen'] ?? '');
+    if (!listen) throw new InputError('--webhook-listen', 'host:port', v['webhook-listen']);
+    webhook = { publicUrl: publicUrl.replace(/\/+$/, ''), host: listen[1]!, port: Number(listen[2]) };
+  }
+  return {
+    webhook,
+    pollIntervalMs: check('--poll-interval', z.coerce.number().positive().max(3600), v['poll-interval'], 'seconds between 0 and 3600') * 1000,
+    timeoutMs: optionalInt('--timeout', v.timeout)! * 1000,
+  };
+}
+
+/** The one run id a command names (`status`, `resume`). */
+export function runIdArgument(positionals: string[]): string {
+  const runId = positionals[0];
+  if (!runId || positionals.length > 1 || !/^[a-z0-9_-]+$/.test(runId)) throw new InputError('runId', 'one run id, e.g. 20261123-154012-k3x9qa', positionals.join(' '));
+  return runId;
+}
+
+export interface RunCommandOptions extends WaitCommandOptions {
+  spec: RunSpec;
+  /** Submit plain-http references URLs (local emulators, private endpoints); Roboflow refuses them. */
+  allowHttpReferences?: boolean;
   pageSize?: number;
   chunkSize?: number;
   stateDir?: string;
@@ -192,13 +228,6 @@ function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest'
   const lifetime = v['url-lifetime'] === undefined ? DEFAULT_URL_LIFETIME_SECONDS[run.target.name] : optionalInt('--url-lifetime', v['url-lifetime'])!;
   const manifestPrefix = check('--manifest-prefix', z.string().regex(/^[^/].*\/$/), v['manifest-prefix'], 'a key prefix ending in / (not starting with /)');
 
-  let webhook: RunCommandOptions['webhook'];
-  if (v['webhook-url'] !== undefined) {
-    const publicUrl = check('--webhook-url', z.string().url().regex(/^https?:\/\//), v['webhook-url'], 'an http(s) URL that reaches --webhook-listen');
-    const listen = /^([^:]+):(\d{1,5})$/.exec(v['webhook-listen']);
-    if (!listen) throw new InputError('--webhook-listen', 'host:port', v['webhook-listen']);
-    webhook = { publicUrl: publicUrl.replace(/\/+$/, ''), host: listen[1]!, port: Number(listen[2]) };
-  }
   return {
     spec: {
       ...run,
@@ -206,9 +235,8 @@ function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest'
       manifestPrefix,
       keepArchives: v['keep-archives'],
     },
-    webhook,
-    pollIntervalMs: check('--poll-interval', z.coerce.number().positive().max(3600), v['poll-interval'], 'seconds between 0 and 3600') * 1000,
-    timeoutMs: optionalInt('--timeout', v.timeout)! * 1000,
+    ...waitOptions(v),
+    allowHttpReferences: v['allow-http-references'] || undefined,
     pageSize: optionalInt('--page-size', v['page-size']),
     chunkSize: optionalInt('--chunk-size', v['chunk-size']),
     stateDir: v['state-dir'],

@@ -38,6 +38,11 @@ export function newRunRecord(runId: string, spec: RunSpec, now = new Date()): Ru
   };
 }
 
+export interface StartOptions extends SubmitOptions {
+  /** Called once the run exists in state, before anything is submitted (the CLI takes ownership). */
+  onCreated?: (run: RunRecord) => Promise<void>;
+}
+
 /** A new run in state, nothing submitted yet. */
 export async function createRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId()): Promise<RunRecord> {
   checkSpec(spec);
@@ -53,8 +58,9 @@ export async function createRun(deps: BridgeDeps, spec: RunSpec, runId = newRunI
  * functions call createRun and continueSubmission across invocations). The chain stage takes over
  * once every references file is with the target.
  */
-export async function startRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId(), options: SubmitOptions = {}): Promise<RunRecord> {
+export async function startRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId(), options: StartOptions = {}): Promise<RunRecord> {
   const run = await createRun(deps, spec, runId);
+  await options.onCreated?.(run);
   await continueSubmission(deps, run.runId, options);
   return (await deps.state.getRun(run.runId))!;
 }

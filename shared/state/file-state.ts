@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KeyedLock } from '../run-lock';
@@ -141,6 +142,37 @@ export class FileStateStore implements StateStore {
 
   failures(runId: string): AsyncIterable<FileFailure> {
     return readJsonl(join(this.runDir(runId), 'failures.jsonl'), FileFailure);
+  }
+
+  /** Ids of every run in this folder. */
+  async runIds(): Promise<string[]> {
+    try {
+      return (await readdir(join(this.dir, 'runs'), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  /**
+   * Keeps the first `count` name mappings. Names are appended as a chunk is filled, so a process
+   * stopped mid-chunk leaves mappings past the checkpoint that the resumed chunk would add again.
+   */
+  async keepFirstNames(runId: string, count: number): Promise<void> {
+    const path = join(this.runDir(runId), 'names.jsonl');
+    const temp = `${path}.${process.pid}.tmp`;
+    const out = createWriteStream(temp);
+    let seen = 0;
+    try {
+      for await (const entry of readJsonl(path, NameMapping)) {
+        if (++seen > count) continue;
+        if (!out.write(JSON.stringify(entry) + '\n')) await once(out, 'drain');
+      }
+    } finally {
+      await new Promise((resolve) => out.end(resolve));
+    }
+    if (seen > count) await rename(temp, path);
+    else await rm(temp, { force: true });
   }
 
   private runDir(runId: string) {
