@@ -84,6 +84,7 @@ const target: BatchTarget = {
   intake: 'references-file',
   maxPerChunk: (media) => (media === 'documents' ? 1000 : MAX_REFERENCES_PER_CHUNK[media]),
   maxObjectBytes: (media) => (media === 'images' ? 20 * 1024 * 1024 : undefined),
+  checkAccess: async () => undefined,
   submitChunk: async () => ({ duplicated: false }),
   parseWebhook: () => {
     throw new Error('not used');

@@ -1,6 +1,6 @@
 /**
  * HTTP front door: serves signed downloads, and for API requests records them, applies injected
- * faults, checks `api_key` and the workspace slug, then dispatches to the route handlers.
+ * faults, checks `api_key` and the workspace slug (where the path names one), then dispatches to the route handlers.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,12 +10,13 @@ import { matchRoute, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
 import { DOWNLOAD_PREFIX, serveDownload } from './downloads';
 import { HttpError, notFound, parseJsonBody, readBody } from './http-io';
+import { accountRoutes } from './routes-account';
 import { jobRoutes } from './routes-jobs';
 import { stagingRoutes } from './routes-staging';
 import type { RecordedRequest } from './types';
 
 export function createEmulatorServer(ctx: EmulatorContext, requests: RecordedRequest[]): Server {
-  const routes = [...stagingRoutes(ctx), ...jobRoutes(ctx)];
+  const routes = [...accountRoutes(ctx), ...stagingRoutes(ctx), ...jobRoutes(ctx)];
   return createServer((req, res) => {
     handle(ctx, routes, requests, req, res).catch((err) => {
       ctx.reportError(err);
@@ -62,7 +63,7 @@ async function handle(
     const match = matchRoute(routes, method, url.pathname);
     if (match.kind === 'none') throw notFound(`no such endpoint: ${method} ${url.pathname}`);
     if (match.kind === 'wrong-method') throw new HttpError(405, `method ${method} not allowed on ${url.pathname}`);
-    if (match.params.workspace !== ctx.options.workspace) throw notFound(`workspace ${match.params.workspace} not found`);
+    if ('workspace' in match.params && match.params.workspace !== ctx.options.workspace) throw notFound(`workspace ${match.params.workspace} not found`);
     if (bodyError) throw bodyError;
 
     respond(200, await match.route.handler({ params: match.params, query, body }));

@@ -3,6 +3,7 @@ import type { SourceConfig } from '../config/bridge-config';
 import { isMediaKey } from '../media';
 import type { StoredObject } from '../storage/port';
 import type { ServerlessPorts } from './serverless-ports';
+import { preflightSource } from './preflight-source';
 import { stamp } from './run-id';
 import { sourceById, specForSource } from './source-spec';
 import { createRun } from './start-run';
@@ -70,6 +71,8 @@ export async function flushPending(ports: ServerlessPorts, sourceId: string, now
     return undefined;
   }
 
+  // A failed preflight leaves every object pending: nothing is claimed, created or submitted.
+  await preflightSource(ports, deps, spec, sourceId);
   const objects = await ports.pending.claim(sourceId, limit);
   if (objects.length === 0) return undefined;
   const runId = `o-${sourceId}-${stamp(now)}-${randomBytes(3).toString('hex')}`;

@@ -2,6 +2,7 @@ import { RunExistsError } from '../state/port';
 import type { ServerlessPorts } from './serverless-ports';
 import { stamp } from './run-id';
 import { sourceById, specForSource } from './source-spec';
+import { preflightSource } from './preflight-source';
 import { loadRun } from './run-deps';
 import { createRun } from './start-run';
 import { continueSubmission, type SubmitResult } from './submit-run';
@@ -12,7 +13,8 @@ export function scheduledRunId(sourceId: string, tick: Date): string {
 }
 
 /**
- * A scheduled run of one source: objects not submitted before (per the ledger) are listed, signed
+ * A scheduled run of one source: after the preflight (nothing is created or submitted when it
+ * fails), objects not submitted before (per the ledger) are listed, signed
  * and submitted until `shouldYield` says the invocation is running out of time; the rest continues
  * from the checkpoint in a fresh invocation through the submissions queue.
  */
@@ -25,6 +27,7 @@ export async function runScheduledSource(
   const spec = specForSource(ports.config, sourceById(ports.config, sourceId));
   const deps = await ports.depsFor(spec);
   const runId = scheduledRunId(sourceId, tick);
+  await preflightSource(ports, deps, spec, sourceId);
   try {
     await createRun(deps, spec, runId);
   } catch (err) {

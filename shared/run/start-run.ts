@@ -4,6 +4,7 @@ import { credentialExpiryWarning } from '../pipeline/presign';
 import type { RunRecord, RunSpec } from '../state/run-record';
 import { batchIdFor, jobIdFor } from '../targets/roboflow/ids';
 import type { BridgeDeps } from './deps';
+import { preflight } from './preflight';
 import { newRunId } from './run-id';
 import { continueSubmission, type SubmitOptions } from './submit-run';
 
@@ -54,11 +55,14 @@ export async function createRun(deps: BridgeDeps, spec: RunSpec, runId = newRunI
 }
 
 /**
- * Creates a run and submits everything under its source prefix in one go (the CLI's path; Lambda
- * functions call createRun and continueSubmission across invocations). The chain stage takes over
- * once every references file is with the target.
+ * Checks that the run can work end to end (see preflight), then creates it and submits everything
+ * under its source prefix in one go (the CLI's path; Lambda functions call createRun and
+ * continueSubmission across invocations). The chain stage takes over once every references file
+ * is with the target.
  */
 export async function startRun(deps: BridgeDeps, spec: RunSpec, runId = newRunId(), options: StartOptions = {}): Promise<RunRecord> {
+  checkSpec(spec);
+  await preflight(deps, spec);
   const run = await createRun(deps, spec, runId);
   await options.onCreated?.(run);
   await continueSubmission(deps, run.runId, options);

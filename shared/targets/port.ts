@@ -95,6 +95,16 @@ export interface OpenedOutput {
 }
 
 /**
+ * What a target's access check found wrong: the key is refused (`api-key`), or it works but not in
+ * the workspace (or project) the run names (`workspace`). `expected` says what would be right.
+ */
+export interface AccessProblem {
+  setting: 'api-key' | 'workspace';
+  expected: string;
+  received?: string;
+}
+
+/**
  * The target port: a hosted batch API that ingests signed references, runs a job and exposes
  * output files. Roboflow is the first adapter; Extend and LlamaCloud sit beside it.
  */
@@ -113,6 +123,11 @@ export interface BatchTarget {
   maxPerChunk(media: MediaKind): number;
   /** Largest object the target accepts (bigger ones are skipped as `too-large`); undefined: no limit known. */
   maxObjectBytes(media: MediaKind): number | undefined;
+  /**
+   * One cheap authenticated read before anything is submitted: undefined when the key works in the
+   * run's workspace, else what is wrong. Transient failures throw (after the usual retries).
+   */
+  checkAccess(): Promise<AccessProblem | undefined>;
   submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt>;
   /**
    * Verifies and validates a webhook body; throws WebhookRejected for anything unauthenticated or

@@ -1,11 +1,28 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors';
+import type { Logger } from '../log';
 import type { ChainDeps, FollowUp } from '../pipeline/chain';
-import { receiveWebhook } from './receive';
+import { receiveWebhook, refuseRequestLine, type WebhookReply } from './receive';
 
-/** Notifications are small JSON documents; anything larger is not from Roboflow. */
-const MAX_BODY_BYTES = 1024 * 1024;
+/** What one client may cost the receiver. Every limit holds per connection except `maxConnections`. */
+export interface WebhookServerLimits {
+  /** Time to receive a request's headers (bounds slow-loris connections); answered 408. */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included; answered 408. Not less than `headersTimeoutMs`. */
+  requestTimeoutMs: number;
+  /** Connections open at once; further connections are closed as they arrive. */
+  maxConnections: number;
+  /** Largest body read; notifications are small JSON documents. Answered 413. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_WEBHOOK_LIMITS: WebhookServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 128,
+  maxBodyBytes: 1024 * 1024,
+};
 
 export interface WebhookServerOptions {
   secret: string;
@@ -13,6 +30,7 @@ export interface WebhookServerOptions {
   port: number;
   /** Runs after the reply has been sent; errors are logged, never surfaced to the caller. */
   onFollowUp: (followUp: FollowUp) => Promise<unknown>;
+  limits?: Partial<WebhookServerLimits>;
 }
 
 export interface RunningWebhookServer {
@@ -22,29 +40,68 @@ export interface RunningWebhookServer {
   close(): Promise<void>;
 }
 
-/** The node:http front of receiveWebhook, used by the CLI and the demo. */
+/** A receiver-level problem (connections dropped at the cap, accept failures) is logged at most this often. */
+const WARN_EVERY_MS = 10_000;
+
+/**
+ * The node:http front of receiveWebhook, used by the CLI and the demo. The request line is judged
+ * before a byte of the body is read; whatever one request does (abort, stall, oversize, garbage)
+ * ends that request only.
+ */
 export async function startWebhookServer(deps: ChainDeps, options: WebhookServerOptions): Promise<RunningWebhookServer> {
+  const limits = { ...DEFAULT_WEBHOOK_LIMITS, ...options.limits };
   const inFlight = new Set<Promise<unknown>>();
-  const server: Server = createServer(async (req, res) => {
-    const body = await readBody(req);
-    if (body === undefined) {
-      res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'body too large' }));
-      return;
-    }
+  const receiver = { state: deps.state, log: deps.log, parseWebhook: deps.target.parseWebhook.bind(deps.target) };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const receiver = { state: deps.state, log: deps.log, parseWebhook: deps.target.parseWebhook.bind(deps.target) };
-    const reply = await receiveWebhook(receiver, options.secret, { method: req.method ?? 'GET', path, headers: req.headers, body });
-    res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
+    const refusal = refuseRequestLine(options.secret, { method, path });
+    if (refusal) return answerAndClose(res, refusal);
+    if (Number(req.headers['content-length']) > limits.maxBodyBytes) return answerAndClose(res, TOO_LARGE);
+    const body = await readBody(req, limits.maxBodyBytes);
+    if (body === undefined) return answerAndClose(res, TOO_LARGE);
+    const reply = await receiveWebhook(receiver, options.secret, { method, path, headers: req.headers, body });
+    answer(res, reply);
     if (reply.followUp) {
       const work = options.onFollowUp(reply.followUp).catch((err) => deps.log.error('follow-up failed', { ...reply.followUp, error: errorMessage(err) }));
       inFlight.add(work);
       void work.finally(() => inFlight.delete(work));
     }
-  });
+  }
+
+  const server: Server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both timeouts on this interval (30 s by default, longer than our header timeout).
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      // An aborted or reset request errors its streams; the rejection below covers the handler.
+      req.on('error', () => {});
+      res.on('error', () => {});
+      handle(req, res).catch((err) => {
+        deps.log.debug('webhook request dropped', { error: errorMessage(err) });
+        if (res.headersSent || req.destroyed) res.destroy();
+        else answerAndClose(res, { status: 500, body: { error: 'internal error' } });
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, resolve);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  const dropped = rateLimitedWarning(deps.log, 'webhook receiver at its connection cap: closing new connections', WARN_EVERY_MS);
+  server.on('drop', () => dropped({ maxConnections: limits.maxConnections }));
+  // After listening, errors come from accepting connections (EMFILE, ENFILE): the server goes on.
+  const failing = rateLimitedWarning(deps.log, 'webhook receiver could not accept a connection', WARN_EVERY_MS);
+  server.on('error', (err) => failing({ error: errorMessage(err) }));
+
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host}:${port}`,
@@ -59,13 +116,38 @@ export async function startWebhookServer(deps: ChainDeps, options: WebhookServer
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
+const TOO_LARGE: WebhookReply = { status: 413, body: { error: 'body too large' } };
+
+function answer(res: ServerResponse, reply: WebhookReply): void {
+  res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
+}
+
+/** Answers without reading the rest of the body: the connection closes once the answer is sent. */
+function answerAndClose(res: ServerResponse, reply: WebhookReply): void {
+  res.setHeader('connection', 'close');
+  answer(res, reply);
+}
+
+/** The body as text, or undefined once it passes `maxBytes`; rejects when the request aborts or times out. */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
+    if (size > maxBytes) return undefined;
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function rateLimitedWarning(log: Logger, message: string, everyMs: number): (fields: Record<string, unknown>) => void {
+  let last = -Infinity;
+  let since = 0;
+  return (fields) => {
+    since++;
+    if (performance.now() - last < everyMs) return;
+    log.warn(message, { ...fields, occurrences: since });
+    last = performance.now();
+    since = 0;
+  };
 }

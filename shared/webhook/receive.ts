@@ -36,10 +36,17 @@ export interface ReceiverDeps extends Pick<ChainDeps, 'state' | 'log'> {
   handOn?: (followUp: FollowUp) => Promise<void>;
 }
 
-export async function receiveWebhook(deps: ReceiverDeps, secret: string, req: WebhookRequest): Promise<WebhookReply> {
+/** The answer to a request its request line already disqualifies (path, path token, method); undefined when it may go on. */
+export function refuseRequestLine(secret: string, req: Pick<WebhookRequest, 'method' | 'path'>): WebhookReply | undefined {
   if (!req.path.startsWith(WEBHOOK_PATH_PREFIX)) return { status: 404, body: { error: 'not found' } };
   if (!secretMatches(secret, req.path.slice(WEBHOOK_PATH_PREFIX.length))) return { status: 401, body: { error: 'unauthorized' } };
   if (req.method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
+  return undefined;
+}
+
+export async function receiveWebhook(deps: ReceiverDeps, secret: string, req: WebhookRequest): Promise<WebhookReply> {
+  const refusal = refuseRequestLine(secret, req);
+  if (refusal) return refusal;
   try {
     const event = deps.parseWebhook(req.headers, req.body);
     if (!event) return { status: 200, body: { outcome: 'ignored' } };

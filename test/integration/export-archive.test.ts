@@ -34,6 +34,7 @@ function exportOnlyTarget(files: OutputFile[]): BatchTarget {
     intake: 'references-file',
     maxPerChunk: unused,
     maxObjectBytes: unused,
+    checkAccess: unused,
     submitChunk: unused,
     parseWebhook: unused,
     ingestProgress: unused,

@@ -72,6 +72,12 @@ export class ExtendClient {
     } while (token !== undefined);
   }
 
+  /** The newest run of one kind, if any: the cheapest authenticated read (checks the key and workspace). */
+  async newestRun(kind: ProcessorKind): Promise<RunSummary | undefined> {
+    const page = await this.http.send({ method: 'GET', path: `/${kind}_runs`, query: { maxPageSize: 1 }, schema: RunList, timeoutMs: TIMEOUT_MS });
+    return page.data[0];
+  }
+
   run(kind: ProcessorKind, runId: string): Promise<FullRun> {
     return this.http.send({ method: 'GET', path: `/${kind}_runs/${encodeURIComponent(runId)}`, schema: FullRun, timeoutMs: TIMEOUT_MS });
   }

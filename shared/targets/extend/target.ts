@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { MediaKind } from '../../media';
 import type { RunRecord } from '../../state/run-record';
+import { keyAccepted } from '../access';
 import { BatchPerChunkTarget } from '../batch-per-chunk';
 import type {
   BatchTarget,
@@ -60,6 +61,10 @@ export class ExtendTarget extends BatchPerChunkTarget implements BatchTarget {
 
   maxPerChunk(_media: MediaKind): number {
     return MAX_INPUTS_PER_BATCH;
+  }
+
+  checkAccess() {
+    return keyAccepted('Extend', () => this.client.newestRun(this.processor.kind));
   }
 
   async submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt> {

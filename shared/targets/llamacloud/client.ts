@@ -147,6 +147,12 @@ export class LlamaCloudClient {
     });
   }
 
+  /** The newest batch of the project, if any: the cheapest authenticated read (checks the key and project). */
+  async newestBatch(): Promise<Batch | undefined> {
+    const page = await this.http.send({ method: 'GET', path: '/api/v2/batches', query: { ...this.query, page_size: 1 }, schema: pageOf(Batch), timeoutMs: TIMEOUT_MS });
+    return page.items[0];
+  }
+
   batch(batchId: string, withResults = false): Promise<Batch> {
     return this.http.send({
       method: 'GET',

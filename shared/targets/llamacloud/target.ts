@@ -5,6 +5,7 @@ import { RemoteError } from '../../errors';
 import type { MediaKind } from '../../media';
 import { openDownload } from '../../pipeline/download';
 import type { RunRecord } from '../../state/run-record';
+import { keyAccepted } from '../access';
 import { BatchPerChunkTarget } from '../batch-per-chunk';
 import type {
   BatchTarget,
@@ -59,6 +60,10 @@ export class LlamaCloudTarget extends BatchPerChunkTarget implements BatchTarget
 
   maxPerChunk(_media: MediaKind): number {
     return MAX_FILES_PER_BATCH;
+  }
+
+  checkAccess() {
+    return keyAccepted('LlamaCloud', () => this.client.newestBatch());
   }
 
   async submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt> {

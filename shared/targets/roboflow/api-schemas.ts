@@ -5,7 +5,8 @@ import { z } from 'zod';
 
 const nullableToken = z.string().nullish();
 
-export const WorkspaceResponse = z.object({ workspace: z.string() });
+/** `GET /`: a welcome text and, for a valid private key, the slug of the key's workspace. */
+export const WorkspaceResponse = z.object({ workspace: z.string().min(1).optional() });
 
 export const ReferencesIngestResponse = z.object({
   ingestId: z.string(),

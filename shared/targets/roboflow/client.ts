@@ -37,8 +37,11 @@ export class RoboflowClient {
   private readonly http: JsonClient;
   private readonly ds: string;
   private readonly bp: string;
+  /** The workspace slug every Data Staging and Batch Processing path names. */
+  readonly workspace: string;
 
   constructor(options: RoboflowClientOptions) {
+    this.workspace = options.workspace;
     this.http = new JsonClient({
       baseUrl: options.apiUrl ?? DEFAULT_ROBOFLOW_API_URL,
       secretQuery: { api_key: options.apiKey },
@@ -90,8 +93,8 @@ export class RoboflowClient {
 
   // ---- workspace -------------------------------------------------------------------------------
 
-  /** The workspace slug that owns the API key. */
-  async workspaceOfKey(): Promise<string> {
+  /** The workspace slug that owns the API key (`GET /`); undefined when the answer names none. */
+  async workspaceOfKey(): Promise<string | undefined> {
     return (await this.get('/', api.WorkspaceResponse)).workspace;
   }
 

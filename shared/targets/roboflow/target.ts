@@ -12,6 +12,7 @@ import {
 } from '../port';
 import { MAX_IMAGE_BYTES, MAX_REFERENCES_PER_CHUNK, type MediaKind } from '../../media';
 import { openDownload } from '../../pipeline/download';
+import { roboflowAccess } from './access';
 import type { RoboflowClient } from './client';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
 import type { NotificationCategory } from './request-schemas';
@@ -41,6 +42,10 @@ export class RoboflowTarget implements BatchTarget {
     private readonly client: RoboflowClient,
     private readonly notificationsUrl?: string,
   ) {}
+
+  checkAccess() {
+    return roboflowAccess(this.client);
+  }
 
   async submitChunk(run: RunRecord, chunk: ChunkSubmission) {
     const common = withoutUndefined({

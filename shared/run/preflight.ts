@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { errorMessage, InputError } from '../errors';
+import { formatLocation } from '../location';
+import type { RunSpec } from '../state/run-record';
+import { storeRefusal } from '../storage/refusal';
+import type { BridgeDeps } from './deps';
+import { cliSettingNames, type SettingNames } from './setting-names';
+import { checkSignedUrls } from './signed-url-check';
+
+/** Name of the object written (and removed again) to check that the destination takes writes. */
+export const PROBE_NAME_PREFIX = '.bucket-bridge-probe-';
+const PROBE_BODY = 'bucket-bridge checks that it can write here; this object is removed at once.\n';
+
+/**
+ * Checks, before anything is written for the run or submitted (no credits spent), that the run
+ * can go end to end: the source lists (one page), the destination takes a probe write under the
+ * run's destination prefix (removed again), and the target accepts the key in the run's
+ * workspace. A setting that cannot work throws an InputError naming it; a transient failure (once
+ * the stores' and clients' own retries are spent) throws as a plain error, never as bad input.
+ */
+export async function preflight(deps: BridgeDeps, spec: RunSpec, names: SettingNames = cliSettingNames(spec.target.name)): Promise<void> {
+  await checkSignedUrls(deps, spec, names.source);
+  await checkSourceLists(deps, spec, names.source);
+  await checkDestinationWrites(deps, spec, names.dest);
+  await checkTargetAccess(deps, names);
+}
+
+async function checkSourceLists(deps: BridgeDeps, spec: RunSpec, field: string): Promise<void> {
+  const where = formatLocation(spec.source, spec.source.prefix);
+  try {
+    for await (const _page of deps.source.list(spec.source.prefix, { pageSize: 1 })) break;
+  } catch (err) {
+    throw refusedOr(err, field, `a bucket and prefix the credentials can list (listing ${where} failed`, where, `listing ${where}`);
+  }
+}
+
+async function checkDestinationWrites(deps: BridgeDeps, spec: RunSpec, field: string): Promise<void> {
+  const key = `${spec.dest.prefix}${PROBE_NAME_PREFIX}${randomBytes(6).toString('hex')}`;
+  const where = formatLocation(spec.dest, key);
+  try {
+    await deps.dest.write(key, PROBE_BODY, { contentType: 'text/plain; charset=utf-8', expectedBytes: Buffer.byteLength(PROBE_BODY) });
+  } catch (err) {
+    throw refusedOr(err, field, `a destination the credentials can write to (writing ${where} failed`, formatLocation(spec.dest, spec.dest.prefix), `writing ${where}`);
+  }
+  try {
+    await deps.dest.delete(key);
+  } catch (err) {
+    // Writing is what a run needs; a policy without delete only leaves this small object behind.
+    deps.log.warn('destination check: the probe object could not be removed', { bucket: spec.dest.bucket, key, reason: errorMessage(err) });
+  }
+}
+
+async function checkTargetAccess(deps: BridgeDeps, names: SettingNames): Promise<void> {
+  let problem;
+  try {
+    problem = await deps.target.checkAccess();
+  } catch (err) {
+    throw new Error(`preflight: checking access to ${deps.target.name} failed: ${errorMessage(err)}`, { cause: err });
+  }
+  if (problem) throw new InputError(problem.setting === 'api-key' ? names.apiKey : names.workspace, problem.expected, problem.received);
+}
+
+/** A refusal is bad input naming the setting; anything else (throttling, 5xx, the network) is not. */
+function refusedOr(err: unknown, field: string, expected: string, received: string, action: string): Error {
+  const refusal = storeRefusal(err);
+  if (refusal !== undefined) return new InputError(field, `${expected}: ${refusal})`, received);
+  return new Error(`preflight: ${action} failed: ${errorMessage(err)}`, { cause: err });
+}
