@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { InputError } from '../shared/errors';
+import { registerSecrets } from '../shared/scrub-secrets';
 import type { TargetSpec } from '../shared/state/run-record';
 import { DEFAULT_EXTEND_API_URL } from '../shared/targets/extend/client';
 import { DEFAULT_LLAMACLOUD_API_URL } from '../shared/targets/llamacloud/client';
@@ -40,11 +41,24 @@ const API_KEY: Record<TargetSpec['name'], keyof CliEnvironment> = {
   llamacloud: 'LLAMA_CLOUD_API_KEY',
 };
 
+/** Credentials in the environment that no remote message may repeat (the CLI's own, and the standard cloud ones). */
+const SECRET_VARIABLES = [
+  'ROBOFLOW_API_KEY',
+  'EXTEND_API_KEY',
+  'EXTEND_WEBHOOK_SIGNING_SECRET',
+  'LLAMA_CLOUD_API_KEY',
+  'BUCKET_BRIDGE_WEBHOOK_SECRET',
+  'BUCKET_BRIDGE_GCS_ACCESS_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+] as const;
+
 /**
  * Reads the environment the CLI depends on, including the API key of the run's target; errors
- * name the variable and never echo secrets.
+ * name the variable and never echo secrets. Every credential in it is registered for scrubbing.
  */
 export function cliEnvironment(env: NodeJS.ProcessEnv, target: TargetSpec['name'] = 'roboflow'): CliEnvironment {
+  registerSecrets(...SECRET_VARIABLES.map((name) => env[name]));
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     const name = String(parsed.error.issues[0]!.path[0]);
@@ -55,7 +69,9 @@ export function cliEnvironment(env: NodeJS.ProcessEnv, target: TargetSpec['name'
   return parsed.data;
 }
 
-/** The webhook path token: configured, or a fresh unguessable one per CLI run. */
+/** The webhook path token: configured, or a fresh unguessable one per CLI run (registered for scrubbing). */
 export function webhookSecret(env: CliEnvironment): string {
-  return env.BUCKET_BRIDGE_WEBHOOK_SECRET ?? randomBytes(32).toString('base64url');
+  const secret = env.BUCKET_BRIDGE_WEBHOOK_SECRET ?? randomBytes(32).toString('base64url');
+  registerSecrets(secret);
+  return secret;
 }

@@ -11,9 +11,9 @@ interface FunctionUrlReply {
   body: string;
 }
 
-/** Function URL for the target's notifications: verify, record once, queue the follow-up, answer. */
+/** Function URL for the target's notifications: verify, claim once, queue the follow-up, answer. */
 export function createHandler(runtime: () => LambdaRuntime) {
-  return async (event: unknown): Promise<FunctionUrlReply> => {
+  return async (event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<FunctionUrlReply> => {
     const rt = runtime();
     let request;
     try {
@@ -21,7 +21,7 @@ export function createHandler(runtime: () => LambdaRuntime) {
     } catch {
       return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"not a Function URL request"}' };
     }
-    const reply = await handleWebhook(rt, await rt.webhookReceiver(), request);
+    const reply = await handleWebhook(rt, await rt.webhookReceiver(), request, context?.getRemainingTimeInMillis());
     return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
   };
 }

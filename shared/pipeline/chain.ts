@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
 import type { ObjectStore } from '../storage/port';
-import type { FileFailure, RunRecord } from '../state/run-record';
+import type { Chunk, FileFailure, RunRecord } from '../state/run-record';
 import type { BatchTarget, FailedFile, TargetEvent } from '../targets/port';
 import { endRunFailed } from './fail-run';
 
@@ -18,47 +19,77 @@ export interface ChainDeps {
 /** What the receiver should do next, outside the webhook's response time. */
 export type FollowUp = { action: 'advance' | 'export'; runId: string };
 
-export type EventOutcome = { outcome: 'duplicate' | 'ignored' } | { outcome: 'recorded'; followUp: FollowUp };
+export type EventOutcome = { outcome: 'duplicate' | 'ignored' | 'in-progress' } | { outcome: 'recorded'; followUp: FollowUp };
 
 /**
- * Applies one verified notification to the run it belongs to, once per event id. Every change is
- * idempotent too, so two copies racing through here leave the same state as one. `handOn` (when
- * given) receives the follow-up before the event id is recorded: if handing on fails, the sender's
- * retry is processed again instead of being dropped as a duplicate.
+ * How long one copy of an event may be handled before another copy takes it over (its handler is
+ * taken for dead then). Deployed, the webhook function's time left bounds it instead.
+ */
+export const DEFAULT_EVENT_LEASE_MS = 30_000;
+
+const isEnded = (run: RunRecord) => run.phase === 'completed' || run.phase === 'failed';
+/** Before the job starts: what ingest notifications may still change. */
+const isIngesting = (run: RunRecord) => run.phase === 'discovering' || run.phase === 'ingesting';
+
+/**
+ * Applies one verified notification to the run it belongs to, once per event id, however many
+ * copies arrive at once: the event id is claimed first (a lease), so one copy is handled while the
+ * others answer `in-progress` (the sender retries them) or `duplicate`. `handOn` (when given)
+ * receives the follow-up before the event counts as handled; if anything fails, the claim is
+ * released, so the sender's retry is handled again instead of being dropped as a duplicate.
+ *
+ * A notification only records what it reports and asks for a follow-up that checks through the
+ * target's API: it never ends a run, and it changes nothing in a run that has ended.
  */
 export async function applyEvent(
   deps: Pick<ChainDeps, 'state' | 'log'>,
   event: TargetEvent,
   handOn?: (followUp: FollowUp) => Promise<void>,
+  leaseMs = DEFAULT_EVENT_LEASE_MS,
 ): Promise<EventOutcome> {
-  if (await deps.state.hasEvent(event.eventId)) return { outcome: 'duplicate' };
-  const run = event.kind === 'job' ? await deps.state.findRunByJobId(event.jobId) : await deps.state.findRunByBatchId(event.batchId);
-  if (!run) {
-    deps.log.warn('notification for an unknown run ignored', { eventId: event.eventId, kind: event.kind });
-    await deps.state.recordEvent(event.eventId);
-    return { outcome: 'ignored' };
+  const owner = randomUUID();
+  const claim = await deps.state.claimEvent(event.eventId, { owner, leaseUntil: Date.now() + leaseMs });
+  if (claim === 'done') return { outcome: 'duplicate' };
+  if (claim === 'in-flight') return { outcome: 'in-progress' };
+  try {
+    const run = event.kind === 'job' ? await deps.state.findRunByJobId(event.jobId) : await deps.state.findRunByBatchId(event.batchId);
+    if (!run) deps.log.warn('notification for an unknown run ignored', { eventId: event.eventId, kind: event.kind });
+    const followUp = run && (await applyToRun(deps, run, event));
+    if (run && !followUp) deps.log.info('notification for a run past that stage ignored', { eventId: event.eventId, kind: event.kind, runId: run.runId, phase: run.phase });
+    if (followUp) await handOn?.(followUp);
+    await deps.state.completeEvent(event.eventId);
+    return followUp ? { outcome: 'recorded', followUp } : { outcome: 'ignored' };
+  } catch (err) {
+    await deps.state.releaseEvent(event.eventId, owner).catch(() => undefined);
+    throw err;
   }
-  const followUp = await applyToRun(deps, run, event);
-  await handOn?.(followUp);
-  const first = await deps.state.recordEvent(event.eventId);
-  return first ? { outcome: 'recorded', followUp } : { outcome: 'duplicate' };
 }
 
-async function applyToRun(deps: Pick<ChainDeps, 'state'>, run: RunRecord, event: TargetEvent): Promise<FollowUp> {
+/**
+ * Records what the notification reports, unless the run is past the stage it is about: ingest
+ * news only before the job starts, a chunk's first outcome only (a late or replayed one changes
+ * nothing), job news only while the run has not ended. Undefined when there is nothing to follow up.
+ */
+async function applyToRun(deps: Pick<ChainDeps, 'state'>, run: RunRecord, event: TargetEvent): Promise<FollowUp | undefined> {
   switch (event.kind) {
-    case 'ingest-status':
-      await deps.state.updateRun(run.runId, (r) => ({
-        ...r,
-        chunks: r.chunks.map((c) =>
-          c.ingestId === event.ingestId ? { ...c, status: event.success ? 'ingested' : 'failed', error: event.error } : c,
-        ),
-      }));
+    case 'ingest-status': {
+      if (!isIngesting(run)) return undefined;
+      const reported = (c: Chunk) => c.ingestId === event.ingestId && (c.status === 'written' || c.status === 'submitted');
+      await deps.state.updateRun(run.runId, (r) =>
+        isIngesting(r) && r.chunks.some(reported)
+          ? { ...r, chunks: r.chunks.map((c) => (reported(c) ? { ...c, status: event.success ? 'ingested' : 'failed', error: event.error } : c)) }
+          : r,
+      );
       return { action: 'advance', runId: run.runId };
+    }
     case 'files-status':
+      if (!isIngesting(run)) return undefined;
       await recordIngestFailures(deps.state, run.runId, event.failed);
       return { action: 'advance', runId: run.runId };
     case 'job':
-      await deps.state.updateRun(run.runId, (r) => ({ ...r, jobState: event.state }));
+      if (isEnded(run)) return undefined;
+      // Only a hint until the export confirms the outcome through the API (which sets it again).
+      await deps.state.updateRun(run.runId, (r) => (isEnded(r) || r.jobState !== undefined ? r : { ...r, jobState: event.state }));
       return { action: 'export', runId: run.runId };
   }
 }
@@ -72,7 +103,16 @@ export async function recordIngestFailures(state: StateStore, runId: string, fai
 
 export type AdvanceResult =
   | { state: 'not-applicable' | 'started' | 'failed' }
-  | { state: 'waiting'; count?: number; reason: string };
+  | {
+      state: 'waiting';
+      count?: number;
+      reason: string;
+      /**
+       * Webhook mode: every notification is in, but the API says ingest goes on. No further
+       * notification may come, so the caller checks again later.
+       */
+      recheck?: boolean;
+    };
 
 export interface AdvanceOptions {
   /** Webhook mode: wait for every chunk's ingest-status before asking the API. */
@@ -80,8 +120,8 @@ export interface AdvanceOptions {
   /** Polling mode: the count has stopped moving (and no shard says it is still running). */
   settled?: boolean;
   /**
-   * Polling mode: the count has not moved for much longer. Shard status values are not published,
-   * so a shard that never leaves `info` must not hold a run forever.
+   * The count has not moved for much longer (polling, or rechecks in webhook mode). Shard status
+   * values are not published, so a shard that never leaves `info` must not hold a run forever.
    */
   longSettled?: boolean;
 }
@@ -112,25 +152,39 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
   if (options.awaitIngestEvents && pending.length > 0) {
     return { state: 'waiting', reason: `${pending.length} of ${run.chunks.length} ingests still running` };
   }
-  const failedChunks = run.chunks.filter((c) => c.status === 'failed');
-  if (run.chunks.length === 0 || failedChunks.length === run.chunks.length) {
-    const detail = failedChunks.map((c) => c.error).filter(Boolean)[0] ?? 'nothing was submitted';
-    await endRunFailed(deps, run.runId, `ingest failed: ${detail}`);
+  if (run.chunks.length === 0) {
+    await endRunFailed(deps, run.runId, 'ingest failed: nothing was submitted');
     return { state: 'failed' };
   }
 
+  // Notifications may come early (an ingest reported finished while its shards still run): only
+  // the API says when ingest has ended.
   const progress = await deps.target.ingestProgress(run);
   const broken = progress.shards.filter((s) => s.failed);
   if (broken.length > 0) {
     await endRunFailed(deps, run.runId, `ingest failed: ${broken.length} shard(s) in an error state, e.g. ${broken[0]!.id}: ${broken[0]!.detail}`);
     return { state: 'failed' };
   }
+  const failedChunks = run.chunks.filter((c) => c.status === 'failed');
+  const everyChunkFailed = failedChunks.length === run.chunks.length;
   const running = progress.shards.some((s) => s.running);
-  const ingestEnded = options.awaitIngestEvents || (options.settled === true && !running) || options.longSettled === true;
+  // Webhook mode: every chunk has reported. An ingest reported finished shows its shards; one
+  // reported failed may have none (it never got that far).
+  const ingestEnded =
+    options.longSettled === true ||
+    (!running && (options.awaitIngestEvents ? progress.shards.length > 0 || everyChunkFailed : options.settled === true));
+  const waiting = (reason: string): AdvanceResult => ({ state: 'waiting', count: progress.count, reason, recheck: options.awaitIngestEvents || undefined });
+
+  if (everyChunkFailed && progress.count === 0) {
+    if (!ingestEnded) return waiting('every ingest reported failed; waiting for the API to confirm');
+    const detail = failedChunks.map((c) => c.error).filter(Boolean)[0] ?? 'nothing was submitted';
+    await endRunFailed(deps, run.runId, `ingest failed: ${detail}`);
+    return { state: 'failed' };
+  }
 
   let expected = await expectedCount(deps.state, run);
   if (progress.count < expected || failedChunks.length > 0) {
-    if (!ingestEnded) return { state: 'waiting', count: progress.count, reason: `${progress.count} of ${expected} items staged` };
+    if (!ingestEnded) return waiting(`${progress.count} of ${expected} items staged`);
     expected = await reconcileMissing(deps, run);
     if (progress.count < expected) {
       await endRunFailed(deps, run.runId, `ingest ended with ${progress.count} items staged, ${expected} expected`);

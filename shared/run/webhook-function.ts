@@ -3,17 +3,29 @@ import { receiveWebhook, type WebhookReply, type WebhookRequest } from '../webho
 import type { ServerlessPorts } from './serverless-ports';
 import { dispatchFollowUp } from './workers';
 
+/** Added to the invocation's time left: the claim of an event outlives its handler only by this. */
+const LEASE_MARGIN_MS = 1_000;
+
 /**
- * The deployed webhook: authenticate, validate and record the notification, queue its follow-up
- * (start the job / export) and answer; the slow work happens in the worker functions.
+ * The deployed webhook: authenticate, validate and claim the notification, queue its follow-up
+ * (start the job / export), then mark it handled and answer; the slow work happens in the worker
+ * functions. The event's claim lasts as long as the invocation can (`remainingMs`): a copy that
+ * arrives after a killed invocation is handled again.
  */
 export async function handleWebhook(
   ports: ServerlessPorts,
   receiver: { secret: string; parse: WebhookParser },
   request: WebhookRequest,
+  remainingMs?: number,
 ): Promise<WebhookReply> {
   return receiveWebhook(
-    { state: ports.state, log: ports.log, parseWebhook: receiver.parse, handOn: (followUp) => dispatchFollowUp(ports, followUp) },
+    {
+      state: ports.state,
+      log: ports.log,
+      parseWebhook: receiver.parse,
+      handOn: (followUp) => dispatchFollowUp(ports, followUp),
+      eventLeaseMs: remainingMs === undefined ? undefined : remainingMs + LEASE_MARGIN_MS,
+    },
     receiver.secret,
     request,
   );

@@ -1,13 +1,17 @@
 import { errorMessage } from '../errors';
 import { advance, type FollowUp } from '../pipeline/chain';
 import { endRunFailed } from '../pipeline/fail-run';
-import { finishExport, planExport, recordTaskOutcome, runExportTask } from '../pipeline/export';
+import { finishExport, planExport, recordTaskOutcome, runExportTask, type ExportDeps } from '../pipeline/export';
+import { claimExportPlan, releaseExportPlan } from '../pipeline/export-plan-claim';
 import type { RecordContext } from '../runtime/sqs-batch';
 import type { ExportMessage, StartJobMessage, SubmissionMessage } from '../runtime/messages';
 import { flushPending } from './object-events';
 import { loadRun } from './run-deps';
 import { submitAndHandOn } from './scheduled-run';
 import type { ServerlessPorts } from './serverless-ports';
+
+/** A plan message that found another planner at work is sent again this much later. */
+export const BUSY_PLAN_DELAY_SECONDS = 60;
 
 /** Routes a webhook's follow-up to the worker queue that owns it. */
 export async function dispatchFollowUp(ports: ServerlessPorts, followUp: FollowUp): Promise<void> {
@@ -41,9 +45,7 @@ export async function handleExport(ports: ServerlessPorts, message: ExportMessag
   const { deps } = await loadRun(ports, message.runId);
   if (!deps) return;
   if (message.kind === 'plan') {
-    await givingUpRecorded(ports, message.runId, 'planning the export', context, () =>
-      planExport(deps, message.runId, (tasks) => ports.queues.export.send(tasks.map((task) => ({ kind: 'copy', runId: message.runId, task })))),
-    );
+    await givingUpRecorded(ports, message.runId, 'planning the export', context, () => planOnce(ports, deps, message.runId));
     return;
   }
   try {
@@ -65,6 +67,24 @@ export async function handleExport(ports: ServerlessPorts, message: ExportMessag
     const run = await ports.state.getRun(message.runId);
     if (run?.exportTasks !== undefined && done >= run.exportTasks) await finishExport(deps, message.runId);
     throw err;
+  }
+}
+
+/**
+ * Plans a run's export unless another planner is at it: one copy message per result file, however
+ * many plan messages arrive at once. A planner that finds the planning taken looks again later
+ * (`BUSY_PLAN_DELAY_SECONDS`), in case the holder dies before it is done.
+ */
+async function planOnce(ports: ServerlessPorts, deps: ExportDeps, runId: string) {
+  const claim = await claimExportPlan(ports.state, runId);
+  if (claim.state === 'busy') {
+    await ports.queues.export.send([{ kind: 'plan', runId }], { delaySeconds: BUSY_PLAN_DELAY_SECONDS });
+    return;
+  }
+  try {
+    await planExport(deps, runId, (tasks) => ports.queues.export.send(tasks.map((task) => ({ kind: 'copy', runId, task }))));
+  } finally {
+    if (claim.state === 'claimed') await releaseExportPlan(ports.state, runId, claim.owner);
   }
 }
 

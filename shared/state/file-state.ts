@@ -5,12 +5,13 @@ import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'nod
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KeyedLock } from '../run-lock';
-import { RunExistsError, type StateStore } from './port';
+import { z } from 'zod';
+import { RunExistsError, type EventClaim, type StateStore } from './port';
 import { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
 
 /**
  * File-backed state for the CLI: one folder per run (run.json, names.jsonl, failures.jsonl),
- * one marker file per webhook event. Writes are atomic (temp file + rename); updates of a run
+ * one marker file per webhook event (claimed, then done). Writes are atomic (temp file + rename); updates of a run
  * are serialised within the process, which is the only writer in CLI use.
  */
 export class FileStateStore implements StateStore {
@@ -60,19 +61,39 @@ export class FileStateStore implements StateStore {
   }
 
   async hasEvent(eventId: string): Promise<boolean> {
-    return (await readOptional(join(this.dir, 'events', hashed(eventId)))) !== undefined;
+    return (await this.readEvent(eventId))?.state === 'done';
   }
 
   async recordEvent(eventId: string): Promise<boolean> {
-    const folder = join(this.dir, 'events');
-    await mkdir(folder, { recursive: true });
+    await mkdir(join(this.dir, 'events'), { recursive: true });
     try {
-      await writeFile(join(folder, hashed(eventId)), eventId, { flag: 'wx' });
+      await writeFile(this.eventPath(eventId), JSON.stringify({ eventId, state: 'done' }), { flag: 'wx' });
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;
     }
+  }
+
+  claimEvent(eventId: string, claim: EventClaim): Promise<'claimed' | 'in-flight' | 'done'> {
+    return this.lock.run(`event#${eventId}`, async () => {
+      const current = await this.readEvent(eventId);
+      if (current?.state === 'done') return 'done';
+      if (current && current.leaseUntil >= Date.now()) return 'in-flight';
+      await this.writeEvent(eventId, { eventId, state: 'claimed', ...claim });
+      return 'claimed';
+    });
+  }
+
+  completeEvent(eventId: string): Promise<void> {
+    return this.lock.run(`event#${eventId}`, () => this.writeEvent(eventId, { eventId, state: 'done' }));
+  }
+
+  releaseEvent(eventId: string, owner: string): Promise<void> {
+    return this.lock.run(`event#${eventId}`, async () => {
+      const current = await this.readEvent(eventId);
+      if (current?.state === 'claimed' && current.owner === owner) await rm(this.eventPath(eventId), { force: true });
+    });
   }
 
   async appendNames(runId: string, entries: NameMapping[]): Promise<void> {
@@ -187,6 +208,26 @@ export class FileStateStore implements StateStore {
     await rename(temp, path);
   }
 
+  private eventPath(eventId: string) {
+    return join(this.dir, 'events', hashed(eventId));
+  }
+
+  /** Marker files written before claims existed hold the bare event id: handled. */
+  private async readEvent(eventId: string) {
+    const text = await readOptional(this.eventPath(eventId));
+    if (text === undefined) return undefined;
+    const marker = EventMarker.safeParse(safeJson(text));
+    return marker.success ? marker.data : { state: 'done' as const };
+  }
+
+  private async writeEvent(eventId: string, marker: EventMarker) {
+    await mkdir(join(this.dir, 'events'), { recursive: true });
+    const path = this.eventPath(eventId);
+    const temp = `${path}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify(marker));
+    await rename(temp, path);
+  }
+
   private async index(kind: 'batch' | 'job', id: string, runId: string) {
     const folder = join(this.dir, 'index', kind);
     await mkdir(folder, { recursive: true });
@@ -196,6 +237,20 @@ export class FileStateStore implements StateStore {
   private async lookup(kind: 'batch' | 'job', id: string) {
     const runId = await readOptional(join(this.dir, 'index', kind, hashed(id)));
     return runId === undefined ? undefined : this.getRun(runId);
+  }
+}
+
+const EventMarker = z.discriminatedUnion('state', [
+  z.object({ eventId: z.string(), state: z.literal('done') }),
+  z.object({ eventId: z.string(), state: z.literal('claimed'), owner: z.string(), leaseUntil: z.number() }),
+]);
+type EventMarker = z.infer<typeof EventMarker>;
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

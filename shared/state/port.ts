@@ -14,9 +14,20 @@ export interface StateStore {
   findRunByJobId(jobId: string): Promise<RunRecord | undefined>;
   /** Routes another target-side id (e.g. one of a run's several target batches) to the run. */
   linkJob(jobId: string, runId: string): Promise<void>;
+  /** True once the event was handled (recorded, or completed after a claim). */
   hasEvent(eventId: string): Promise<boolean>;
-  /** Records a webhook event id; true the first time, false for every repeat. */
+  /** Records a webhook event id as handled; true the first time, false for every repeat. */
   recordEvent(eventId: string): Promise<boolean>;
+  /**
+   * Claims a webhook event for handling, so concurrent copies of it are handled once: `claimed`
+   * for the one caller that may handle it now, `in-flight` while another caller's claim lasts,
+   * `done` once it was handled. A claim lapses at `leaseUntil` (its holder died), or is released.
+   */
+  claimEvent(eventId: string, claim: EventClaim): Promise<'claimed' | 'in-flight' | 'done'>;
+  /** The claimed event was handled: every later copy is a duplicate. */
+  completeEvent(eventId: string): Promise<void>;
+  /** Handling failed: the claim is dropped (if still `owner`'s) so the sender's retry handles it. */
+  releaseEvent(eventId: string, owner: string): Promise<void>;
   appendNames(runId: string, entries: NameMapping[]): Promise<void>;
   names(runId: string): AsyncIterable<NameMapping>;
   /** Keys for the given reference names (names without a mapping are left out). */
@@ -32,6 +43,12 @@ export interface StateStore {
   exportTaskResults(runId: string): AsyncIterable<ExportTaskResult>;
   /** Forgets export task outcomes and export failures, before the export runs again. */
   resetExport(runId: string): Promise<void>;
+}
+
+/** Who claims an event, and until when (epoch milliseconds) the claim holds. */
+export interface EventClaim {
+  owner: string;
+  leaseUntil: number;
 }
 
 /** createRun found the id taken: for a replayed trigger, the run it started before. */

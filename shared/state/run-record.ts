@@ -71,6 +71,14 @@ export const RetryPass = z.object({
 });
 export type RetryPass = z.infer<typeof RetryPass>;
 
+/** A run's export being planned (output listed, copy messages sent) by one planner at a time. */
+export const ExportPlanClaim = z.object({
+  owner: z.string(),
+  /** The claim lapses then (a planner that died is taken over). */
+  claimedUntil: z.string(),
+});
+export type ExportPlanClaim = z.infer<typeof ExportPlanClaim>;
+
 const RunRecordFields = z.object({
   runId: z.string(),
   batchId: z.string(),
@@ -96,6 +104,9 @@ const RunRecordFields = z.object({
   submissionComplete: z.boolean().default(false),
   jobStarted: z.boolean().default(false),
   jobState: z.string().optional(),
+  /** The job stage whose output batches were copied (Roboflow: `export`, or the last one with output). */
+  resultsStage: z.string().optional(),
+  exportPlan: ExportPlanClaim.optional(),
   /** Number of result files the export planned; set once the whole output listing was read. */
   exportTasks: z.number().int().nonnegative().optional(),
   exported: z

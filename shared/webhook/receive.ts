@@ -34,6 +34,8 @@ export interface ReceiverDeps extends Pick<ChainDeps, 'state' | 'log'> {
   parseWebhook: BatchTarget['parseWebhook'];
   /** Queues the follow-up before the event counts as recorded (deployed); absent in the CLI, which runs it after replying. */
   handOn?: (followUp: FollowUp) => Promise<void>;
+  /** How long this request may hold its event's claim (deployed: the invocation's time left). */
+  eventLeaseMs?: number;
 }
 
 /** The answer to a request its request line already disqualifies (path, path token, method); undefined when it may go on. */
@@ -50,7 +52,9 @@ export async function receiveWebhook(deps: ReceiverDeps, secret: string, req: We
   try {
     const event = deps.parseWebhook(req.headers, req.body);
     if (!event) return { status: 200, body: { outcome: 'ignored' } };
-    const result = await applyEvent(deps, event, deps.handOn);
+    const result = await applyEvent(deps, event, deps.handOn, deps.eventLeaseMs);
+    // Another copy of the event is being handled: the sender retries this one later, in case that fails.
+    if (result.outcome === 'in-progress') return { status: 503, body: { outcome: result.outcome } };
     return { status: 200, body: { outcome: result.outcome }, followUp: result.outcome === 'recorded' ? result.followUp : undefined };
   } catch (err) {
     if (err instanceof WebhookRejected) return { status: err.status, body: { error: err.message } };

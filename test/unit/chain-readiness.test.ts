@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log';
-import { advance } from '../../shared/pipeline/chain';
+import { advance, applyEvent } from '../../shared/pipeline/chain';
 import { newRunRecord } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import type { BatchTarget, IngestProgress } from '../../shared/targets/port';
@@ -50,5 +50,79 @@ describe('ingest readiness when polling', () => {
     for await (const f of state.failures('r1')) failures.push(f);
     expect(failures).toEqual([expect.objectContaining({ name: 'in__c.jpg', key: 'in/c.jpg', stage: 'ingest', type: 'not-ingested' })]);
     expect((await state.getRun('r1'))?.ingested).toBe(2);
+  });
+});
+
+/** A target whose staged count and shards are set by the test, as the API would answer them. */
+function scriptedTarget(progress: IngestProgress, staged: string[]): BatchTarget & { started: number; set(p: IngestProgress, s: string[]): void } {
+  const target = {
+    name: 'fake',
+    started: 0,
+    ingestProgress: async (): Promise<IngestProgress> => progress,
+    async *stagedNames() {
+      yield staged;
+    },
+    startJob: async () => {
+      target.started++;
+    },
+    set(p: IngestProgress, s: string[]) {
+      progress = p;
+      staged = s;
+    },
+  };
+  return target as unknown as BatchTarget & { started: number; set(p: IngestProgress, s: string[]): void };
+}
+
+describe('ingest readiness on webhooks', () => {
+  const names = ['in__a.jpg', 'in__b.jpg', 'in__c.jpg'];
+
+  async function setup(progress: IngestProgress, staged: string[]) {
+    const state = new FileStateStore(await tempDir('bb-chain-'));
+    const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), phase: 'ingesting' as const, submitted: 3, submissionComplete: true };
+    run.chunks = [{ index: 0, ingestId: `${run.batchId}-0`, manifestKey: 'm', references: 3, status: 'submitted' }];
+    await state.createRun(run);
+    await state.appendNames('r1', names.map((name) => ({ name, key: name.replace('__', '/') })));
+    const target = scriptedTarget(progress, staged);
+    const deps = { state, target, dest: nowhere, log: silentLogger };
+    // The chunk's "ingest finished, success" notification arrives early.
+    const outcome = await applyEvent(deps, { kind: 'ingest-status', eventId: 'early', batchId: run.batchId, ingestId: run.chunks[0]!.ingestId, success: true });
+    expect(outcome).toMatchObject({ outcome: 'recorded', followUp: { action: 'advance' } });
+    return { state, target, deps };
+  }
+
+  const failures = async (state: FileStateStore) => {
+    const all = [];
+    for await (const f of state.failures('r1')) all.push(f);
+    return all;
+  };
+
+  it('waits while the API says shards are still running, then starts the job with every file', async () => {
+    const running = { count: 1, shards: [{ id: 's1', running: true, failed: false, detail: 'shard-ingest-in-progress (info)' }] };
+    const { deps, state, target } = await setup(running, ['in__a.jpg']);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toMatchObject({ state: 'waiting', count: 1 });
+    expect((await state.getRun('r1'))?.phase).toBe('ingesting');
+    expect(await failures(state)).toEqual([]);
+    expect(target.started).toBe(0);
+
+    target.set({ count: 3, shards: [{ id: 's1', running: false, failed: false, detail: 'shard-ingest-completed (success)' }] }, names);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toEqual({ state: 'started' });
+    expect(await state.getRun('r1')).toMatchObject({ phase: 'processing', ingested: 3 });
+    expect(await failures(state)).toEqual([]);
+  });
+
+  it('waits while the API shows no shard yet for a chunk reported ingested', async () => {
+    const { deps, state, target } = await setup({ count: 0, shards: [] }, []);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toMatchObject({ state: 'waiting', count: 0 });
+    expect((await state.getRun('r1'))?.phase).toBe('ingesting');
+    expect(await failures(state)).toEqual([]);
+    expect(target.started).toBe(0);
+  });
+
+  it('records the missing files once the API says every shard finished', async () => {
+    const done = { count: 2, shards: [{ id: 's1', running: false, failed: false, detail: 'shard-ingest-completed (success)' }] };
+    const { deps, state, target } = await setup(done, ['in__a.jpg', 'in__b.jpg']);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toEqual({ state: 'started' });
+    expect(target.started).toBe(1);
+    expect(await failures(state)).toEqual([expect.objectContaining({ name: 'in__c.jpg', type: 'not-ingested' })]);
   });
 });

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StateStore } from '../port';
+import type { EventClaim, StateStore } from '../port';
 import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from '../run-record';
 import { DynamoEventLog } from './event-store';
 import { resolveOptions, type DynamoStateOptions } from './operations';
@@ -49,6 +49,18 @@ export class DynamoStateStore implements StateStore {
 
   recordEvent(eventId: string): Promise<boolean> {
     return this.events.record(eventId);
+  }
+
+  claimEvent(eventId: string, claim: EventClaim): Promise<'claimed' | 'in-flight' | 'done'> {
+    return this.events.claim(eventId, claim);
+  }
+
+  completeEvent(eventId: string): Promise<void> {
+    return this.events.complete(eventId);
+  }
+
+  releaseEvent(eventId: string, owner: string): Promise<void> {
+    return this.events.release(eventId, owner);
   }
 
   appendNames(runId: string, entries: NameMapping[]): Promise<void> {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { RemoteText, RemoteValue } from '../../scrub-secrets';
 
 // Responses of Roboflow's Data Staging and Batch Processing APIs (camelCase). Unknown fields are
-// tolerated (zod strips them); only what the bridge reads is required.
+// tolerated (zod strips them); only what the bridge reads is required. Free text that may end up
+// in a run's error (status names, notifications) is scrubbed of secrets and bounded as it is parsed.
 
 const nullableToken = z.string().nullish();
 
@@ -19,7 +21,7 @@ export const CountResponse = z.object({ count: z.number().int() });
 
 export const ShardDetails = z.object({
   shardId: z.string(),
-  statusName: z.string(),
+  statusName: RemoteText,
   statusType: z.string(),
   eventTimestamp: z.string().nullish(),
   shardObjectsCount: z.number().int().nullish(),
@@ -79,7 +81,7 @@ export const JobMetadata = z.object({
   plannedStages: z.array(z.string()).nullish(),
   error: z.boolean().default(false),
   isTerminal: z.boolean().default(false),
-  lastNotification: z.unknown().optional(),
+  lastNotification: RemoteValue.optional(),
   createdAt: z.string().nullish(),
   lastUpdate: z.string().nullish(),
   restartParametersOverride: z.array(z.unknown()).default([]),
@@ -95,7 +97,7 @@ export const JobStage = z.object({
   outputBatches: z.array(z.string()).default([]),
   startTimestamp: z.string().nullish(),
   lastEventTimestamp: z.string().nullish(),
-  notification: z.unknown().optional(),
+  notification: RemoteValue.optional(),
   statusType: z.string(),
 });
 export type JobStage = z.infer<typeof JobStage>;
