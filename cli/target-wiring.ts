@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../shared/errors';
 import type { Logger } from '../shared/log';
+import { registerSecrets } from '../shared/scrub-secrets';
 import type { TargetSpec } from '../shared/state/run-record';
 import { createTarget } from '../shared/targets/create-target';
 import type { BatchTarget } from '../shared/targets/port';
@@ -20,6 +21,9 @@ export function targetFor(spec: TargetSpec, env: CliEnvironment, log: Logger, we
   if (spec.name === 'extend' && webhook && !env.EXTEND_WEBHOOK_SIGNING_SECRET) {
     throw new InputError('EXTEND_WEBHOOK_SIGNING_SECRET', 'the signing secret of the Extend webhook endpoint (wss_…) when waiting on webhooks');
   }
+  // LlamaCloud signs each batch's webhooks with the secret given at creation: a fresh one per CLI process.
+  const signingSecret = spec.name === 'llamacloud' ? randomBytes(32).toString('hex') : env.EXTEND_WEBHOOK_SIGNING_SECRET;
+  registerSecrets(signingSecret);
   return createTarget(
     spec,
     {
@@ -30,8 +34,7 @@ export function targetFor(spec: TargetSpec, env: CliEnvironment, log: Logger, we
     },
     {
       notificationsUrl: webhook?.notificationsUrl,
-      // LlamaCloud signs each batch's webhooks with the secret given at creation: a fresh one per CLI process.
-      signingSecret: spec.name === 'llamacloud' ? randomBytes(32).toString('hex') : env.EXTEND_WEBHOOK_SIGNING_SECRET,
+      signingSecret,
     },
   );
 }

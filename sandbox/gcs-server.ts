@@ -59,6 +59,11 @@ export interface FakeGcsServer {
   get(bucket: string, name: string): FakeGcsObject | undefined;
   names(bucket: string): string[];
   fail(fault: GcsFault): void;
+  /**
+   * The next `count` uploads are stored with one byte flipped, after the request's own hashes were
+   * checked: the right size, the wrong content, and metadata (crc32c, md5Hash) of what was stored.
+   */
+  corruptUploads(count: number): void;
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -77,6 +82,7 @@ export async function startFakeGcs(options: { buckets?: string[] } = {}): Promis
   const sessions = new Map<string, Session>();
   const requests: FakeGcsRequest[] = [];
   let faults: GcsFault[] = [];
+  let uploadsToCorrupt = 0;
   let generation = Date.now() * 1000;
 
   const createBucket = (name: string, opts: { requesterPays?: boolean } = {}) => {
@@ -90,6 +96,14 @@ export async function startFakeGcs(options: { buckets?: string[] } = {}): Promis
     const object = { name, data: Buffer.from(data), contentType, generation: ++generation, updated: new Date() };
     b.objects.set(name, object);
     return object;
+  };
+  const upload = (bucket: string, name: string, data: Buffer, contentType: string): FakeGcsObject => {
+    if (uploadsToCorrupt > 0 && data.length > 0) {
+      uploadsToCorrupt--;
+      data = Buffer.from(data);
+      data[data.length >> 1] ^= 0xff;
+    }
+    return put(bucket, name, data, contentType);
   };
 
   let url = '';
@@ -171,7 +185,7 @@ export async function startFakeGcs(options: { buckets?: string[] } = {}): Promis
         if (req.method === 'POST' && query.uploadType === 'media') {
           const data = await body(req);
           if (!query.name) return apiError(400, 'Required parameter: name');
-          return send(200, resource(bucket, put(bucket, query.name, data, header(req, 'content-type') ?? 'application/octet-stream')));
+          return send(200, resource(bucket, upload(bucket, query.name, data, header(req, 'content-type') ?? 'application/octet-stream')));
         }
         if (req.method === 'POST' && query.uploadType === 'resumable') {
           const metadata = JSON.parse((await body(req)).toString('utf8') || '{}') as { contentType?: string };
@@ -236,7 +250,7 @@ export async function startFakeGcs(options: { buckets?: string[] } = {}): Promis
     const name = query.name ?? metadata.name;
     if (!name) return apiError(400, 'Required parameter: name');
     const contentType = metadata.contentType ?? parts[1]!.headers['content-type'] ?? 'application/octet-stream';
-    send(200, resource(bucket, put(bucket, name, parts[1]!.body, contentType)));
+    send(200, resource(bucket, upload(bucket, name, parts[1]!.body, contentType)));
   }
 
   async function resumableChunk(
@@ -284,7 +298,7 @@ export async function startFakeGcs(options: { buckets?: string[] } = {}): Promis
       if (actual !== value) return apiError(400, `Provided ${type} "${value}" doesn't match calculated ${type} "${actual}".`);
     }
     sessions.delete(id);
-    send(200, resource(session.bucket, put(session.bucket, session.name, data, session.contentType)));
+    send(200, resource(session.bucket, upload(session.bucket, session.name, data, session.contentType)));
   }
 
   async function signedDownload(
@@ -321,7 +335,11 @@ export async function startFakeGcs(options: { buckets?: string[] } = {}): Promis
     get: (bucket, name) => buckets.get(bucket)?.objects.get(name),
     names: (bucket) => [...(buckets.get(bucket)?.objects.keys() ?? [])].sort(),
     fail: (fault) => void faults.push({ ...fault }),
-    clearFaults: () => void (faults = []),
+    corruptUploads: (count) => void (uploadsToCorrupt = count),
+    clearFaults: () => {
+      faults = [];
+      uploadsToCorrupt = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -4,6 +4,7 @@ import { parseBridgeConfig } from '../config/bridge-config';
 import { RuntimeEnv } from '../config/runtime-env';
 import { jsonLogger, type Logger } from '../log';
 import { noProgress } from '../progress';
+import { registerSecrets } from '../scrub-secrets';
 import type { BridgeDeps } from '../run/deps';
 import type { ServerlessPorts } from '../run/serverless-ports';
 import { createDocumentClient, DynamoObjectLedger, DynamoPendingObjects, DynamoStateStore } from '../state/dynamo';
@@ -43,8 +44,17 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
   const state = new DynamoStateStore(dynamo, env.STATE_TABLE);
   const ledger = new DynamoObjectLedger(dynamo, env.STATE_TABLE);
 
+  // Every secret read (and the function's own AWS credentials) is registered for scrubbing remote messages and logs.
+  registerSecrets(processEnv.AWS_SECRET_ACCESS_KEY, processEnv.AWS_SESSION_TOKEN);
   const readSecret = parts.secrets?.(aws, env.SECRETS_ENDPOINT);
-  const secret = (arn: string | undefined, name: string) => (arn && readSecret ? readSecret(arn) : unavailable<string>(name));
+  const secret = (arn: string | undefined, name: string) => {
+    const read = arn && readSecret ? readSecret(arn) : unavailable<string>(name);
+    return async () => {
+      const value = await read();
+      registerSecrets(value);
+      return value;
+    };
+  };
   const apiKey = secret(env.TARGET_API_KEY_SECRET_ARN, 'TARGET_API_KEY_SECRET_ARN');
   const webhookSecret = secret(env.WEBHOOK_SECRET_ARN, 'WEBHOOK_SECRET_ARN');
   const signingSecret = env.TARGET_SIGNING_SECRET_ARN ? secret(env.TARGET_SIGNING_SECRET_ARN, 'TARGET_SIGNING_SECRET_ARN') : async () => undefined;

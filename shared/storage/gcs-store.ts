@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RemoteError } from '../errors';
 import { countedStream } from './count-bytes';
+import { gcsError, isUploadMismatch } from './gcs-errors';
 import { DEFAULT_GCS_URL_BASE, signGcsUrlV4, type BlobSigner } from './gcs-v4-signer';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
 import { verifyStoredSize } from './verify-size';
@@ -41,7 +42,7 @@ interface ListedItem {
 /**
  * A Google Cloud Storage bucket through `@google-cloud/storage` 7 (JSON API): listing page by
  * page with explicit page tokens (`autoPaginate: false`; with auto-pagination `maxResults`
- * would cap the whole listing), V4 signed URLs only, streamed uploads checked byte for byte.
+ * would cap the whole listing), V4 signed URLs only, streamed uploads checked by size and CRC32C.
  */
 export class GcsStore implements ObjectStore {
   private readonly handle: Bucket;
@@ -57,13 +58,11 @@ export class GcsStore implements ObjectStore {
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListPage> {
     let pageToken = options.startToken;
     do {
-      const [items, next] = await this.handle.getFiles({
-        prefix,
-        maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE,
-        pageToken,
-        autoPaginate: false,
-        fields: LIST_FIELDS,
-      });
+      const [items, next] = await this.handle
+        .getFiles({ prefix, maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE, pageToken, autoPaginate: false, fields: LIST_FIELDS })
+        .catch((err: unknown) => {
+          throw gcsError({ operation: 'objects.list', bucket: this.bucket, key: prefix }, err);
+        });
       // With `fields`, the library hands back the raw object resources instead of File instances.
       const objects: StoredObject[] = (items as unknown as ListedItem[]).map((o) => ({
         key: o.name,
@@ -92,29 +91,47 @@ export class GcsStore implements ObjectStore {
     const counted = countedStream(body);
     // Up to one chunk is read first: a body that ends within it (summaries, small results, empty
     // files) goes in one multipart request; a longer one as a chunked resumable upload, one chunk
-    // in memory at a time. The library checks the CRC32C either way.
+    // in memory at a time.
     const { head, rest } = await readAhead(counted, chunkBytes);
-    const sink = this.handle.file(key).createWriteStream({
+    const file = this.handle.file(key);
+    // The library computes the CRC32C of the bytes as they stream and compares it with the one GCS
+    // answers for the stored object; on a mismatch it deletes the object and fails the upload.
+    const sink = file.createWriteStream({
       resumable: rest !== undefined,
       chunkSize: rest === undefined ? undefined : chunkBytes,
       contentType: options.contentType,
+      validation: 'crc32c',
     });
+    let sentCrc32c: string | undefined;
+    sink.on('crc32c', (value: string) => (sentCrc32c = value));
+    const call = { operation: 'objects.insert', bucket: this.bucket, key } as const;
     try {
       await pipeline(rest ?? Readable.from([Buffer.concat(head)]), sink);
     } catch (err) {
-      // Throttling, server errors and dropped connections may pass: callers (the export) retry those.
-      const code = (err as { code?: unknown }).code;
-      const status = typeof code === 'number' ? code : undefined;
-      const retryable = status === undefined || status === 408 || status === 429 || status >= 500;
-      throw new RemoteError(`gs://${this.bucket}/${key}: upload failed: ${gcsErrorMessage(err)}`, status, retryable);
+      if (err === counted.errored) throw err; // the body's own failure, as it was
+      if (isUploadMismatch(err)) {
+        const stored = (file.metadata as { crc32c?: string }).crc32c;
+        throw new RemoteError(
+          `${call.operation} gs://${this.bucket}/${key}: the stored object differs from the bytes sent ` +
+            `(crc32c ${sentCrc32c ?? '?'} sent, ${stored ?? 'none'} stored); the object was removed`,
+        );
+      }
+      throw gcsError(call, err);
     }
-    const stored = await this.sizeOf(key);
+    // The upload's answer is the stored object's metadata: no second request for its size.
+    const stored = file.metadata.size === undefined ? undefined : Number(file.metadata.size);
     return { bytes: verifyStoredSize(`gs://${this.bucket}/${key}`, stored, counted.bytes, options.expectedBytes) };
   }
 
   async read(key: string): Promise<Readable> {
     // The request starts when the stream is first read; a missing object errors the stream.
-    return this.handle.file(key).createReadStream();
+    const stream = this.handle.file(key).createReadStream();
+    const call = { operation: 'objects.get', bucket: this.bucket, key } as const;
+    // Runs before the consumer's listeners: the error they see names the object and the status.
+    stream.prependListener('error', (err: Error & { code?: unknown }) => {
+      if (typeof err.code === 'number') err.message = gcsError(call, err).message;
+    });
+    return stream;
   }
 
   async sizeOf(key: string): Promise<number | undefined> {
@@ -123,12 +140,16 @@ export class GcsStore implements ObjectStore {
       return Number(metadata.size ?? 0);
     } catch (err) {
       if ((err as { code?: unknown }).code === 404) return undefined;
-      throw err;
+      throw gcsError({ operation: 'objects.get', bucket: this.bucket, key }, err);
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.handle.file(key).delete({ ignoreNotFound: true });
+    try {
+      await this.handle.file(key).delete({ ignoreNotFound: true });
+    } catch (err) {
+      throw gcsError({ operation: 'objects.delete', bucket: this.bucket, key }, err);
+    }
   }
 
   /**
@@ -166,9 +187,4 @@ async function readAhead(stream: Readable, limit: number): Promise<{ head: Buffe
     })(),
   );
   return { head, rest };
-}
-
-function gcsErrorMessage(err: unknown): string {
-  const e = err as { code?: unknown; message?: string };
-  return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${e.message ?? String(err)}`;
 }

@@ -1,6 +1,7 @@
 import type { BuildMiddleware, MetadataBearer } from '@smithy/types';
 import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { awsClientSettings } from '../aws-settings';
+import { describeS3Errors } from './s3-errors';
 
 export interface S3ClientSettings {
   /** Custom endpoint for S3-compatible stores (AWS_ENDPOINT_URL_S3). */
@@ -33,6 +34,7 @@ export function createS3Client(settings: S3ClientSettings): S3Client {
       ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
   });
+  client.middlewareStack.add(describeS3Errors, { step: 'initialize', name: 'describeS3Errors' });
   if (pathStyle) client.middlewareStack.add(bucketPathWithoutSlash, { step: 'build', name: 'bucketPathWithoutSlash' });
   return client;
 }

@@ -39,6 +39,12 @@ describe('GcsStore against a fake GCS JSON API', () => {
     gcs.requests.length = 0;
   });
 
+  async function pagesOf(source: GcsStore, prefix: string): Promise<ListPage[]> {
+    const out: ListPage[] = [];
+    for await (const page of source.list(prefix)) out.push(page);
+    return out;
+  }
+
   async function pages(prefix: string, options: { pageSize?: number; startToken?: string } = {}): Promise<ListPage[]> {
     const out: ListPage[] = [];
     for await (const page of store.list(prefix, options)) out.push(page);
@@ -163,6 +169,36 @@ describe('GcsStore against a fake GCS JSON API', () => {
     });
     await expect(store.write('broken/a.bin', broken)).rejects.toThrow(/source went away/);
     expect(gcs.get(BUCKET, 'broken/a.bin')).toBeUndefined();
+  });
+
+  it('fails a write whose stored content differs from the bytes sent (same size), for good, and leaves nothing', async () => {
+    gcs.corruptUploads(1);
+    const small = await store.write('corrupt/small.json', '{"twelve":1}').catch((e: unknown) => e);
+    expect(small).toBeInstanceOf(RemoteError);
+    expect(small).toMatchObject({ retryable: false });
+    expect((small as Error).message).toMatch(/^objects\.insert gs:\/\/gcs-store-it\/corrupt\/small\.json: the stored object differs from the bytes sent \(crc32c /);
+    expect(gcs.get(BUCKET, 'corrupt/small.json')).toBeUndefined();
+
+    gcs.corruptUploads(1);
+    const payload = Buffer.alloc(3 * CHUNK + 5, 9);
+    const big = await store.write('corrupt/big.bin', Readable.from([payload])).catch((e: unknown) => e);
+    expect(big).toMatchObject({ retryable: false, message: expect.stringMatching(/^objects\.insert gs:\/\/gcs-store-it\/corrupt\/big\.bin: the stored object differs/) });
+    expect(gcs.get(BUCKET, 'corrupt/big.bin')).toBeUndefined();
+    // The check reads the upload's own answer: no request beyond the upload itself.
+    gcs.requests.length = 0;
+    await store.write('corrupt/fine.json', '{}');
+    expect(gcs.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /upload/storage/v1/b/${BUCKET}/o`]);
+  });
+
+  it('names the operation, the object, the reason and the status of GCS errors', async () => {
+    const settings: GcsSettings = { signing: { kind: 'key', key: account.key }, apiEndpoint: gcs.url, projectId: 'p', retryOptions: { maxRetries: 0 } };
+    const client = createGcsClient(settings);
+    const missing = new GcsStore(client, 'no-such-bucket', { signer: createGcsSigner(settings, client), signedUrlBase: gcs.url });
+    await expect(missing.write('out/a.txt', 'data')).rejects.toThrow(/^objects\.insert gs:\/\/no-such-bucket\/out\/a\.txt: notFound \(404\): The specified bucket does not exist/);
+    await expect(pagesOf(missing, 'cams/')).rejects.toThrow(/^objects\.list gs:\/\/no-such-bucket\/cams\/: notFound \(404\): The specified bucket does not exist/);
+    gcs.fail({ method: 'DELETE', status: 403, count: 1 });
+    await expect(store.delete('cams/0001.jpg')).rejects.toThrow(/^objects\.delete gs:\/\/gcs-store-it\/cams\/0001\.jpg: backendError \(403\): scripted fault 403/);
+    await expect(text(await missing.read('cams/0001.jpg'))).rejects.toThrow(/^objects\.get gs:\/\/no-such-bucket\/cams\/0001\.jpg: .*\(404\)/);
   });
 
   it('answers sizeOf for present and missing objects, and has no credential expiry', async () => {
