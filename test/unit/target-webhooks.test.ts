@@ -48,7 +48,7 @@ describe('Extend webhook signatures', () => {
 });
 
 describe('LlamaCloud webhook signatures', () => {
-  const event = { event_id: 'e1', event_type: 'batch.success', timestamp: 1.5, data: { id: 'bat-1', status: 'COMPLETED' } };
+  const event = { event_id: 'e1', event_type: 'batch.success', timestamp: Date.now() / 1000, data: { id: 'bat-1', status: 'COMPLETED' } };
   const sign = (raw: string, secret = SECRET) => ({ 'lc-signature': `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}` });
 
   it('accepts JSON and JSON-string bodies signed over the raw bytes', () => {
@@ -66,6 +66,19 @@ describe('LlamaCloud webhook signatures', () => {
     expect(verifyLlamaSignature(raw, sign(raw, 'other'), SECRET)).toBe(false);
     expect(verifyLlamaSignature(raw, {}, SECRET)).toBe(false);
     expect(() => parseLlamaWebhook({ 'lc-signature': 'sha1=00' }, raw, SECRET)).toThrow(WebhookRejected);
+  });
+
+  it('refuses a signed body sent outside the replay window, and takes one without a send time', () => {
+    const at = (timestamp: number | undefined) => JSON.stringify({ ...event, timestamp });
+    const now = event.timestamp;
+    const stale = at(now - 301);
+    expect(() => parseLlamaWebhook(sign(stale), stale, SECRET, now)).toThrow(expect.objectContaining({ status: 401, message: expect.stringMatching(/stale/) }));
+    const ahead = at(now + 61);
+    expect(() => parseLlamaWebhook(sign(ahead), ahead, SECRET, now)).toThrow(expect.objectContaining({ status: 401 }));
+    const retried = at(now - 290);
+    expect(parseLlamaWebhook(sign(retried), retried, SECRET, now)).toMatchObject({ kind: 'job', eventId: 'e1' });
+    const undated = at(undefined);
+    expect(parseLlamaWebhook(sign(undated), undated, SECRET, now)).toMatchObject({ kind: 'job', eventId: 'e1' });
   });
 
   it.each([

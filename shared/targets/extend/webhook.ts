@@ -2,11 +2,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { WebhookRejected, webhookJson, type TargetEvent } from '../port';
+import { MAX_EVENT_AGE_SECONDS, withinReplayWindow } from '../replay-window';
 import { BatchRun, FullRun } from './api-schemas';
 
 /** Extend signs `v0:<timestamp>:<raw body>`; older or future-dated timestamps are replays. */
-export const DEFAULT_MAX_AGE_SECONDS = 300;
-const MAX_FUTURE_SECONDS = 60;
+export const DEFAULT_MAX_AGE_SECONDS = MAX_EVENT_AGE_SECONDS;
 
 const Envelope = z.object({ eventId: z.string().min(1), eventType: z.string(), payload: z.unknown() });
 
@@ -15,8 +15,7 @@ export function verifyExtendSignature(rawBody: string, headers: IncomingHttpHead
   const timestamp = header(headers, 'x-extend-request-timestamp');
   const signature = header(headers, 'x-extend-request-signature');
   if (!timestamp || !signature || !/^\d+$/.test(timestamp) || !/^[0-9a-fA-F]{64}$/.test(signature)) return false;
-  const age = nowSeconds - Number(timestamp);
-  if (age > maxAgeSeconds || age < -MAX_FUTURE_SECONDS) return false;
+  if (!withinReplayWindow(Number(timestamp), nowSeconds, maxAgeSeconds)) return false;
   const expected = createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest();
   return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
 }

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { WebhookRejected, type TargetEvent } from '../port';
+import { MAX_EVENT_AGE_SECONDS, withinReplayWindow } from '../replay-window';
 
 const Event = z.object({
   event_id: z.string().min(1),
@@ -19,8 +20,14 @@ export function verifyLlamaSignature(rawBody: string, headers: IncomingHttpHeade
   return timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), Buffer.from(match[1]!, 'hex'));
 }
 
-/** Verifies, then parses a LlamaCloud webhook; batch outcomes become `job` events for the batch id. */
-export function parseLlamaWebhook(headers: IncomingHttpHeaders, rawBody: string, secret: string): TargetEvent | undefined {
+/**
+ * Verifies, then parses a LlamaCloud webhook; batch outcomes become `job` events for the batch id.
+ * LlamaCloud signs the body only (no signed timestamp header), but the body carries the send time
+ * (`timestamp`, Unix seconds): a signed body outside the replay window is refused like an unsigned
+ * one. A body without it is taken (its event id is still handled once, and a run that ended stays
+ * as it is).
+ */
+export function parseLlamaWebhook(headers: IncomingHttpHeaders, rawBody: string, secret: string, nowSeconds?: number): TargetEvent | undefined {
   if (!verifyLlamaSignature(rawBody, headers, secret)) throw new WebhookRejected(401, 'bad or missing LC-Signature');
   let json: unknown;
   try {
@@ -32,7 +39,10 @@ export function parseLlamaWebhook(headers: IncomingHttpHeaders, rawBody: string,
   }
   const event = Event.safeParse(json);
   if (!event.success) throw new WebhookRejected(400, `invalid LlamaCloud event: ${event.error.issues[0]!.path.join('.')}`);
-  const { event_id, event_type, data } = event.data;
+  const { event_id, event_type, timestamp, data } = event.data;
+  if (timestamp !== undefined && !withinReplayWindow(timestamp, nowSeconds)) {
+    throw new WebhookRejected(401, `stale LlamaCloud event: sent more than ${MAX_EVENT_AGE_SECONDS} s ago (or ahead of time)`);
+  }
   if (!/^batch\.(success|error|cancelled)$/.test(event_type)) return undefined;
   return { kind: 'job', eventId: event_id, jobId: data.id, state: event_type.slice('batch.'.length) };
 }
