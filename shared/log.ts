@@ -1,3 +1,5 @@
+import { scrubSecrets, scrubSecretsIn } from './scrub-secrets';
+
 /** Structured logger port; the CLI prints lines, Lambda handlers plug in Powertools. */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -11,12 +13,15 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
 
-/** One JSON object per line on stderr, so stdout stays free for command output. */
+/**
+ * One JSON object per line on stderr, so stdout stays free for command output. Every line is
+ * scrubbed of registered secrets and credential-shaped values, whatever its caller did.
+ */
 export function jsonLogger(minLevel: Level = 'info', write: (line: string) => unknown = (line) => process.stderr.write(line + '\n')): Logger {
   const threshold = LEVELS.indexOf(minLevel);
   const at = (level: Level) => (message: string, fields: Record<string, unknown> = {}) => {
     if (LEVELS.indexOf(level) < threshold) return;
-    write(JSON.stringify({ level, time: new Date().toISOString(), message, ...redactFields(fields) }));
+    write(JSON.stringify({ level, time: new Date().toISOString(), message: scrubSecrets(message), ...redactFields(fields) }));
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
@@ -29,6 +34,6 @@ export function redactUrl(url: string): string {
 
 function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = typeof v === 'string' && /^https?:\/\//.test(v) ? redactUrl(v) : v;
+  for (const [k, v] of Object.entries(fields)) out[k] = typeof v === 'string' && /^https?:\/\//.test(v) ? scrubSecrets(redactUrl(v)) : scrubSecretsIn(v);
   return out;
 }

@@ -14,6 +14,19 @@ export interface ScriptedFailure {
   after?: number;
   retryAfterSeconds?: number;
   body?: unknown;
+  /**
+   * The answer's message quotes the request, as a server that echoes its input does: the JSON body,
+   * escaped the way Go's encoder does it (`&`, `<`, `>` as `\u0026`, `\u003c`, `\u003e`), then the
+   * request target with its whole query (credentials included). Ignored when `body` is given.
+   */
+  echoRequest?: boolean;
+}
+
+/** What an injected failure may quote of the request it answers. */
+export interface FailedRequest {
+  /** The request target as sent: path and query. */
+  target: string;
+  body: unknown;
 }
 
 export interface InjectedResponse {
@@ -49,7 +62,7 @@ export class ScriptedFaultInjector<F extends { failures?: ScriptedFailure[] }> {
   }
 
   /** Consumes one matching scripted failure for this request, if any. */
-  take(method: string, path: string): InjectedResponse | undefined {
+  take(method: string, path: string, request?: FailedRequest): InjectedResponse | undefined {
     const failure = this.faults.failures?.find((f) => f.count > 0 && matches(f, method, path));
     if (!failure) return undefined;
     if (failure.after) {
@@ -59,11 +72,16 @@ export class ScriptedFaultInjector<F extends { failures?: ScriptedFailure[] }> {
     failure.count -= 1;
     const headers: Record<string, string> = {};
     if (this.style.sendsRetryAfter(failure)) headers['retry-after'] = String(failure.retryAfterSeconds ?? 0);
-    const body = failure.body ?? this.style.defaultBody(failure.status, `injected fault: HTTP ${failure.status}`);
+    const message = failure.echoRequest && request ? `invalid request body ${goJson(request.body)} for ${method} ${request.target}` : `injected fault: HTTP ${failure.status}`;
+    const body = failure.body ?? this.style.defaultBody(failure.status, message);
     return { status: failure.status, headers, body };
   }
 }
 
 function matches(failure: ScriptedFailure, method: string, path: string): boolean {
   return path.includes(failure.pathIncludes) && (failure.method === undefined || failure.method === method);
+}
+
+function goJson(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(/[&<>]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 }

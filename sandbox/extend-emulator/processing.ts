@@ -114,7 +114,7 @@ async function processRun(ctx: EmulatorContext, batch: BatchState, run: RunState
       endRun(ctx, run, {
         status: 'FAILED',
         failureReason: 'FAILED_TO_PROCESS_FILE',
-        failureMessage: 'The file could not be processed (emulated failure)',
+        failureMessage: ctx.faults.current.failureMessage?.(run.input.url) ?? 'The file could not be processed (emulated failure)',
       });
       return;
     }

@@ -53,7 +53,7 @@ async function handle(
       bodyError = err;
     }
 
-    const injected = ctx.faults.take(method, url.pathname);
+    const injected = ctx.faults.take(method, url.pathname, { target: req.url ?? url.pathname, body });
     if (injected) return respond(injected.status, injected.body, injected.headers);
     if (!bearerMatches(req.headers.authorization, ctx.options.apiKey)) {
       throw new ApiError(401, 'UNAUTHORIZED', 'missing or invalid API key; send Authorization: Bearer <key>');

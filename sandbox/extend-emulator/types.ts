@@ -17,6 +17,8 @@ export interface ExtendEmulatorFaults {
   webhookDelayMs?: number;
   /** Inputs whose URL matches are downloaded, then fail with `FAILED_TO_PROCESS_FILE`. */
   failUrlsMatching?: RegExp;
+  /** The `failureMessage` of those runs, from their input URL (default: a short emulated-failure message). */
+  failureMessage?: (inputUrl: string) => string;
 }
 
 export interface ExtendProcessor {

@@ -116,7 +116,7 @@ class BatchRun {
       setJobStatus(job, 'RUNNING');
       await ctx.scope.sleep(ctx.options.jobDelayMs);
       if (ctx.faults.failsFile(file.displayName)) {
-        job.errorMessage = `Emulated failure: could not process ${file.displayName}`;
+        job.errorMessage = ctx.faults.current.failureMessage?.(file.displayName) ?? `Emulated failure: could not process ${file.displayName}`;
         setJobStatus(job, 'FAILED');
       } else {
         setJobStatus(job, 'COMPLETED');

@@ -82,7 +82,7 @@ async function dispatch(
     }
   }
 
-  const injected = ctx.faults.take(record.method, url.pathname);
+  const injected = ctx.faults.take(record.method, url.pathname, { target: req.url ?? url.pathname, body });
   if (injected) return injected;
   if (!bearerMatches(req.headers.authorization, ctx.options.apiKey)) {
     throw new HttpError(401, 'Invalid authentication credentials', { 'www-authenticate': 'Bearer' });

@@ -13,6 +13,8 @@ export interface LlamaEmulatorFaults {
   webhookDelayMs?: number;
   /** Files whose display_name matches get a FAILED job (with error_message) inside a COMPLETED batch. */
   failFilesNamed?: RegExp;
+  /** The `error_message` of those jobs, from the file's display name (default: a short emulated-failure message). */
+  failureMessage?: (displayName: string) => string;
   /** Batches created while this is on end FAILED (orchestration failure, `batch.error`, no results). */
   failBatches?: boolean;
 }

@@ -56,7 +56,7 @@ async function handle(
       bodyError = err as HttpError;
     }
 
-    const injected = ctx.faults.take(method, url.pathname);
+    const injected = ctx.faults.take(method, url.pathname, { target: req.url ?? url.pathname, body });
     if (injected) return respond(injected.status, injected.body, injected.headers);
     if (!apiKeyMatches(query.api_key, ctx.options.apiKey)) throw new HttpError(401, 'missing or invalid api_key');
 

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { errors as undiciErrors, FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { RemoteError } from '../errors';
+import { scrubRemoteText } from '../scrub-secrets';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 
 export interface JsonRequest<T extends z.ZodType> {
@@ -87,17 +88,14 @@ export class JsonClient {
     }
   }
 
-  /** Servers may echo the request URL in an error body: never let a secret through. */
+  /**
+   * Servers may echo the request (URL, body) in an error: the text is scrubbed of every registered
+   * secret and of this client's own credentials, and bounded, before it goes anywhere.
+   */
   private redact(text: string): string {
-    let out = text;
     const secretHeaders = Object.entries(this.options.headers ?? {}).filter(([name]) => /authorization|key|token|secret/i.test(name));
-    for (const secret of [...Object.values(this.options.secretQuery ?? {}), ...secretHeaders.flatMap(([, v]) => [v, v.replace(/^Bearer /, '')])]) {
-      if (!secret) continue;
-      for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)])) {
-        out = out.split(form).join('[redacted]');
-      }
-    }
-    return out;
+    const own = [...Object.values(this.options.secretQuery ?? {}), ...secretHeaders.map(([, v]) => v.replace(/^Bearer /i, ''))];
+    return scrubRemoteText(text, { also: own });
   }
 
   private url(req: JsonRequest<z.ZodType>): string {
@@ -120,7 +118,7 @@ export class JsonClient {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new RemoteError(
-        `${this.options.serviceName} ${label}: unexpected response (${issue.path.join('.') || '<root>'}: ${issue.message})`,
+        `${this.options.serviceName} ${label}: unexpected response (${issue.path.join('.') || '<root>'}: ${this.redact(issue.message)})`,
       );
     }
     return parsed.data;
@@ -137,15 +135,16 @@ async function encodeBody(req: JsonRequest<z.ZodType>): Promise<{ headers: Recor
   return { headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(req.body) };
 }
 
+/** The service's own message when its error body has one, else the body; whole, since it is scrubbed before it is cut. */
 function errorDetail(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
     const detail = body.error ?? body.message ?? body.detail;
-    if (typeof detail === 'string') return `: ${detail.slice(0, 300)}`;
+    if (typeof detail === 'string') return `: ${detail}`;
   } catch {
     // not JSON: fall through
   }
-  return text ? `: ${text.slice(0, 120)}` : '';
+  return text ? `: ${text}` : '';
 }
 
 function networkReason(err: unknown): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RemoteText } from '../../scrub-secrets';
 
 // Extend API (version 2026-02-09) responses the bridge reads; unknown fields are tolerated.
 
@@ -20,7 +21,8 @@ const RunCommon = {
   id: z.string(),
   status: z.string(),
   failureReason: z.string().nullish(),
-  failureMessage: z.string().nullish(),
+  /** Scrubbed of secrets and bounded as it is parsed: it may quote the input's signed URL. */
+  failureMessage: RemoteText.nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
   file: z.object({ id: z.string().optional(), name: z.string().nullish() }).passthrough().nullish(),
   createdAt: z.string().optional(),

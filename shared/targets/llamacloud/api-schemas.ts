@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { RemoteText } from '../../scrub-secrets';
 
-// LlamaCloud (directories, v2 batches, parse/extract jobs) responses the bridge reads.
+// LlamaCloud (directories, v2 batches, parse/extract jobs) responses the bridge reads. Error
+// messages are scrubbed of secrets and bounded as they are parsed.
 
 export const Directory = z.object({ id: z.string(), name: z.string().optional(), type: z.string().optional() });
 
@@ -22,7 +24,7 @@ export type JobType = z.infer<typeof JobType>;
 export const BatchResult = z.object({
   source_directory_file_id: z.string(),
   job_reference: z.object({ type: z.string(), id: z.string() }).nullish(),
-  error_message: z.string().nullish(),
+  error_message: RemoteText.nullish(),
 });
 
 export const Batch = z.object({
@@ -34,7 +36,7 @@ export const Batch = z.object({
 export type Batch = z.infer<typeof Batch>;
 
 export const ParseJob = z.object({
-  job: z.object({ id: z.string(), status: z.string(), error_message: z.string().nullish() }),
+  job: z.object({ id: z.string(), status: z.string(), error_message: RemoteText.nullish() }),
   markdown_full: z.string().nullish(),
   markdown: z.object({ pages: z.array(z.unknown()) }).nullish(),
 });
@@ -43,7 +45,7 @@ export type ParseJob = z.infer<typeof ParseJob>;
 export const ExtractJob = z.object({
   id: z.string(),
   status: z.string(),
-  error_message: z.string().nullish(),
+  error_message: RemoteText.nullish(),
   extract_result: z.unknown().optional(),
 });
 export type ExtractJob = z.infer<typeof ExtractJob>;
