@@ -5,12 +5,13 @@ import { advanceOnWebhooks, runFollowUp } from '../shared/run/follow-up';
 import { waitByPolling, waitForWebhooks } from '../shared/run/poll';
 import { OwnerFiles } from '../shared/state/owner-files';
 import type { LocalRunSettings, RunOwner } from '../shared/state/run-owner';
-import type { RunSpec } from '../shared/state/run-record';
+import type { RunRecord, RunSpec } from '../shared/state/run-record';
 import { startWebhookServer, type RunningWebhookServer } from '../shared/webhook/http-server';
 import { webhookPath } from '../shared/webhook/receive';
 import { cliEnvironment, webhookSecret } from './environment';
 import type { CliIo } from './io';
 import type { CliStorageOptions, WaitCommandOptions } from './options';
+import { endRunOnFailure, guardProcess } from './process-guard';
 import { progressView } from './progress-view';
 import { takeRun, type Ownership } from './run-ownership';
 import { wire } from './wiring';
@@ -86,6 +87,17 @@ export async function driveRun(
     ownership ??= await takeRun(new OwnerFiles(stateDir), run.runId, run.command, localSettings(options), log);
   };
   let server: RunningWebhookServer | undefined;
+  const untilEnded = async (): Promise<RunRecord> => {
+    const started = await start({ deps, log, own });
+    const wait = { intervalMs: options.pollIntervalMs, timeoutMs: options.timeoutMs };
+    if (!options.webhook || started.pollOnly) return waitByPolling(deps, run.runId, wait);
+    // Every ingest notification may have arrived while we were still submitting.
+    await advanceOnWebhooks(deps, run.runId);
+    const finished = await waitForWebhooks(deps, run.runId, wait);
+    await server?.idle();
+    return finished;
+  };
+  const guard = guardProcess(log);
   try {
     if (options.webhook && secret) {
       server = await startWebhookServer(deps, {
@@ -96,17 +108,7 @@ export async function driveRun(
       });
       log.info('waiting on webhooks', { listen: server.url });
     }
-    const started = await start({ deps, log, own });
-    const wait = { intervalMs: options.pollIntervalMs, timeoutMs: options.timeoutMs };
-    let finished;
-    if (options.webhook && !started.pollOnly) {
-      // Every ingest notification may have arrived while we were still submitting.
-      await advanceOnWebhooks(deps, run.runId);
-      finished = await waitForWebhooks(deps, run.runId, wait);
-      await server?.idle();
-    } else {
-      finished = await waitByPolling(deps, run.runId, wait);
-    }
+    const finished = await guard.during(untilEnded()).catch((err) => endRunOnFailure(deps, run.runId, err));
     view.finish();
     const summary = await buildSummary(deps.state, finished);
     io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -120,6 +122,7 @@ export async function driveRun(
     await ownership?.release(err);
     throw err;
   } finally {
+    guard.release();
     await ownership?.release();
     view.finish();
     await server?.close();

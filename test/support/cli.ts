@@ -17,11 +17,17 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<Cl
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
   });
-  let summary: RunSummary | undefined;
+  return { code, stdout, stderr, summary: summaryIn(stdout) };
+}
+
+/** The run summary a command printed on stdout, if it printed one. */
+export function summaryIn(stdout: string): RunSummary | undefined {
   const start = stdout.indexOf('{');
-  if (start !== -1) {
+  if (start === -1) return undefined;
+  try {
     const parsed = RunSummary.safeParse(JSON.parse(stdout.slice(start)));
-    if (parsed.success) summary = parsed.data;
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
-  return { code, stdout, stderr, summary };
 }
