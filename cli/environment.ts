@@ -23,6 +23,8 @@ const Env = z.object({
   LLAMA_CLOUD_PROJECT_ID: optionalText,
   BUCKET_BRIDGE_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{32,}$/).optional(),
   BUCKET_BRIDGE_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIR),
+  /** As `--allow-http-references` (for every command, e.g. local setups). */
+  BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES: z.stringbool().default(false),
 });
 export type CliEnvironment = z.infer<typeof Env>;
 
@@ -33,6 +35,7 @@ const EXPECTED: Record<string, string> = {
   EXTEND_WEBHOOK_SIGNING_SECRET: 'the signing secret of the Extend webhook endpoint (wss_…) when waiting on webhooks',
   BUCKET_BRIDGE_WEBHOOK_SECRET: 'at least 32 characters of [A-Za-z0-9_-]',
   BUCKET_BRIDGE_STATE_DIR: 'a folder path',
+  BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES: 'true or false',
 };
 
 const API_KEY: Record<TargetSpec['name'], keyof CliEnvironment> = {

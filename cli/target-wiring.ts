@@ -17,7 +17,13 @@ const API: Record<TargetSpec['name'], (env: CliEnvironment) => { apiKey: string;
  * The target adapter of a CLI run. `webhook` is where the target should post (the URL carries the
  * secret path token); absent when the run waits by polling.
  */
-export function targetFor(spec: TargetSpec, env: CliEnvironment, log: Logger, webhook?: { notificationsUrl: string }): BatchTarget {
+export function targetFor(
+  spec: TargetSpec,
+  env: CliEnvironment,
+  log: Logger,
+  webhook?: { notificationsUrl: string },
+  allowHttpReferences = false,
+): BatchTarget {
   if (spec.name === 'extend' && webhook && !env.EXTEND_WEBHOOK_SIGNING_SECRET) {
     throw new InputError('EXTEND_WEBHOOK_SIGNING_SECRET', 'the signing secret of the Extend webhook endpoint (wss_…) when waiting on webhooks');
   }
@@ -30,6 +36,7 @@ export function targetFor(spec: TargetSpec, env: CliEnvironment, log: Logger, we
       ...API[spec.name](env),
       extendWorkspaceId: env.EXTEND_WORKSPACE_ID,
       llamaProjectId: env.LLAMA_CLOUD_PROJECT_ID,
+      allowHttpReferences: allowHttpReferences || env.BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES,
       onRetry: (service, notice) => log.warn(`${service} call retried`, { ...notice }),
     },
     {

@@ -21,6 +21,8 @@ Run options:
   --max-parallel-tasks N       --max-video-fps N (videos)  --aggregation-format csv|jsonl
   --webhook-url URL            public base URL reaching --webhook-listen; wait on webhooks instead of polling
   --webhook-listen HOST:PORT   where the webhook receiver listens (default 127.0.0.1:8787)
+  --allow-http-references      submit plain-http signed URLs to Roboflow (local emulators, private endpoints;
+                               Roboflow refuses them; or BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES=true)
   --poll-interval SECONDS      polling interval (default 15)
   --timeout SECONDS            give up waiting after this long (default 86400); the run goes on remotely
   --page-size N                listing page size     --chunk-size N   references per file (default 20000/5000)
@@ -39,7 +41,7 @@ Storage options (run; export takes the --dest-* and --gcs-* ones):
 Environment: ROBOFLOW_API_KEY (required for Roboflow), ROBOFLOW_API_URL, EXTEND_API_KEY, EXTEND_API_URL,
 EXTEND_WORKSPACE_ID, EXTEND_WEBHOOK_SIGNING_SECRET, LLAMA_CLOUD_API_KEY, LLAMA_CLOUD_BASE_URL,
 LLAMA_CLOUD_PROJECT_ID, BUCKET_BRIDGE_WEBHOOK_SECRET,
-BUCKET_BRIDGE_STATE_DIR, the standard AWS variables (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
+BUCKET_BRIDGE_STATE_DIR, BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES, the standard AWS variables (AWS_REGION, AWS_PROFILE, AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ENDPOINT_URL_S3 for S3-compatible stores,
 BUCKET_BRIDGE_S3_FORCE_PATH_STYLE), and for GCS: GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_CLOUD_PROJECT,
 BUCKET_BRIDGE_GCS_KEY_FILE, BUCKET_BRIDGE_GCS_SIGN_AS, BUCKET_BRIDGE_GCS_USER_PROJECT,

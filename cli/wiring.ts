@@ -26,6 +26,8 @@ export interface Wiring {
   storage?: CliStorageOptions;
   /** The command never touches the source (e.g. `export`): its credentials are not required. */
   sourceUnused?: boolean;
+  /** `--allow-http-references` (the environment may opt in too). */
+  allowHttpReferences?: boolean;
 }
 
 const NO_STORAGE_FLAGS: CliStorageOptions = { source: {}, dest: {}, gcs: {} };
@@ -66,7 +68,7 @@ export function wire(w: Wiring, source: BucketLocation, dest: BucketLocation): B
     source: stores.source,
     dest: stores.dest,
     state: new FileStateStore(w.stateDir ?? w.env.BUCKET_BRIDGE_STATE_DIR),
-    target: targetFor(w.target, w.env, w.log, w.webhook),
+    target: targetFor(w.target, w.env, w.log, w.webhook, w.allowHttpReferences),
     log: w.log,
     progress: w.progress,
   };

@@ -64,6 +64,8 @@ async function demo(): Promise<number> {
       '--dest', `s3://${BUCKET}/results/`,
       '--workspace', SANDBOX_WORKSPACE,
       '--workflow', SANDBOX_WORKFLOW,
+      // The local S3 server (and fake GCS) sign plain-http URLs, which Roboflow itself refuses.
+      '--allow-http-references',
       '--webhook-url', `http://127.0.0.1:${port}`,
       '--webhook-listen', `127.0.0.1:${port}`,
       '--page-size', '10',

@@ -76,7 +76,7 @@ export interface LocalStack {
   /** Present when the stack was started with `gcsBuckets`. */
   gcs?: LocalGcs;
   apiKey: string;
-  /** Environment for the CLI: API key and URL, local S3 endpoint and credentials. */
+  /** Environment for the CLI: API key and URL, local S3 endpoint and credentials, the plain-http references opt-in. */
   env: NodeJS.ProcessEnv;
   store(bucket: string): S3Store;
   close(): Promise<void>;
@@ -117,7 +117,8 @@ export async function startLocalStack(options: {
     roboflow,
     gcs,
     apiKey,
-    env: { ...localS3Env(s3), ROBOFLOW_API_KEY: apiKey, ROBOFLOW_API_URL: roboflow.url },
+    // The local S3 server signs plain-http URLs, which only an opted-in run submits.
+    env: { ...localS3Env(s3), ROBOFLOW_API_KEY: apiKey, ROBOFLOW_API_URL: roboflow.url, BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES: 'true' },
     store: (bucket) => new S3Store(client, bucket),
     close: async () => {
       await gcs?.close();

@@ -55,6 +55,7 @@ interface IngestRun {
 }
 
 export function acceptIngest(ctx: EmulatorContext, batchId: string, displayName: string, request: IngestRequest): IngestResponse {
+  if (ctx.faults.current.refuseHttpReferences) refuseHttpUrls(request);
   const batch = ctx.store.batches.get(batchId) ?? createInputBatch(ctx, batchId, displayName, request);
   if (batch.batchType !== 'sharded-batch') throw badRequest(`batch ${batchId} is a ${batch.batchType} and cannot receive ingests`);
   if (batch.batchContentType !== request.kind) {
@@ -72,6 +73,13 @@ export function acceptIngest(ctx: EmulatorContext, batchId: string, displayName:
   return request.kind === 'images'
     ? { ingestId, shardIds: run.shards.map((s) => s.shardId), duplicated: false }
     : { ingestId, duplicated: false };
+}
+
+/** The `refuseHttpReferences` switch: a plain-http references file or reference is refused at once. */
+function refuseHttpUrls(request: IngestRequest): void {
+  const urls = 'inline' in request.source ? request.source.inline.map((r) => r.url) : [request.source.url];
+  const plain = urls.find((url) => URL.canParse(url) && new URL(url).protocol === 'http:');
+  if (plain !== undefined) throw badRequest(`references must be https:// URLs; got one on http://${new URL(plain).host}`);
 }
 
 function createInputBatch(ctx: EmulatorContext, batchId: string, displayName: string, request: IngestRequest): Batch {
@@ -168,8 +176,9 @@ function assertTrustedHosts(ctx: EmulatorContext, references: readonly Reference
     } catch {
       continue; // unparsable URLs fail individually as invalid references
     }
+    const distrusted = ctx.faults.current.untrustedHosts?.includes(parsed.hostname) ?? false;
     const trusted =
-      (parsed.protocol === 'http:' || parsed.protocol === 'https:') && ctx.options.trustedHosts.includes(parsed.hostname);
+      (parsed.protocol === 'http:' || parsed.protocol === 'https:') && ctx.options.trustedHosts.includes(parsed.hostname) && !distrusted;
     if (!trusted) throw new IngestFailure('unsafe-url-detected', `Untrusted domain found: ${withoutQuery(parsed)}`);
   }
 }

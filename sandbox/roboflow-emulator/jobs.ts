@@ -1,11 +1,12 @@
 /**
- * Job lifecycle: creation (with idempotency), the timed `processing` → `export` stages, abort,
- * restart, the job webhook, and the JSON views returned by the API.
+ * Job lifecycle: creation (with idempotency), the timed `processing` → `export` stages (the second
+ * one renamed or left out when the faults say so), abort, restart, the job webhook, and the JSON
+ * views returned by the API.
  */
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { EmulatorContext } from './context';
-import { badRequest, conflict } from './http-io';
+import { HttpError, badRequest, conflict } from './http-io';
 import { PROCESSING_TASK_SIZE, writeExportOutput, writeProcessingOutput } from './job-outputs';
 import { predictFor } from './predictions';
 import { JobDefinition, RestartOverrides, parseOrBadRequest, type LogSeverity } from './schemas';
@@ -13,7 +14,7 @@ import { nowIso, type JobState, type StageState, type StagedFile } from './store
 
 /** A job whose `processingSpecification.workflowId` is this fails in its processing stage. */
 export const FAIL_WORKFLOW_ID = 'fail-workflow';
-const PLANNED_STAGES = ['processing', 'export'];
+const EXPORT_STAGE = 'export';
 const EXPORT_TASKS = 2;
 
 export type StartOutcome = 'created' | 'unchanged';
@@ -22,6 +23,11 @@ export function startJob(ctx: EmulatorContext, jobId: string, name: string | und
   const definition = parseOrBadRequest(JobDefinition, body, 'job definition');
   const existing = ctx.store.jobs.get(jobId);
   if (existing) {
+    const status = ctx.faults.current.repeatedJobPostStatus;
+    if (status !== undefined) {
+      if (status >= 200 && status < 300) return 'unchanged';
+      throw new HttpError(status, `job ${jobId} already exists`);
+    }
     if (isDeepStrictEqual(existing.rawDefinition, body)) return 'unchanged';
     throw conflict(`job ${jobId} already exists with a different definition`);
   }
@@ -31,13 +37,14 @@ export function startJob(ctx: EmulatorContext, jobId: string, name: string | und
   inputFiles(ctx, definition); // validates the input batch before anything is created
 
   const created = nowIso();
+  const exportStage = ctx.faults.current.exportStageName === undefined ? EXPORT_STAGE : ctx.faults.current.exportStageName;
   const job: JobState = {
     jobId,
     name: name || jobId,
     definition,
     rawDefinition: body,
     currentStage: null,
-    plannedStages: [...PLANNED_STAGES],
+    plannedStages: exportStage === null ? ['processing'] : ['processing', exportStage],
     error: false,
     isTerminal: false,
     lastNotification: null,
@@ -100,8 +107,10 @@ async function runStages(ctx: EmulatorContext, job: JobState, run: number, input
   const format = job.definition.processingSpecification.aggregationFormat ?? 'jsonl';
   const processingBatch = writeProcessingOutput(ctx, job.jobId, results, format);
   finishStage(job, processing, 'success', 'Processing completed', [processingBatch.batchId]);
+  const exportStage = job.plannedStages[1];
+  if (exportStage === undefined) return finishJob(ctx, job, 'success', 'Job completed', [processingBatch.batchId]);
 
-  startStage(job, 'export', EXPORT_TASKS);
+  startStage(job, exportStage, EXPORT_TASKS);
   await ctx.scope.sleep(delay);
   if (stale()) return;
   const exportBatch = await writeExportOutput(ctx, job.jobId, results);

@@ -1,7 +1,7 @@
 /** Batch Processing endpoints (`/batch-processing/v1/external/{workspace}/jobs…`). */
 import { route, type ApiRequest, type Route } from '../emulator-kit/router';
 import type { EmulatorContext } from './context';
-import { notFound } from './http-io';
+import { HttpError, notFound } from './http-io';
 import { abortJob, jobView, restartJob, stageView, startJob } from './jobs';
 import { paginate } from './pagination';
 import { LogSeverity, checkJobId, parseOrBadRequest } from './schemas';
@@ -19,6 +19,7 @@ export function jobRoutes(ctx: EmulatorContext): Route[] {
     }),
     route('POST', `${BP}/jobs/:jobId`, (req) => {
       startJob(ctx, checkJobId(req.params.jobId!), req.query.name, req.body);
+      if (ctx.faults.takeLostJobStartAnswer()) throw new HttpError(504, 'gateway timeout (the job was started)');
       return { status: 'ok' };
     }),
     route('GET', `${BP}/jobs/:jobId`, (req) => ({ job: jobView(jobOf(req)) })),

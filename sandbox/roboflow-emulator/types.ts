@@ -11,6 +11,23 @@ export interface EmulatorFaults {
   webhookDelayMs?: number;
   /** Webhooks of one ingest/job go out in a random order that differs from the default (files-status first). */
   shuffleWebhooks?: boolean;
+  /**
+   * Name of the stage that packs a new job's results after `processing`: `export` (default), another
+   * name, or null for no such stage (the job ends after `processing`, whose output is the result).
+   */
+  exportStageName?: string | null;
+  /**
+   * How a POST to an existing job id is answered. Unset (default): 200 for the same definition, 409
+   * for another. A status: that answer to every repeated POST, whatever its body (200 keeps the
+   * existing job as it is).
+   */
+  repeatedJobPostStatus?: number;
+  /** The next `n` job POSTs are carried out but answered 504, as when a gateway loses the answer. */
+  lostJobStartAnswers?: number;
+  /** Ingests whose references file or references are `http://` URLs are refused with 400. */
+  refuseHttpReferences?: boolean;
+  /** Hosts refused as `unsafe-url-detected` at ingest, even when `trustedHosts` lists them. */
+  untrustedHosts?: string[];
 }
 
 export interface EmulatorOptions {

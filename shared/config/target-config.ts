@@ -13,7 +13,15 @@ const ApiUrl = z.string().url().optional();
  * and signing secrets are never part of the configuration; they live in Secrets Manager.
  */
 export const DeployedTarget = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('roboflow'), workspace: Slug, workflowId: Slug, job: JobOptions.default({}), apiUrl: ApiUrl }),
+  z.object({
+    name: z.literal('roboflow'),
+    workspace: Slug,
+    workflowId: Slug,
+    job: JobOptions.default({}),
+    apiUrl: ApiUrl,
+    /** Submit plain-http references URLs (private S3-compatible endpoints); Roboflow itself refuses them. */
+    allowHttpReferences: z.boolean().optional(),
+  }),
   z.object({
     name: z.literal('extend'),
     processor: z.object({ kind: z.enum(['extract', 'classify', 'split']).default('extract'), id: ExternalId, version: ExternalId.optional() }),

@@ -69,7 +69,7 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   // Another planner may have ended the run meanwhile: an ended run stays ended.
   const exporting = await deps.state.updateRun(runId, (r) =>
     isActive(r)
-      ? { ...r, phase: 'exporting', jobState: 'success', timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() } }
+      ? { ...r, phase: 'exporting', jobState: 'success', resultsStage: outcome.resultsStage, timings: { ...r.timings, jobFinishedAt: r.timings.jobFinishedAt ?? new Date().toISOString() } }
       : r,
   );
   if (!isActive(exporting)) return 'not-applicable';

@@ -23,6 +23,8 @@ export const RunSummary = z.object({
   jobState: z.string().optional(),
   exported: z.object({ files: z.number().int(), bytes: z.number().int(), parts: z.record(z.string(), z.object({ files: z.number(), bytes: z.number() })) }),
   chunks: z.array(z.object({ ingestId: z.string(), references: z.number().int(), status: z.string(), duplicated: z.boolean().optional() })),
+  /** The job stage the results were copied from (Roboflow). */
+  resultsStage: z.string().optional(),
   timings: z.record(z.string(), z.string()),
   durationSeconds: z.number().optional(),
 });
@@ -54,6 +56,7 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     jobState: run.jobState,
     exported: run.exported ?? { files: 0, bytes: 0, parts: {} },
     chunks: run.chunks.map((c) => ({ ingestId: c.ingestId, references: c.references, status: c.status, duplicated: c.duplicated })),
+    resultsStage: run.resultsStage,
     timings: { createdAt: run.createdAt, ...run.timings },
     durationSeconds: finished ? (Date.parse(finished) - Date.parse(run.createdAt)) / 1000 : undefined,
   });

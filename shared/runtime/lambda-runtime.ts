@@ -90,6 +90,7 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
             apiUrl,
             extendWorkspaceId: deployed.name === 'extend' ? deployed.workspaceId : undefined,
             llamaProjectId: deployed.name === 'llamacloud' ? deployed.projectId : undefined,
+            allowHttpReferences: deployed.name === 'roboflow' ? deployed.allowHttpReferences : undefined,
             onRetry: (service, notice) => log.warn(`${service} call retried`, { ...notice }),
           },
           {

@@ -22,6 +22,8 @@ export interface TargetConnection {
   extendWorkspaceId?: string;
   /** LlamaCloud: the project the key acts in. */
   llamaProjectId?: string;
+  /** Roboflow: submit plain-http references URLs (local emulators, private endpoints). */
+  allowHttpReferences?: boolean;
   onRetry?: (service: string, notice: RetryNotice) => void;
 }
 
@@ -43,7 +45,9 @@ export function createTarget(spec: TargetSpec, connection: TargetConnection, web
   const onRetry = (service: string) => (notice: RetryNotice) => connection.onRetry?.(service, notice);
   switch (spec.name) {
     case 'roboflow':
-      return new RoboflowTarget(new RoboflowClient({ apiKey, apiUrl, workspace: spec.workspace, onRetry: onRetry('Roboflow') }), webhooks.notificationsUrl);
+      return new RoboflowTarget(new RoboflowClient({ apiKey, apiUrl, workspace: spec.workspace, onRetry: onRetry('Roboflow') }), webhooks.notificationsUrl, {
+        allowHttpReferences: connection.allowHttpReferences,
+      });
     case 'extend':
       // Extend posts to the endpoint registered in its dashboard; we only verify what arrives.
       return new ExtendTarget(

@@ -65,6 +65,8 @@ export interface JobOutcome {
   detail?: string;
   /** Batches holding the results to copy back. */
   outputBatches: string[];
+  /** The job stage those batches come from, when the target's jobs have stages (named in the summary). */
+  resultsStage?: string;
 }
 
 /**
@@ -128,6 +130,11 @@ export interface BatchTarget {
    * run's workspace, else what is wrong. Transient failures throw (after the usual retries).
    */
   checkAccess(): Promise<AccessProblem | undefined>;
+  /**
+   * For targets with rules on the signed URLs they are given (Roboflow refuses plain http): checks
+   * a sample, signed only when needed, before anything is written; what would be right otherwise.
+   */
+  checkSignedUrls?(sample: () => Promise<string>): Promise<{ expected: string; received: string } | undefined>;
   submitChunk(run: RunRecord, chunk: ChunkSubmission): Promise<ChunkReceipt>;
   /**
    * Verifies and validates a webhook body; throws WebhookRejected for anything unauthenticated or

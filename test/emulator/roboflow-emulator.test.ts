@@ -597,3 +597,76 @@ describe('roboflow emulator: CLI', () => {
     expect(await res.json()).toEqual({ batches: [], nextPageToken: null });
   });
 });
+
+describe('roboflow emulator: switches for what the real API leaves open', () => {
+  const stagesOf = async (emu: RunningEmulator, jobId: string) => (await get(emu, `${BP}/jobs/${jobId}/stages`)).body.stages as any[];
+
+  it.each([
+    [undefined, ['processing', 'export']],
+    ['archive', ['processing', 'archive']],
+    [null, ['processing']],
+  ])('exportStageName %j: the job runs stages %j, the last one holding the results', async (exportStageName, names) => {
+    const { emu, fx } = await setup({ faults: { exportStageName } });
+    await ingestAndWait(emu, fx, 'in-s', 3);
+    expect((await post(emu, `${BP}/jobs/job-s`, jobBody('in-s'))).status).toBe(200);
+    const job = await waitTerminal(emu, 'job-s');
+    expect(job).toMatchObject({ error: false, plannedStages: names });
+    const stages = await stagesOf(emu, 'job-s');
+    expect(stages.map((s) => s.processingStageName)).toEqual(names);
+    expect(stages.every((s) => s.statusType === 'success' && s.outputBatches.length === 1)).toBe(true);
+    expect(stages.at(-1).outputBatches).toEqual([names.length === 1 ? 'job-s-processing' : 'job-s-export']);
+  });
+
+  it('answers a repeated job POST by the rule, or with repeatedJobPostStatus whatever the body', async () => {
+    const { emu, fx } = await setup();
+    await ingestAndWait(emu, fx, 'in-r', 2);
+    await ingestAndWait(emu, fx, 'in-o', 2);
+    expect((await post(emu, `${BP}/jobs/job-r`, jobBody('in-r'))).status).toBe(200);
+    expect((await post(emu, `${BP}/jobs/job-r`, jobBody('in-r'))).status).toBe(200);
+    expect((await post(emu, `${BP}/jobs/job-r`, jobBody('in-o'))).status).toBe(409);
+    for (const status of [409, 400, 200]) {
+      emu.setFaults({ repeatedJobPostStatus: status });
+      expect((await post(emu, `${BP}/jobs/job-r`, jobBody('in-r'))).status).toBe(status);
+      expect((await post(emu, `${BP}/jobs/job-r`, jobBody('in-o'))).status).toBe(status);
+    }
+    // The job is the first one, untouched, and no other was created.
+    expect(emu.jobsStarted()).toEqual(['job-r']);
+    expect((await get(emu, `${BP}/jobs/job-r`)).body.job.jobDefinition.jobInput.batchId).toBe('in-r');
+  });
+
+  it('carries out a job POST whose answer is lost (504), so a retry is a repeated POST', async () => {
+    const { emu, fx } = await setup({ faults: { lostJobStartAnswers: 1 } });
+    await ingestAndWait(emu, fx, 'in-l', 2);
+    expect((await post(emu, `${BP}/jobs/job-l`, jobBody('in-l'))).status).toBe(504);
+    expect(emu.jobsStarted()).toEqual(['job-l']);
+    expect((await post(emu, `${BP}/jobs/job-l`, jobBody('in-l'))).status).toBe(200);
+    expect(emu.jobsStarted()).toEqual(['job-l']);
+  });
+
+  it('refuses http:// references with refuseHttpReferences, and takes them without it', async () => {
+    const { emu, fx } = await setup({ faults: { refuseHttpReferences: true } });
+    fx.refsFiles.set('h.jsonl', JSON.stringify(inlineRefs(fx, 'h', 1)[0]) + '\n');
+    const byFile = await post(emu, `${DS}/batches/http-f/bulk-upload/image-references`, { imageReferencesURL: `${fx.url}/refs/h.jsonl?sig=s3cr3t` });
+    const inline = await post(emu, `${DS}/batches/http-i/bulk-upload/image-references`, { imageReferences: inlineRefs(fx, 'h', 2) });
+    for (const res of [byFile, inline]) {
+      expect(res.status).toBe(400);
+      expect(res.body.error).toContain(`http://${new URL(fx.url).host}`);
+      expect(res.body.error).not.toContain('s3cr3t');
+    }
+    expect((await get(emu, `${DS}/batches`)).body.batches).toEqual([]);
+    emu.setFaults({});
+    await ingestAndWait(emu, fx, 'http-ok', 2);
+  });
+
+  it('refuses hosts listed in untrustedHosts as unsafe-url-detected, and trusts them again when cleared', async () => {
+    const { emu, fx } = await setup({ faults: { untrustedHosts: ['127.0.0.1'] } });
+    await post(emu, `${DS}/batches/distrust/bulk-upload/image-references`, { imageReferences: inlineRefs(fx, 'd', 2), notificationsURL: `${fx.url}/hooks/d` });
+    const hook = await waitFor('ingest-status', () => fx.hooks[0]);
+    expect(hook.body.notification.error_details).toMatchObject({ type: 'unsafe-url-detected', reason: expect.stringContaining('127.0.0.1') });
+    expect(hook.body.notification.error_details.reason).not.toContain('sig=abc');
+    const shards = (await get(emu, `${DS}/batches/distrust/shards`)).body.shards;
+    expect(shards[0].statusMetadata).toMatchObject({ errorType: 'unsafe-url-detected' });
+    emu.setFaults({});
+    await ingestAndWait(emu, fx, 'trusted-again', 2);
+  });
+});

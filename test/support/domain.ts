@@ -28,7 +28,8 @@ export async function stackDeps(stack: LocalStack, bucket: string, overrides: Pa
     source: stack.store(bucket),
     dest: stack.store(bucket),
     state: new FileStateStore(await tempDir('bb-state-')),
-    target: new RoboflowTarget(client, notificationsUrl),
+    // The local S3 server signs plain-http URLs (Roboflow itself would refuse them).
+    target: new RoboflowTarget(client, notificationsUrl, { allowHttpReferences: true }),
     log: silentLogger,
     progress: noProgress,
     pageSize: 10,

@@ -88,9 +88,8 @@ async function startTarget(name: HarnessTarget, stack: LocalStack, aws: FakeAws,
       return {
         config: {
           sources: [{ id: 'cams', bucket: 'media', prefix: 'incoming/', media: 'images', schedule: 'rate(1 hour)', onObjectCreated: true }],
-          workspace: SANDBOX_WORKSPACE,
-          workflowId: SANDBOX_WORKFLOW,
-          roboflowApiUrl: stack.roboflow.url,
+          // The local S3 server signs plain-http URLs: opted in, as a private endpoint would be.
+          target: { name: 'roboflow', workspace: SANDBOX_WORKSPACE, workflowId: SANDBOX_WORKFLOW, apiUrl: stack.roboflow.url, allowHttpReferences: true },
         },
         env,
         close: async () => {},

@@ -14,11 +14,20 @@ import { MAX_IMAGE_BYTES, MAX_REFERENCES_PER_CHUNK, type MediaKind } from '../..
 import { openDownload } from '../../pipeline/download';
 import { roboflowAccess } from './access';
 import type { RoboflowClient } from './client';
+import { describeShardError } from './ingest-errors';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
+import { startJobOnce } from './job-start';
+import { httpReferencesProblem, httpReferencesRefusal } from './references-url';
 import type { NotificationCategory } from './request-schemas';
+import { resultsStage, stageFailed } from './results-stage';
 import { parseRoboflowWebhook } from './webhook';
 
 const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files-status'];
+
+export interface RoboflowTargetOptions {
+  /** Submit plain-http references URLs (local emulators, private endpoints); Roboflow itself refuses them. */
+  allowHttpReferences?: boolean;
+}
 
 export class RoboflowTarget implements BatchTarget {
   readonly name = 'roboflow';
@@ -41,13 +50,22 @@ export class RoboflowTarget implements BatchTarget {
   constructor(
     private readonly client: RoboflowClient,
     private readonly notificationsUrl?: string,
+    private readonly options: RoboflowTargetOptions = {},
   ) {}
 
   checkAccess() {
     return roboflowAccess(this.client);
   }
 
+  /** Roboflow refuses plain-http references; the sample is signed only when that rule applies. */
+  async checkSignedUrls(sample: () => Promise<string>) {
+    if (this.options.allowHttpReferences) return undefined;
+    return httpReferencesProblem(await sample(), false);
+  }
+
   async submitChunk(run: RunRecord, chunk: ChunkSubmission) {
+    const refusal = httpReferencesRefusal(chunk.referencesUrl, this.options.allowHttpReferences === true);
+    if (refusal) throw refusal;
     const common = withoutUndefined({
       ingestId: chunk.ingestId,
       notificationsURL: this.notificationsUrl,
@@ -70,7 +88,7 @@ export class RoboflowTarget implements BatchTarget {
     for await (const page of this.client.shards(run.batchId)) {
       for (const s of page) {
         const type = s.statusType.toLowerCase();
-        shards.push({ id: s.shardId, running: type === 'info', failed: type.includes('error'), detail: `${s.statusName} (${s.statusType})` });
+        shards.push({ id: s.shardId, running: type === 'info', failed: type.includes('error'), detail: describeShardError(s.statusName, s.statusType, s.statusMetadata) });
       }
     }
     return { count, shards };
@@ -81,7 +99,7 @@ export class RoboflowTarget implements BatchTarget {
   }
 
   async startJob(run: RunRecord): Promise<void> {
-    await this.client.startJob(run.jobId, withoutUndefined(jobDefinitionFor(run, this.notificationsUrl)), run.runId);
+    await startJobOnce(this.client, run, withoutUndefined(jobDefinitionFor(run, this.notificationsUrl)));
   }
 
   async jobOutcome(run: RunRecord): Promise<JobOutcome> {
@@ -90,14 +108,17 @@ export class RoboflowTarget implements BatchTarget {
     if (!job.isTerminal) return { terminal: false, failed: false, outputBatches: [] };
     if (job.error) return { terminal: true, failed: true, detail: describe(job.lastNotification), outputBatches: [] };
     const stages = await this.client.jobStages(jobId);
-    const exportStage = stages.find((s) => s.processingStageName === 'export');
-    if (!exportStage) {
-      return { terminal: true, failed: true, detail: 'job finished without an export stage', outputBatches: [] };
+    const failedStage = stages.find(stageFailed);
+    if (failedStage) {
+      const detail = `${failedStage.processingStageName} stage failed: ${describe(failedStage.notification)}`;
+      return { terminal: true, failed: true, detail, outputBatches: [] };
     }
-    if (exportStage.statusType.toLowerCase().includes('error')) {
-      return { terminal: true, failed: true, detail: `export stage failed: ${describe(exportStage.notification)}`, outputBatches: [] };
+    const stage = resultsStage(stages);
+    if (!stage) {
+      const names = stages.map((s) => s.processingStageName).join(', ') || 'none';
+      return { terminal: true, failed: true, detail: `job finished but no stage produced output batches (stages: ${names})`, outputBatches: [] };
     }
-    return { terminal: true, failed: false, outputBatches: exportStage.outputBatches };
+    return { terminal: true, failed: false, outputBatches: stage.outputBatches, resultsStage: stage.processingStageName };
   }
 
   async *outputFiles(_run: RunRecord, batchId: string): AsyncIterable<OutputFile[]> {

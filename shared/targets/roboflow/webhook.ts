@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { WebhookRejected, webhookJson, type TargetEvent } from '../port';
+import { describeIngestError, UNSAFE_URL_DETECTED } from './ingest-errors';
 import { RoboflowNotification } from './webhook-schemas';
 
 /** Roboflow sends its publishable key (`rf_<workspace id>`): public, so only a sanity filter. */
@@ -23,13 +24,17 @@ export function parseRoboflowWebhook(headers: IncomingHttpHeaders, rawBody: stri
   const base = { eventId: n.event_id, batchId: n.batch_id, ingestId: n.ingest_id };
   if (n.notification.type === 'ingest-status-notification-v1') {
     const err = n.notification.error_details;
-    return { kind: 'ingest-status', ...base, success: n.notification.success, error: err ? `${err.type}: ${err.reason}` : undefined };
+    return { kind: 'ingest-status', ...base, success: n.notification.success, error: err ? describeIngestError(err.type, err.reason) : undefined };
   }
   return {
     kind: 'files-status',
     ...base,
     ingested: n.notification.ingested_files,
-    failed: n.notification.failed_files.map((f) => ({ name: f.file_name, type: f.type, reason: f.reason })),
+    failed: n.notification.failed_files.map((f) => ({
+      name: f.file_name,
+      type: f.type,
+      reason: f.type === UNSAFE_URL_DETECTED ? describeIngestError(f.type, f.reason) : f.reason,
+    })),
     truncated: n.notification.content_truncated,
   };
 }

@@ -1,0 +1,30 @@
+/** How a user opts in to plain-http references (local emulators, private endpoints). */
+export const HTTP_REFERENCES_OPT_IN = '--allow-http-references (deployed: allowHttpReferences in the Roboflow target)';
+
+/** Scheme and host of a signed URL: all of it that may be shown (the rest carries the signature). */
+export function originOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).origin : '(not a URL)';
+}
+
+function isPlainHttp(url: string): boolean {
+  return URL.canParse(url) && new URL(url).protocol === 'http:';
+}
+
+/**
+ * Roboflow refuses `http://` references URLs (its official client refuses them before sending):
+ * what a sample signed URL should have been, or undefined when it is fine or the user opted in.
+ */
+export function httpReferencesProblem(url: string, allowHttp: boolean): { expected: string; received: string } | undefined {
+  if (allowHttp || !isPlainHttp(url)) return undefined;
+  return {
+    expected: `https signed URLs (Roboflow refuses http:// references URLs; for a local emulator or a private endpoint opt in with ${HTTP_REFERENCES_OPT_IN})`,
+    received: originOf(url),
+  };
+}
+
+/** The same rule where a run is already under way: the error for a references URL Roboflow would refuse. */
+export function httpReferencesRefusal(url: string, allowHttp: boolean): Error | undefined {
+  const problem = httpReferencesProblem(url, allowHttp);
+  if (!problem) return undefined;
+  return new Error(`the references file is signed as a plain http URL (${problem.received}), which Roboflow refuses; opt in with ${HTTP_REFERENCES_OPT_IN}`);
+}
