@@ -1,3 +1,5 @@
+import { scrubSecrets } from './scrub-secrets';
+
 /** Bad user input: names the field and what was expected, so the message can be acted on. */
 export class InputError extends Error {
   constructor(
@@ -10,18 +12,22 @@ export class InputError extends Error {
   }
 }
 
-/** A remote API answered with an error we must not retry (or retries ran out). */
+/**
+ * A remote API answered with an error we must not retry (or retries ran out). Its message is
+ * scrubbed of secrets however it was built: it becomes run errors, failure reasons and log lines.
+ */
 export class RemoteError extends Error {
   constructor(
     message: string,
     readonly status?: number,
     readonly retryable = false,
   ) {
-    super(message);
+    super(scrubSecrets(message));
     this.name = 'RemoteError';
   }
 }
 
+/** An error as text for people (a run's error, a failure reason, stderr): scrubbed of secrets, whatever threw it. */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return scrubSecrets(err instanceof Error ? err.message : String(err));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { errorMessage, RemoteError } from '../../shared/errors';
 import { jsonLogger } from '../../shared/log';
 import {
   MIN_SECRET_CHARS,
@@ -160,6 +161,12 @@ describe('where remote text enters and leaves', () => {
     expect(parsed.message).not.toContain(secret);
     expect(parsed.message.length).toBeLessThanOrEqual(REMOTE_TEXT_MAX_CHARS);
     expect(parsed.detail).toEqual({ nested: [{ reason: `bad ${REDACTED}` }], code: 7 });
+  });
+
+  it('a RemoteError built anywhere, and any error turned into text, carry no registered secret', () => {
+    expect(new RemoteError(`download of https://h/x?sig=${secret} failed`).message).toBe(`download of https://h/x?sig=${REDACTED} failed`);
+    expect(errorMessage(new Error(`SDK said ${secret}`))).toBe(`SDK said ${REDACTED}`);
+    expect(errorMessage(`thrown string ${encodeURIComponent(secret)}`)).toBe(`thrown string ${REDACTED}`);
   });
 
   it('the logger scrubs message and fields, nested ones too, whatever its caller passed', () => {
