@@ -8,9 +8,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
+import { RemoteError } from '../errors';
+import { ContentDigest } from './content-digest';
 import { countedStream } from './count-bytes';
 import { presignerFor, type SigV4Presigner } from './sigv4-presigner';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
+import { judgeStoredContent } from './s3-content-check';
 import { verifyStoredSize } from './verify-size';
 
 /** Upload part size: big enough for few requests, small enough to keep memory flat (4 parts in flight). */
@@ -62,17 +65,60 @@ export class S3Store implements ObjectStore {
     return this.presigner.presignGetObject(this.bucket, key, expiresInSeconds, { requestPayer: this.requestPayer });
   }
 
+  /**
+   * Streams `body` into `key`, then has the store confirm the content (see s3-content-check.ts):
+   * against AWS S3 (the client computes checksums) the upload carries a full-object CRC32 that S3
+   * checks and reports; an S3-compatible store (checksums only when required, as many reject them)
+   * confirms by its MD5 ETag. When the store says nothing comparable, the object is read back and
+   * its CRC32 compared. A mismatch removes the object and fails for good.
+   */
   async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<{ bytes: number }> {
-    const counted = countedStream(body);
+    const withChecksum = (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+    const digest = new ContentDigest(withChecksum ? undefined : { partBytes: PART_SIZE });
+    const counted = countedStream(body, digest);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: options.contentType, RequestPayer: this.requestPayer },
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: counted,
+        ContentType: options.contentType,
+        RequestPayer: this.requestPayer,
+        ...(withChecksum ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumType: 'FULL_OBJECT' as const } : {}),
+      },
       partSize: PART_SIZE,
       queueSize: 4,
     });
     await upload.done();
-    const stored = await this.sizeOf(key);
-    return { bytes: verifyStoredSize(`s3://${this.bucket}/${key}`, stored, counted.bytes, options.expectedBytes) };
+    const location = `s3://${this.bucket}/${key}`;
+    const stored = await this.storedFacts(key);
+    const bytes = verifyStoredSize(location, stored?.ContentLength, counted.bytes, options.expectedBytes);
+    let verdict = judgeStoredContent(digest, stored ?? {});
+    if (verdict.confirmed === undefined) {
+      const readBack = await this.crc32Of(key);
+      verdict = readBack === digest.crc32 ? { confirmed: true, by: 'CRC32' } : { confirmed: false, detail: `CRC32 ${digest.crc32} sent, ${readBack} read back` };
+    }
+    if (!verdict.confirmed) {
+      await this.delete(key).catch(() => undefined); // best effort: the failure below is what matters
+      throw new RemoteError(`PutObject ${location}: the stored object differs from the bytes sent (${verdict.detail}); the object was removed`);
+    }
+    return { bytes };
+  }
+
+  /** Size, ETag and (where the store keeps one) checksum of a stored object; undefined when missing. */
+  private async storedFacts(key: string) {
+    try {
+      return await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, RequestPayer: this.requestPayer, ChecksumMode: 'ENABLED' }));
+    } catch (err) {
+      if (err instanceof NotFound || (err as { name?: string }).name === 'NotFound') return undefined;
+      throw err;
+    }
+  }
+
+  private async crc32Of(key: string): Promise<string> {
+    const digest = new ContentDigest();
+    for await (const chunk of await this.read(key)) digest.update(chunk as Buffer);
+    return digest.crc32;
   }
 
   async read(key: string): Promise<Readable> {

@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { crc32 } from 'node:zlib';
 
@@ -20,6 +21,7 @@ export interface ProxiedRequest {
   /** Raw path, still percent-encoded. */
   path: string;
   query: URLSearchParams;
+  headers: IncomingHttpHeaders;
   status: number;
 }
 
@@ -30,6 +32,7 @@ export interface ProxiedRequest {
  *   (s3rver ignores the parameter and always sends raw keys);
  * - `checksums(true)`: HeadObject with `x-amz-checksum-mode: ENABLED` reports the stored object's
  *   full-object CRC32, as S3 does for objects uploaded with one;
+ * - `s3MultipartEtags(true)`: objects completed from parts get S3's `MD5(part MD5s)-N` ETag;
  * - `corruptUploads(n)`: the next n request bodies of PutObject/UploadPart arrive with one byte
  *   flipped and the same length (a store that stores the right size and the wrong content);
  * - `failWith(error)`: scripted error answers, e.g. an empty `<Message>` like Ceph RGW;
@@ -46,6 +49,9 @@ export async function startS3Proxy(target: string) {
   let faults = 0;
   let corruptions = 0;
   let reportChecksums = false;
+  let multipartEtags = false;
+  /** S3's ETag of each object completed from parts while `multipartEtags` is on, by path. */
+  const completedEtags = new Map<string, string>();
   let scripted: ScriptedError[] = [];
   const requests: ProxiedRequest[] = [];
 
@@ -60,7 +66,8 @@ export async function startS3Proxy(target: string) {
       up.on('data', (c: Buffer) => chunks.push(c));
       up.on('end', async () => {
         const out = await rewrite(up.statusCode ?? 502, up.headers, Buffer.concat(chunks));
-        res.writeHead(up.statusCode ?? 502, { ...out.headers, 'content-length': String(out.body.length) }).end(req.method === 'HEAD' ? undefined : out.body);
+        if (req.method === 'HEAD') return void res.writeHead(up.statusCode ?? 502, out.headers).end();
+        res.writeHead(up.statusCode ?? 502, { ...out.headers, 'content-length': String(out.body.length) }).end(out.body);
       });
     });
     upstreamReq.on('error', () => res.destroy());
@@ -73,7 +80,7 @@ export async function startS3Proxy(target: string) {
 
   const server: Server = createServer((req: IncomingMessage, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const record: ProxiedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, status: 0 };
+    const record: ProxiedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, status: 0 };
     requests.push(record);
 
     const error = scripted.find((e) => e.count > 0 && e.match(record));
@@ -100,6 +107,17 @@ export async function startS3Proxy(target: string) {
         body: status === 200 ? Buffer.from(urlEncodeListing(body.toString('utf8'))) : body,
       }));
     }
+    if (multipartEtags && req.method === 'POST' && url.searchParams.has('uploadId')) {
+      return void collect(req).then((body) => {
+        const md5s = [...body.toString('utf8').matchAll(/<ETag>(?:"|&quot;)?([0-9a-f]{32})(?:"|&quot;)?<\/ETag>/g)].map((m) => Buffer.from(m[1]!, 'hex'));
+        completedEtags.set(url.pathname, `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${md5s.length}`);
+        forwardBody(req, res, record, body);
+      });
+    }
+    const completed = completedEtags.get(url.pathname);
+    if (completed && (req.method === 'HEAD' || req.method === 'GET') && !listing) {
+      return forward(req, res, record, async (_status, headers, body) => ({ headers: { ...headers, etag: `"${completed}"` }, body }));
+    }
     if (req.method === 'HEAD' && reportChecksums && req.headers['x-amz-checksum-mode'] === 'ENABLED') {
       return forward(req, res, record, async (status, headers, body) => {
         if (status !== 200) return { headers, body };
@@ -109,6 +127,16 @@ export async function startS3Proxy(target: string) {
     }
     forward(req, res, record);
   });
+  const forwardBody = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, body: Buffer) => {
+    const upstreamReq = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      record.status = up.statusCode ?? 502;
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstreamReq.on('error', () => res.destroy());
+    upstreamReq.end(body);
+  };
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -125,6 +153,10 @@ export async function startS3Proxy(target: string) {
     checksums(on: boolean) {
       reportChecksums = on;
     },
+    /** Objects completed from parts get S3's ETag, `MD5(part MD5s)-N` (s3rver gives the object's MD5). */
+    s3MultipartEtags(on: boolean) {
+      multipartEtags = on;
+    },
     failWith(error: ScriptedError) {
       scripted.push({ ...error });
     },
@@ -132,6 +164,8 @@ export async function startS3Proxy(target: string) {
       fault = 'none';
       corruptions = 0;
       reportChecksums = false;
+      multipartEtags = false;
+      completedEtags.clear();
       scripted = [];
       requests.length = 0;
     },
@@ -179,6 +213,12 @@ function unescapeXml(text: string): string {
     if (entity === 'amp') return '&';
     return String.fromCodePoint(entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
   });
+}
+
+async function collect(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function fetchUpstream(upstream: URL, req: IncomingMessage): Promise<Buffer> {

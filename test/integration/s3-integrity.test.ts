@@ -1,0 +1,111 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RemoteError } from '../../shared/errors';
+import { createS3Client } from '../../shared/storage/s3-client';
+import { S3Store } from '../../shared/storage/s3-store';
+import { startS3Proxy } from '../support/s3-proxy';
+import { startTestS3, type TestS3 } from '../support/s3';
+
+const MiB = 1024 * 1024;
+
+/** Bytes that differ from part to part, so a flipped byte anywhere changes every digest. */
+function payload(bytes: number): Buffer {
+  const out = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) out[i] = (i * 131 + (i >> 10)) & 0xff;
+  return out;
+}
+
+describe('S3Store writes are confirmed by content, not only by length', () => {
+  let s3: TestS3;
+  let proxy: Awaited<ReturnType<typeof startS3Proxy>>;
+  let store: S3Store;
+
+  beforeAll(async () => {
+    s3 = await startTestS3({ buckets: ['sink'] });
+    proxy = await startS3Proxy(s3.server.endpoint);
+    const client = createS3Client({ endpoint: proxy.url, region: 'us-east-1', forcePathStyle: true, credentials: s3.server.credentials });
+    store = new S3Store(client, 'sink');
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await s3.server.close();
+  });
+  beforeEach(() => proxy.reset());
+
+  const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as RemoteError);
+
+  it('fails a single-request write whose stored bytes differ (same length), for good, and removes the object', async () => {
+    proxy.corruptUploads(1);
+    const err = await failure(store.write('out/one.json', payload(4096)));
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err).toMatchObject({ retryable: false });
+    expect(err!.message).toMatch(/^PutObject s3:\/\/sink\/out\/one\.json: the stored object differs from the bytes sent \(ETag /);
+    expect(await s3.store('sink').sizeOf('out/one.json')).toBeUndefined();
+  });
+
+  it('fails a multipart write whose stored bytes differ (same length), by the S3 multipart ETag', async () => {
+    const body = payload(8 * MiB + 4096);
+    proxy.s3MultipartEtags(true);
+    proxy.corruptUploads(1);
+    const err = await failure(store.write('out/two-parts.bin', Readable.from([body]), { expectedBytes: body.length }));
+    expect(err).toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/^PutObject s3:\/\/sink\/out\/two-parts\.bin: the stored object differs from the bytes sent \(ETag [0-9a-f]{32}-2 expected, [0-9a-f]{32}-2 stored\)/),
+    });
+    // An intact multipart write passes on the ETag alone: nothing is read back.
+    proxy.requests.length = 0;
+    await expect(store.write('out/two-parts.bin', Readable.from([body]), { expectedBytes: body.length })).resolves.toEqual({ bytes: body.length });
+    expect(proxy.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
+  });
+
+  it('reads the object back when the store confirms nothing comparable (a whole-object MD5 for parts)', async () => {
+    // s3rver's multipart ETag is the MD5 of the whole object, which the parts' MD5s cannot confirm.
+    const body = payload(8 * MiB + 4096);
+    proxy.corruptUploads(1);
+    const err = await failure(store.write('out/read-back.bin', Readable.from([body])));
+    expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/differs from the bytes sent \(CRC32 \S+ sent, \S+ read back\)/) });
+    proxy.requests.length = 0;
+    await expect(store.write('out/read-back.bin', Readable.from([body]))).resolves.toEqual({ bytes: body.length });
+    expect(proxy.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
+  });
+
+  it('compares the full-object CRC32 when the store reports one (HeadObject with checksum mode)', async () => {
+    proxy.checksums(true);
+    proxy.corruptUploads(1);
+    const err = await failure(store.write('out/crc.json', payload(1000)));
+    expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/differs from the bytes sent \(CRC32 /) });
+    proxy.requests.length = 0;
+    await expect(store.write('out/crc.json', payload(1000))).resolves.toEqual({ bytes: 1000 });
+    const heads = proxy.requests.filter((r) => r.method === 'HEAD');
+    expect(heads).toHaveLength(1);
+  });
+
+  it('against AWS S3 (checksums computed by the client), uploads carry a full-object CRC32 that HeadObject reports back', async () => {
+    // The client AWS S3 gets (no custom endpoint means checksums WHEN_SUPPORTED), pointed at loopback.
+    const aws = new S3Client({ region: 'us-east-1', endpoint: proxy.url, forcePathStyle: true, credentials: s3.server.credentials });
+    expect(await aws.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
+    const awsStore = new S3Store(aws, 'sink');
+    proxy.checksums(true);
+    const body = payload(8 * MiB + 4096);
+    await expect(awsStore.write('out/aws.bin', Readable.from([body]))).resolves.toEqual({ bytes: body.length });
+    const create = proxy.requests.find((r) => r.method === 'POST' && r.query.has('uploads'))!;
+    expect(create.headers).toMatchObject({ 'x-amz-checksum-algorithm': 'CRC32', 'x-amz-checksum-type': 'FULL_OBJECT' });
+    const parts = proxy.requests.filter((r) => r.method === 'PUT' && r.query.has('partNumber'));
+    expect(parts).toHaveLength(2);
+    for (const part of parts) expect(part.headers['x-amz-checksum-crc32']).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+    const complete = proxy.requests.find((r) => r.method === 'POST' && r.query.has('uploadId'))!;
+    expect(complete.headers['x-amz-checksum-type']).toBe('FULL_OBJECT');
+    expect(proxy.requests.filter((r) => r.method === 'HEAD').map((r) => r.headers['x-amz-checksum-mode'])).toEqual(['ENABLED']);
+
+    proxy.corruptUploads(1);
+    const err = await failure(awsStore.write('out/aws.json', payload(3000)));
+    expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/differs from the bytes sent \(CRC32 /) });
+    aws.destroy();
+  });
+
+  it('costs no request beyond the upload and one HEAD when the ETag confirms the content', async () => {
+    await expect(store.write('out/plain.json', payload(2000))).resolves.toEqual({ bytes: 2000 });
+    expect(proxy.requests.map((r) => r.method)).toEqual(['PUT', 'HEAD']);
+  });
+});
