@@ -135,6 +135,7 @@ function localSettings(options: DriveOptions): LocalRunSettings {
   return {
     pageSize: options.pageSize,
     chunkSize: options.chunkSize,
+    allowHttpReferences: options.allowHttpReferences,
     storage: { source: { ...source }, dest: { ...dest }, gcs: { ...gcs } },
   };
 }

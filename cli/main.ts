@@ -1,5 +1,6 @@
 import { InputError, errorMessage } from '../shared/errors';
 import { exportCommand } from './commands/export';
+import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
 import type { CliIo } from './io';
@@ -7,6 +8,7 @@ import { USAGE } from './usage';
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   run: runCommand,
+  resume: resumeCommand,
   status: statusCommand,
   export: exportCommand,
 };

@@ -4,7 +4,11 @@ Commands:
   run      --source s3://|gs://bucket/prefix --dest s3://|gs://bucket/prefix --workspace W --workflow ID [options]
            List, sign and submit every image (or video) under --source to Roboflow Batch Processing,
            start the job when ingest is confirmed, and copy the results to <dest>/<runId>/.
-  status   <runId>   Print a run's summary from local state.
+  resume   <runId>   Continue an unfinished run from local state (submission from its checkpoint, waiting,
+           the job start, export) [--webhook-url URL] [--webhook-listen HOST:PORT] [--poll-interval S]
+           [--timeout S] [--state-dir DIR] [--quiet] (and the storage flags, to override those recorded).
+  status   <runId>   Print a run's summary from local state; a run whose process failed or was killed
+           shows as interrupted.
   export   <jobId>   Copy a finished job's results again [--dest s3://|gs://...] [--keep-archives].
 
 Run options:

@@ -3,6 +3,7 @@ import { jsonLogger } from '../../shared/log';
 import { parseBucketUrl } from '../../shared/location';
 import { exportResults } from '../../shared/pipeline/export';
 import { buildSummary } from '../../shared/pipeline/summary';
+import { reopenExport } from '../../shared/run/resume-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import { JobId } from '../../shared/targets/roboflow/ids';
 import { cliEnvironment } from '../environment';
@@ -43,8 +44,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
     spec.source,
     spec.dest,
   );
-  await deps.state.updateRun(known.runId, (r) => ({ ...r, spec, phase: 'processing', error: undefined, exported: undefined, exportTasks: undefined }));
-  await deps.state.resetExport(known.runId);
+  await reopenExport(deps.state, known.runId, (r) => ({ ...r, spec }));
   const result = await exportResults(deps, known.runId);
   view.finish();
   const run = (await deps.state.getRun(known.runId))!;

@@ -8,8 +8,10 @@ import type { ObjectStore } from '../storage/port';
 
 export const RunSummary = z.object({
   runId: z.string(),
-  status: z.enum(['completed', 'failed', 'in-progress']),
+  /** `interrupted`: not ended, and the process that drove it is gone (local status only; see resume). */
+  status: z.enum(['completed', 'failed', 'in-progress', 'interrupted']),
   error: z.string().optional(),
+  interruption: z.object({ reason: z.string(), at: z.string() }).optional(),
   source: z.string(),
   destination: z.string(),
   media: z.string(),

@@ -15,6 +15,8 @@ const LocationAccess = z.object({ region: z.string().optional(), requesterPays: 
 export const LocalRunSettings = z.object({
   pageSize: z.number().int().positive().optional(),
   chunkSize: z.number().int().positive().optional(),
+  /** `--allow-http-references` was given. */
+  allowHttpReferences: z.boolean().optional(),
   storage: z
     .object({
       source: LocationAccess.default({}),
