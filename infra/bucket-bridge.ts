@@ -16,6 +16,7 @@ import { type BridgeConfig, type BridgeConfigInput, parseBridgeConfig } from '..
 import { MAX_RECEIVES } from '../shared/config/queues';
 import type { RuntimeEnv } from '../shared/config/runtime-env';
 import { SERVICE_NAME } from '../shared/config/target-config';
+import { PROBE_NAME_PREFIX } from '../shared/run/preflight';
 import { BridgeFunction } from './bridge-function';
 
 export interface BucketBridgeProps {
@@ -246,6 +247,7 @@ export class BucketBridge extends Construct {
       this.sendTo(fn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
       this.allowSources(fn);
       this.allowDestination(fn);
+      this.allowProbeRemoval(fn);
     }
     // Scheduled runs: one rule per source with a schedule, the source id as input.
     for (const source of config.sources) {
@@ -437,6 +439,13 @@ export class BucketBridge extends Construct {
     this.allowObjects(fn, bucket, prefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
       `Results and run summaries are written under s3://${bucket}/${prefix}<runId>/; the file names come from the target when its work finishes.`);
     this.allowKms(fn, [kmsKeyArn], ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  /** The preflight's probe object, written under the destination prefix, is removed again: delete on that name only. */
+  private allowProbeRemoval(fn: BridgeFunction) {
+    const { bucket, prefix } = this.config.destination;
+    this.allowObjects(fn, bucket, `${prefix}${PROBE_NAME_PREFIX}`, ['s3:DeleteObject'],
+      `Before a run submits anything, a probe object s3://${bucket}/${prefix}${PROBE_NAME_PREFIX}<random> checks that the destination takes writes; it is deleted again at once.`);
   }
 
   private allowKms(fn: BridgeFunction, keyArns: Array<string | undefined>, actions: string[]) {

@@ -123,6 +123,7 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-videos/dashcam/*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-videos/bucket-bridge/manifests/*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-results/roboflow/*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-results/roboflow/.bucket-bridge-probe-*]',
       ].sort(),
     );
   });

@@ -52,6 +52,18 @@ describe('functions', () => {
     }
   });
 
+  it('reserves concurrency for the webhook function only (10 by default), so a flood on its public URL is throttled', () => {
+    const reserved = Object.fromEntries((Object.keys(fns) as BridgeFunctionName[]).map((name) => [name, functionProps(name).ReservedConcurrentExecutions]));
+    expect(reserved).toEqual({
+      'scheduled-run': undefined,
+      'continue-submission': undefined,
+      'object-created': undefined,
+      webhook: 10,
+      'start-job': undefined,
+      export: undefined,
+    });
+  });
+
   it('sets the timeouts and memory sizes', () => {
     const expected: Record<BridgeFunctionName, [number, number]> = {
       'scheduled-run': [900, 1024],
@@ -342,6 +354,8 @@ describe('IAM', () => {
       's3:PutObject arn:aws:s3:::example-results/roboflow/*',
       's3:GetObject arn:aws:s3:::example-results/roboflow/*',
       's3:AbortMultipartUpload arn:aws:s3:::example-results/roboflow/*',
+      // The preflight's probe object is removed again.
+      's3:DeleteObject arn:aws:s3:::example-results/roboflow/.bucket-bridge-probe-*',
     ].sort();
     expect(s3Grants('scheduled-run')).toEqual(expected);
     expect(s3Grants('continue-submission')).toEqual(expected);
@@ -360,7 +374,7 @@ describe('IAM', () => {
   });
 
   it('references no bucket other than the configured ones in any S3 statement', () => {
-    const allowed = /^arn:aws:s3:::(example-media(\/cameras\/\*|\/bucket-bridge\/manifests\/\*)?|example-videos(\/dashcam\/\*|\/bucket-bridge\/manifests\/\*)?|example-results\/roboflow\/\*)$/;
+    const allowed = /^arn:aws:s3:::(example-media(\/cameras\/\*|\/bucket-bridge\/manifests\/\*)?|example-videos(\/dashcam\/\*|\/bucket-bridge\/manifests\/\*)?|example-results\/roboflow\/(\.bucket-bridge-probe-)?\*)$/;
     const s3 = statements.filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('s3:')));
     expect(s3.length).toBeGreaterThan(0);
     for (const { statement } of s3) {
