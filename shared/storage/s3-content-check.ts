@@ -10,17 +10,19 @@ export interface StoredObjectFacts {
 export type ContentVerdict =
   | { confirmed: true; by: 'CRC32' | 'ETag' }
   | { confirmed: false; detail: string }
-  /** The store said nothing comparable: read the object back. */
-  | { confirmed: undefined };
+  /** Nothing decisive (no comparable ETag, or one that differs): read the object back. */
+  | { confirmed: undefined; etag?: string };
 
 /**
  * Whether the store confirms it holds the bytes sent:
  * 1. a full-object CRC32 (S3 and stores with checksum support; a composite `…-N` CRC of part
  *    CRCs is skipped) is compared with the CRC32 of the bytes sent;
  * 2. else an MD5 ETag: `hex` for a single-request upload, `hex-N` for N parts, compared with the
- *    MD5s of the parts sent (ETags of other shapes, or an MD5 of a whole multipart object as some
- *    servers give it, cannot be compared);
- * 3. else undecided.
+ *    MD5s of the parts sent. A match confirms; a difference does not decide, because not every
+ *    ETag of that shape is an MD5 (encrypted objects: SSE-KMS and SSE-C on S3, MinIO with
+ *    encryption), nor are ETags of other shapes or the MD5 of a whole multipart object that some
+ *    servers give;
+ * 3. else undecided: the caller reads the object back.
  */
 export function judgeStoredContent(digest: ContentDigest, stored: StoredObjectFacts): ContentVerdict {
   const crc = stored.ChecksumCRC32;
@@ -34,7 +36,7 @@ export function judgeStoredContent(digest: ContentDigest, stored: StoredObjectFa
     const parts = /^[0-9a-f]{32}-(\d+)$/.exec(etag);
     if ((single && md5s.length === 1) || (parts && Number(parts[1]) === md5s.length)) {
       const expected = expectedEtag(md5s);
-      return etag === expected ? { confirmed: true, by: 'ETag' } : { confirmed: false, detail: `ETag ${expected} expected, ${etag} stored` };
+      return etag === expected ? { confirmed: true, by: 'ETag' } : { confirmed: undefined, etag: `ETag ${expected} expected, ${etag} stored` };
     }
   }
   return { confirmed: undefined };

@@ -69,8 +69,9 @@ export class S3Store implements ObjectStore {
    * Streams `body` into `key`, then has the store confirm the content (see s3-content-check.ts):
    * against AWS S3 (the client computes checksums) the upload carries a full-object CRC32 that S3
    * checks and reports; an S3-compatible store (checksums only when required, as many reject them)
-   * confirms by its MD5 ETag. When the store says nothing comparable, the object is read back and
-   * its CRC32 compared. A mismatch removes the object and fails for good.
+   * confirms by its MD5 ETag. When the store says nothing comparable, or an ETag that differs (it
+   * may not be an MD5), the object is read back and its CRC32 compared. A mismatch removes the
+   * object and fails for good.
    */
   async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<{ bytes: number }> {
     const withChecksum = (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
@@ -96,7 +97,8 @@ export class S3Store implements ObjectStore {
     let verdict = judgeStoredContent(digest, stored ?? {});
     if (verdict.confirmed === undefined) {
       const readBack = await this.crc32Of(key);
-      verdict = readBack === digest.crc32 ? { confirmed: true, by: 'CRC32' } : { confirmed: false, detail: `CRC32 ${digest.crc32} sent, ${readBack} read back` };
+      const detail = `${verdict.etag ? `${verdict.etag}; ` : ''}CRC32 ${digest.crc32} sent, ${readBack} read back`;
+      verdict = readBack === digest.crc32 ? { confirmed: true, by: 'CRC32' } : { confirmed: false, detail };
     }
     if (!verdict.confirmed) {
       await this.delete(key).catch(() => undefined); // best effort: the failure below is what matters

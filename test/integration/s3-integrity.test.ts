@@ -40,18 +40,20 @@ describe('S3Store writes are confirmed by content, not only by length', () => {
     const err = await failure(store.write('out/one.json', payload(4096)));
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ retryable: false });
-    expect(err!.message).toMatch(/^PutObject s3:\/\/sink\/out\/one\.json: the stored object differs from the bytes sent \(ETag /);
+    expect(err!.message).toMatch(
+      /^PutObject s3:\/\/sink\/out\/one\.json: the stored object differs from the bytes sent \(ETag [0-9a-f]{32} expected, [0-9a-f]{32} stored; CRC32 \S+ sent, \S+ read back\); the object was removed$/,
+    );
     expect(await s3.store('sink').sizeOf('out/one.json')).toBeUndefined();
   });
 
-  it('fails a multipart write whose stored bytes differ (same length), by the S3 multipart ETag', async () => {
+  it('fails a multipart write whose stored bytes differ (same length): its S3 multipart ETag differs, the read-back confirms', async () => {
     const body = payload(8 * MiB + 4096);
     proxy.s3MultipartEtags(true);
     proxy.corruptUploads(1);
     const err = await failure(store.write('out/two-parts.bin', Readable.from([body]), { expectedBytes: body.length }));
     expect(err).toMatchObject({
       retryable: false,
-      message: expect.stringMatching(/^PutObject s3:\/\/sink\/out\/two-parts\.bin: the stored object differs from the bytes sent \(ETag [0-9a-f]{32}-2 expected, [0-9a-f]{32}-2 stored\)/),
+      message: expect.stringMatching(/^PutObject s3:\/\/sink\/out\/two-parts\.bin: the stored object differs from the bytes sent \(ETag [0-9a-f]{32}-2 expected, [0-9a-f]{32}-2 stored; CRC32 /),
     });
     // An intact multipart write passes on the ETag alone: nothing is read back.
     proxy.requests.length = 0;
@@ -79,6 +81,12 @@ describe('S3Store writes are confirmed by content, not only by length', () => {
     await expect(store.write('out/crc.json', payload(1000))).resolves.toEqual({ bytes: 1000 });
     const heads = proxy.requests.filter((r) => r.method === 'HEAD');
     expect(heads).toHaveLength(1);
+  });
+
+  it('does not fail an intact write whose ETag only looks like an MD5 (encrypted objects): it reads back', async () => {
+    proxy.opaqueEtags(true);
+    await expect(store.write('out/encrypted.json', payload(500))).resolves.toEqual({ bytes: 500 });
+    expect(proxy.requests.map((r) => r.method)).toEqual(['PUT', 'HEAD', 'GET']);
   });
 
   it('against AWS S3 (checksums computed by the client), uploads carry a full-object CRC32 that HeadObject reports back', async () => {

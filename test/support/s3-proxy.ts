@@ -33,6 +33,7 @@ export interface ProxiedRequest {
  * - `checksums(true)`: HeadObject with `x-amz-checksum-mode: ENABLED` reports the stored object's
  *   full-object CRC32, as S3 does for objects uploaded with one;
  * - `s3MultipartEtags(true)`: objects completed from parts get S3's `MD5(part MD5s)-N` ETag;
+ * - `opaqueEtags(true)`: 32-hex ETags that are not the content's MD5 (encrypted objects);
  * - `corruptUploads(n)`: the next n request bodies of PutObject/UploadPart arrive with one byte
  *   flipped and the same length (a store that stores the right size and the wrong content);
  * - `failWith(error)`: scripted error answers, e.g. an empty `<Message>` like Ceph RGW;
@@ -50,6 +51,7 @@ export async function startS3Proxy(target: string) {
   let corruptions = 0;
   let reportChecksums = false;
   let multipartEtags = false;
+  let opaqueEtags = false;
   /** S3's ETag of each object completed from parts while `multipartEtags` is on, by path. */
   const completedEtags = new Map<string, string>();
   let scripted: ScriptedError[] = [];
@@ -114,7 +116,7 @@ export async function startS3Proxy(target: string) {
         forwardBody(req, res, record, body);
       });
     }
-    const completed = completedEtags.get(url.pathname);
+    const completed = opaqueEtags ? createHash('md5').update(url.pathname).digest('hex') : completedEtags.get(url.pathname);
     if (completed && (req.method === 'HEAD' || req.method === 'GET') && !listing) {
       return forward(req, res, record, async (_status, headers, body) => ({ headers: { ...headers, etag: `"${completed}"` }, body }));
     }
@@ -157,6 +159,10 @@ export async function startS3Proxy(target: string) {
     s3MultipartEtags(on: boolean) {
       multipartEtags = on;
     },
+    /** ETags that look like MD5s and are not (encrypted objects on S3 or MinIO). */
+    opaqueEtags(on: boolean) {
+      opaqueEtags = on;
+    },
     failWith(error: ScriptedError) {
       scripted.push({ ...error });
     },
@@ -165,6 +171,7 @@ export async function startS3Proxy(target: string) {
       corruptions = 0;
       reportChecksums = false;
       multipartEtags = false;
+      opaqueEtags = false;
       completedEtags.clear();
       scripted = [];
       requests.length = 0;
