@@ -48,7 +48,7 @@ try {
     // The export path as deployed: the target opens the signed URL, the store streams it in.
     const target = { openOutput: (locator: OutputLocator, label: string) => openDownload((locator as { url: string }).url, label) } as BatchTarget;
     const deps = { dest: new S3Store(client, 'results'), state, target, log: silentLogger, progress: () => {} };
-    await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'predictions.jsonl', locator: { kind: 'url', url: source } }, 1);
+    await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'predictions.jsonl', locator: { kind: 'url', url: source } }, { attempts: 1 });
     for await (const r of state.exportTaskResults(run.runId)) {
       if (r.failure) throw new Error(`export failed: ${r.failure.reason}`);
       stored = r.bytes;

@@ -1,7 +1,11 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
+import { ArchiveLimitError, CorruptArchiveError, RepeatedMemberError, UnsafeArchiveError } from './copy-errors';
+import { byteCount, DEFAULT_EXPORT_LIMITS, RATIO_CHECK_AFTER_BYTES, type ExportLimits } from './export-limits';
 import { safeRelativePath } from './safe-path';
+
+export { UnsafeArchiveError } from './copy-errors';
 
 export const isArchive = (fileName: string) => /\.(tar|tar\.gz|tgz)$/i.test(fileName);
 
@@ -11,48 +15,84 @@ export interface ArchiveMember {
   stream: Readable;
 }
 
-export class UnsafeArchiveError extends Error {
-  constructor(member: string) {
-    super(`archive member ${JSON.stringify(member)} would land outside the run folder`);
-    this.name = 'UnsafeArchiveError';
-  }
-}
+export type ArchiveLimits = Pick<ExportLimits, 'maxUnpackedBytes' | 'maxMembers' | 'maxExpansionRatio'>;
 
 /**
  * Streams the regular files of a .tar / .tar.gz archive to `onMember`, one at a time, without
- * buffering the archive. A member with an absolute or `..` path, or a link, rejects the archive
- * before that member is handed on.
+ * buffering the archive. The archive is rejected, before the offending member is handed on, when a
+ * member has an absolute or `..` path, is a link, names a path an earlier member named (aliases
+ * such as `x/./y.json` included), or would take the archive over its limits; and, as soon as it
+ * shows, when it expands more than allowed or is corrupt. Errors of the source (a dropped download)
+ * are passed on as they are: those may be transient.
  */
 export async function unpackArchive(
   fileName: string,
   source: Readable,
   onMember: (member: ArchiveMember) => Promise<void>,
+  limits: ArchiveLimits = DEFAULT_EXPORT_LIMITS,
 ): Promise<number> {
   const tar = extract();
-  const input = /\.tar$/i.test(fileName) ? source : source.pipe(createGunzip());
-  source.on('error', (err) => tar.destroy(err));
-  if (input !== source) input.on('error', (err) => tar.destroy(err));
-  input.pipe(tar);
+  const gunzip = /\.tar$/i.test(fileName) ? undefined : createGunzip();
+  let failure: Error | undefined;
+  const fail = (err: Error) => {
+    failure ??= err;
+    tar.destroy(failure);
+  };
+  source.on('error', fail);
+  tar.on('error', (err: Error) => fail(new CorruptArchiveError(fileName, err)));
+  if (gunzip) {
+    gunzip.on('error', (err) => fail(new CorruptArchiveError(fileName, err)));
+    watchExpansion(fileName, source, gunzip, limits.maxExpansionRatio, fail);
+    source.pipe(gunzip).pipe(tar);
+  } else {
+    source.pipe(tar);
+  }
 
+  const seen = new Set<string>();
+  let entries = 0;
   let members = 0;
+  let unpacked = 0;
   try {
     for await (const entry of tar) {
       const header: Header = entry.header;
+      if (++entries > limits.maxMembers) throw new ArchiveLimitError(`${fileName} has more than ${limits.maxMembers} members`);
       if (header.type === 'directory') {
         entry.resume();
         continue;
       }
       const path = safeRelativePath(header.name);
-      if (!path || (header.type !== 'file' && header.type !== 'contiguous-file')) {
-        entry.resume();
-        throw new UnsafeArchiveError(header.name);
-      }
+      if (!path || (header.type !== 'file' && header.type !== 'contiguous-file')) throw new UnsafeArchiveError(header.name);
+      if (seen.has(path)) throw new RepeatedMemberError(header.name, path);
+      seen.add(path);
+      const size = header.size ?? 0;
+      unpacked += size;
+      if (unpacked > limits.maxUnpackedBytes) throw new ArchiveLimitError(`${fileName} unpacks to more than ${byteCount(limits.maxUnpackedBytes)}`);
       // tar-stream entries are streamx streams; hand on a Node stream.
-      await onMember({ path, size: header.size ?? 0, stream: Readable.from(entry) });
+      await onMember({ path, size, stream: Readable.from(entry) });
       members++;
     }
+  } catch (err) {
+    // A member's write fails when the archive breaks under it: the archive's failure is the cause.
+    throw failure ?? err;
   } finally {
     source.destroy();
+    gunzip?.destroy();
+    tar.destroy();
   }
+  if (failure) throw failure;
   return members;
+}
+
+/** Fails the archive once its decompressed bytes outgrow `maxRatio` times the compressed bytes read. */
+function watchExpansion(fileName: string, source: Readable, gunzip: Readable, maxRatio: number, fail: (err: Error) => void) {
+  let compressed = 0;
+  let decompressed = 0;
+  source.on('data', (chunk: Buffer) => (compressed += chunk.length));
+  gunzip.on('data', (chunk: Buffer) => {
+    decompressed += chunk.length;
+    if (decompressed > RATIO_CHECK_AFTER_BYTES && decompressed > maxRatio * compressed) {
+      fail(new ArchiveLimitError(`${fileName} expands more than ${maxRatio} times (a compression bomb?)`));
+      source.destroy();
+    }
+  });
 }

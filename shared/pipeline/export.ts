@@ -1,6 +1,5 @@
 import { mapLimit } from '../concurrency';
-import { errorMessage, RemoteError } from '../errors';
-import { DEFAULT_RETRY_POLICY, retryDelayMs, sleep } from '../http/retry-policy';
+import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { ProgressListener } from '../progress';
 import { KeyedLock } from '../run-lock';
@@ -8,8 +7,10 @@ import type { StateStore } from '../state/port';
 import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputLocator, ResultFailure } from '../targets/port';
-import { isArchive, unpackArchive } from './archive';
 import { combineJsonResults } from './combine-results';
+import { CopyDeadlineError } from './copy-errors';
+import { copyResultFile, type CopyJob } from './copy-result';
+import { exportLimits, type ExportLimits } from './export-limits';
 import { endRun, endRunFailed } from './fail-run';
 import { resubmitInputs, type RetryInput } from './resubmit';
 import { safeRelativePath } from './safe-path';
@@ -24,6 +25,8 @@ export interface ExportDeps {
   target: BatchTarget;
   log: Logger;
   progress: ProgressListener;
+  /** Caps on archives and the copy deadline (see export-limits); unset ones take their defaults. */
+  limits?: Partial<ExportLimits>;
 }
 
 /** One result file to copy: the unit of export work (one queue message when deployed). */
@@ -105,20 +108,39 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   return finishExport(deps, runId);
 }
 
+export interface CopyOptions {
+  /** Attempts at a transient failure (default 3); other failures are recorded at once. */
+  attempts?: number;
+  /** Milliseconds the caller has for the copy (a function's time left): the copy ends in time to record its outcome. */
+  timeLeftMs?: number;
+  /** A copy cut short by `timeLeftMs` is not recorded but left to the caller to hand on (it removed what it wrote). */
+  mayHandOn?: boolean;
+}
+
 /**
  * Copies one result file into `<run folder>/<part>/<file>` (archives unpacked unless the run keeps
- * them), retrying transient failures, and records its outcome once. A file that cannot be copied
- * is recorded as a failure, never thrown, so the run can still finish.
+ * them) within the copy deadline, retrying transient failures, and records its outcome once. A
+ * file that cannot be copied is recorded as a failure, never thrown, so the run can still finish;
+ * nothing of it is left in the bucket.
  */
-export async function runExportTask(deps: ExportDeps, runId: string, task: ExportTask, attempts = 3): Promise<{ done: number }> {
+export async function runExportTask(deps: ExportDeps, runId: string, task: ExportTask, options: CopyOptions = {}): Promise<{ done: number; handOn?: undefined } | { handOn: true }> {
   const run = await deps.state.getRun(runId);
   if (!run) throw new Error(`run ${runId} not found`);
   let result: ExportTaskResult;
   if (task.failed) return recordTaskOutcome(deps.state, runId, task, { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: task.failed });
+  const limits = exportLimits(deps.limits);
+  // The copy deadline, or the caller's time left when that is shorter.
+  const deadlineMs = limits.copyTimeoutSeconds * 1000;
+  const cutByCaller = options.timeLeftMs !== undefined && options.timeLeftMs < deadlineMs;
+  const time = { ms: cutByCaller ? Math.max(0, options.timeLeftMs!) : deadlineMs, functionTime: cutByCaller };
   try {
-    const copied = await withRetries(attempts, () => copyOutputFile(deps, run, task));
+    const copied = await copyResultFile(deps, copyJob(run, task), { attempts: options.attempts ?? 3, time, limits });
     result = { taskId: task.taskId, part: task.part, ...copied };
   } catch (err) {
+    if (options.mayHandOn && err instanceof CopyDeadlineError && err.functionTime) {
+      deps.log.warn('result file copy handed on: the function ran out of time', { runId, part: task.part, file: task.fileName });
+      return { handOn: true };
+    }
     deps.log.warn('result file not copied', { runId, part: task.part, file: task.fileName, error: errorMessage(err) });
     result = { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: { type: 'export-failed', reason: errorMessage(err) } };
   }
@@ -175,38 +197,10 @@ export function exportResults(deps: ExportDeps & { concurrency?: number }, runId
   });
 }
 
-async function copyOutputFile(deps: ExportDeps, run: RunRecord, task: ExportTask): Promise<{ files: number; bytes: number }> {
+/** Where a task's objects go: names that would leave the run folder are refused. */
+function copyJob(run: RunRecord, task: ExportTask): CopyJob {
   const part = safeRelativePath(task.part) ?? 'output';
   const fileName = safeRelativePath(task.fileName);
   if (!fileName) throw new Error(`unsafe result file name ${JSON.stringify(task.fileName)}`);
-  const folder = `${runFolder(run)}${part}/`;
-  const download = await deps.target.openOutput(task.locator, `${part}/${fileName}`);
-
-  if (isArchive(fileName) && !run.spec.keepArchives) {
-    let bytes = 0;
-    const members = await unpackArchive(fileName, download.body, async (member) => {
-      const stored = await deps.dest.write(`${folder}${member.path}`, member.stream, { expectedBytes: member.size });
-      bytes += stored.bytes;
-      deps.progress('exported-files', 1);
-      deps.progress('exported-bytes', stored.bytes);
-    });
-    return { files: members, bytes };
-  }
-  const stored = await deps.dest.write(`${folder}${fileName}`, download.body, { expectedBytes: download.length });
-  deps.progress('exported-files', 1);
-  deps.progress('exported-bytes', stored.bytes);
-  return { files: 1, bytes: stored.bytes };
-}
-
-/** Retries a whole copy when the failure looks transient (network, 5xx, 429); unsafe archives are final. */
-async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (err) {
-      const permanent = (err instanceof RemoteError && !err.retryable) || (err as Error).name === 'UnsafeArchiveError';
-      if (permanent || attempt >= attempts) throw err;
-      await sleep(retryDelayMs({ ...DEFAULT_RETRY_POLICY, baseDelayMs: 200 }, attempt));
-    }
-  }
+  return { label: `${part}/${fileName}`, fileName, locator: task.locator, folder: `${runFolder(run)}${part}/`, keepArchive: run.spec.keepArchives };
 }

@@ -1,9 +1,11 @@
 import { errorMessage } from '../errors';
 import { advance, type FollowUp } from '../pipeline/chain';
 import { endRunFailed } from '../pipeline/fail-run';
-import { finishExport, planExport, recordTaskOutcome, runExportTask, type ExportDeps } from '../pipeline/export';
+import { planExport, type ExportDeps } from '../pipeline/export';
 import { claimExportPlan, releaseExportPlan } from '../pipeline/export-plan-claim';
 import type { RecordContext } from '../runtime/sqs-batch';
+import { UNLIMITED_BUDGET, type TimeBudget } from '../runtime/time-budget';
+import { handleCopy } from './copy-worker';
 import type { ExportMessage, StartJobMessage, SubmissionMessage } from '../runtime/messages';
 import { flushPending } from './object-events';
 import { loadRun } from './run-deps';
@@ -41,33 +43,14 @@ export async function handleStartJob(ports: ServerlessPorts, message: StartJobMe
 }
 
 /** Plans an export (one copy message per result file), or copies one file and finishes the run after the last. */
-export async function handleExport(ports: ServerlessPorts, message: ExportMessage, context: RecordContext) {
+export async function handleExport(ports: ServerlessPorts, message: ExportMessage, context: RecordContext, budget: TimeBudget = UNLIMITED_BUDGET) {
   const { deps } = await loadRun(ports, message.runId);
   if (!deps) return;
   if (message.kind === 'plan') {
     await givingUpRecorded(ports, message.runId, 'planning the export', context, () => planOnce(ports, deps, message.runId));
     return;
   }
-  try {
-    const { done } = await runExportTask(deps, message.runId, message.task);
-    const run = await ports.state.getRun(message.runId);
-    if (run?.exportTasks !== undefined && done >= run.exportTasks) await finishExport(deps, message.runId);
-  } catch (err) {
-    if (!context.lastAttempt) throw err;
-    // The message goes to the dead-letter queue; its file counts as failed so the run can still end.
-    const { task } = message;
-    const reason = `gave up after the last delivery: ${errorMessage(err)}`;
-    const { done } = await recordTaskOutcome(ports.state, message.runId, task, {
-      taskId: task.taskId,
-      part: task.part,
-      files: 0,
-      bytes: 0,
-      failure: { type: 'export-failed', reason },
-    });
-    const run = await ports.state.getRun(message.runId);
-    if (run?.exportTasks !== undefined && done >= run.exportTasks) await finishExport(deps, message.runId);
-    throw err;
-  }
+  await handleCopy(ports, deps, message, context, budget);
 }
 
 /**

@@ -29,6 +29,7 @@ export const ExportTaskMessage = z.object({
 /** `export` queue: plan a run's export, or copy one of its result files. */
 export const ExportMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('plan'), runId: z.string() }),
-  z.object({ kind: z.literal('copy'), runId: z.string(), task: ExportTaskMessage }),
+  /** `handedOn`: an earlier invocation ran out of time for this copy and handed it on. */
+  z.object({ kind: z.literal('copy'), runId: z.string(), task: ExportTaskMessage, handedOn: z.boolean().optional() }),
 ]);
 export type ExportMessage = z.infer<typeof ExportMessage>;

@@ -10,9 +10,8 @@ import { noProgress } from '../../shared/progress';
 import { newRunRecord } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import type { RunRecord } from '../../shared/state/run-record';
-import { openDownload } from '../../shared/pipeline/download';
-import type { BatchTarget, OutputFile } from '../../shared/targets/port';
 import { specFor, tempDir } from '../support/domain';
+import { exportOnlyTarget } from '../support/export-target';
 import { listObjects, createBucket, startTestS3, type TestS3 } from '../support/s3';
 
 async function targz(entries: Array<[string, string]>): Promise<Buffer> {
@@ -22,32 +21,6 @@ async function targz(entries: Array<[string, string]>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of p) chunks.push(Buffer.from(c as Uint8Array));
   return gzipSync(Buffer.concat(chunks));
-}
-
-/** Only what export uses: the job outcome and the output listing; everything else is unreachable. */
-function exportOnlyTarget(files: OutputFile[]): BatchTarget {
-  const unused = () => {
-    throw new Error('not used by export');
-  };
-  return {
-    name: 'fake',
-    intake: 'references-file',
-    maxPerChunk: unused,
-    maxObjectBytes: unused,
-    checkAccess: unused,
-    submitChunk: unused,
-    parseWebhook: unused,
-    ingestProgress: unused,
-    stagedNames: unused,
-    startJob: unused,
-    jobOutcome: async () => ({ terminal: true, failed: false, outputBatches: ['job-export'] }),
-    openOutput: (locator, label) => (locator.kind === 'url' ? openDownload(locator.url, label) : Promise.reject(new Error('urls only'))),
-    async *outputFiles(_run, batchId) {
-      expect(batchId).toBe('job-export');
-      yield files.slice(0, 2);
-      yield files.slice(2);
-    },
-  };
 }
 
 describe('export of result archives', () => {
@@ -115,6 +88,8 @@ describe('export of result archives', () => {
     const keys = (await listObjects(s3.store('out'), '')).map((o) => o.key).sort();
     expect(keys.every((k) => k.startsWith('results/unpack/'))).toBe(true);
     expect(keys).not.toContain('escape.json');
+    // The rejected archive's good member before the escape is not left behind: the bucket holds what the summary counts.
+    expect(keys.filter((k) => k.startsWith('results/unpack/p1/'))).toEqual(['results/unpack/p1/a.json', 'results/unpack/p1/sub/b.json']);
     expect(keys.some((k) => k.includes('escape') || k.includes('cron'))).toBe(false);
     expect(keys).toEqual(
       expect.arrayContaining([

@@ -230,7 +230,7 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     submissions: (e) => main.continueSubmission(e, { getRemainingTimeInMillis: () => 900_000 }),
     'object-events': (e) => main.objectCreated(e),
     'start-job': (e) => main.startJob(e),
-    export: (e) => main.export(e),
+    export: (e) => main.export(e, { getRemainingTimeInMillis: () => 900_000 }),
   };
   const deliveries: Delivery[] = [];
   const deadLetters: Array<{ queue: string; body: unknown }> = [];
