@@ -8,6 +8,8 @@ import { BridgeStack } from './bridge-stack';
  * secret holding the target's API key can be used with
  * `-c apiKeySecretArn=arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>`, and for
  * Extend an existing signing secret with `-c signingSecretArn=...`.
+ * `-c webhookReservedConcurrency=20` changes the concurrency reserved for the webhook function
+ * (default 10; `false`: none).
  * `-c nag=true` runs the cdk-nag AwsSolutions checks (a dev dependency) during synthesis.
  */
 const app = new App();
@@ -21,11 +23,19 @@ const contextArn = (name: string) => {
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
+/** `-c name=20` arrives as a string, cdk.json gives a number; `false` turns the reservation off. */
+function reservedConcurrency(value: unknown): number | false | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === false || value === 'false') return false;
+  return typeof value === 'number' ? value : Number(value);
+}
+
 new BridgeStack(app, 'BucketBridge', {
   config,
   // `roboflowApiKeySecretArn`: the name before other targets existed, still read.
   apiKeySecretArn: contextArn('apiKeySecretArn') ?? contextArn('roboflowApiKeySecretArn'),
   signingSecretArn: contextArn('signingSecretArn'),
+  webhookReservedConcurrency: reservedConcurrency(app.node.tryGetContext('webhookReservedConcurrency')),
 });
 
 const nag: unknown = app.node.tryGetContext('nag');

@@ -23,6 +23,8 @@ export interface BridgeFunctionProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   readonly description?: string;
+  /** Concurrent executions reserved for (and capping) this function. @default none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export class BridgeFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: role as IRole,
       logGroup,
       environment: {

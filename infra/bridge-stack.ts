@@ -21,6 +21,8 @@ export interface BridgeStackProps extends StackProps {
   readonly signingSecretArn?: string;
   readonly logRetention?: RetentionDays;
   readonly alarmTopic?: ITopic;
+  /** See `BucketBridgeProps.webhookReservedConcurrency`. @default 10 */
+  readonly webhookReservedConcurrency?: number | false;
 }
 
 /** A stack holding one `BucketBridge`, with the values an operator needs as outputs. */
@@ -28,7 +30,7 @@ export class BridgeStack extends Stack {
   readonly bridge: BucketBridge;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps) {
-    const { config, apiKeySecret, apiKeySecretArn, roboflowApiKeySecret, roboflowApiKeySecretArn, signingSecret, signingSecretArn, logRetention, alarmTopic, ...stackProps } = props;
+    const { config, apiKeySecret, apiKeySecretArn, roboflowApiKeySecret, roboflowApiKeySecretArn, signingSecret, signingSecretArn, logRetention, alarmTopic, webhookReservedConcurrency, ...stackProps } = props;
     super(scope, id, { description: 'bucket-bridge: bucket objects to a hosted batch API and back', ...stackProps });
     const existing = (id: string, arn?: string) => (arn ? Secret.fromSecretCompleteArn(this, id, arn) : undefined);
     this.bridge = new BucketBridge(this, 'Bridge', {
@@ -37,6 +39,7 @@ export class BridgeStack extends Stack {
       signingSecret: signingSecret ?? existing('SigningSecret', signingSecretArn),
       logRetention,
       alarmTopic,
+      webhookReservedConcurrency,
     });
     const service = SERVICE_NAME[this.bridge.config.target.name];
 

@@ -38,6 +38,27 @@ export interface BucketBridgeProps {
   readonly logRetention?: RetentionDays;
   /** Where the alarms notify (alarm state only). @default no alarm actions */
   readonly alarmTopic?: ITopic;
+  /**
+   * Concurrent executions reserved for the webhook function, which also caps it: a flood of
+   * notifications (or of requests to its public URL) is throttled (429, the sender retries) instead
+   * of taking the account's whole concurrency from every other function. `false`: no reservation
+   * (the account's unreserved pool, uncapped), for accounts whose concurrency quota is too low to
+   * reserve any (AWS keeps at least 100 unreserved).
+   * @default DEFAULT_WEBHOOK_RESERVED_CONCURRENCY (10)
+   */
+  readonly webhookReservedConcurrency?: number | false;
+}
+
+/** Webhook invocations take tens of milliseconds: 10 at once answer a few hundred notifications a second. */
+export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
+
+function webhookConcurrency(value: number | false | undefined): number | undefined {
+  if (value === false) return undefined;
+  const reserved = value ?? DEFAULT_WEBHOOK_RESERVED_CONCURRENCY;
+  if (!Number.isInteger(reserved) || reserved < 1 || reserved > 1000) {
+    throw new Error(`bucket-bridge webhookReservedConcurrency: expected an integer from 1 to 1000 or false, got ${JSON.stringify(value)}`);
+  }
+  return reserved;
 }
 
 /** The state table's key schema (mirrors `STATE_TABLE_KEYS` in shared/state/dynamo/table.ts). */
@@ -211,7 +232,7 @@ export class BucketBridge extends Construct {
     };
 
     // ---- functions -------------------------------------------------------------------------------
-    const make = (name: BridgeFunctionName) =>
+    const make = (name: BridgeFunctionName, reservedConcurrentExecutions?: number) =>
       new BridgeFunction(this, settings[name].id, {
         name,
         timeout: settings[name].timeout,
@@ -219,10 +240,11 @@ export class BucketBridge extends Construct {
         description: settings[name].description,
         logRetention: props.logRetention,
         environment: { BRIDGE_CONFIG: bridgeConfigJson, STATE_TABLE: this.table.tableName },
+        reservedConcurrentExecutions,
       });
 
-    // The webhook comes first: the other functions need its URL.
-    const webhook = make('webhook');
+    // The webhook comes first: the other functions need its URL. Its URL is public: its concurrency is capped.
+    const webhook = make('webhook', webhookConcurrency(props.webhookReservedConcurrency));
     this.webhookUrl = webhook.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     const functions: Record<BridgeFunctionName, BridgeFunction> = {
       'scheduled-run': make('scheduled-run'),
