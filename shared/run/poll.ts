@@ -13,7 +13,7 @@ export interface WaitOptions {
 
 export class WaitTimeout extends Error {
   constructor(runId: string, phase: string) {
-    super(`run ${runId} still ${phase} when the wait timed out; it continues at the target — check it with \`bucket-bridge status ${runId}\``);
+    super(`run ${runId} still ${phase} when the wait timed out; it continues at the target — wait for it again with \`bucket-bridge resume ${runId}\``);
     this.name = 'WaitTimeout';
   }
 }

@@ -203,4 +203,24 @@ describe('bucket-bridge resume and status after the CLI process ended early', ()
       await proxy.close();
     }
   });
+
+  it('status says interrupted when the CLI gave up waiting (--timeout), and resume waits again and exports', async () => {
+    // Starting the job is answered "503, retry in 2 s": the wait of 1 s is over when the job is running.
+    stack.roboflow.setFaults({ failures: [{ pathIncludes: '/batch-processing/', method: 'POST', status: 503, count: 1, retryAfterSeconds: 2 }] });
+    const jobsBefore = stack.roboflow.jobsStarted().length;
+    const args = runArgs('timed-out', ['--chunk-size', '40', '--poll-interval', '5']);
+    args[args.indexOf('--timeout') + 1] = '1';
+    const result = await runCli(args, stack.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/still processing when the wait timed out/);
+    const runId = await onlyRunId();
+    const status = await runCli(['status', runId, '--state-dir', stateDir], stack.env);
+    expect(status.summary?.status).toBe('interrupted');
+    expect(status.summary?.interruption?.reason).toMatch(/still processing when the wait timed out/);
+
+    const resumed = await runCli(['resume', runId, '--state-dir', stateDir, '--poll-interval', '0.1', '--timeout', '60', '--quiet'], stack.env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.summary).toMatchObject({ status: 'completed', exported: { files: seeded.images.length } });
+    expect(stack.roboflow.jobsStarted().slice(jobsBefore)).toEqual([resumed.summary!.target.jobId]);
+  });
 });
