@@ -175,8 +175,10 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
    * The harness's values for every environment variable (the template only holds references for
    * most). Handlers get a subset: see `functionEnv`; the inspection runtime gets it all.
    */
+  // The CLI's plain-http opt-in stays out: deployed functions take it from the configuration.
+  const stackEnv = Object.fromEntries(Object.entries(stack.env).filter(([name]) => name !== 'BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES'));
   const env: NodeJS.ProcessEnv = {
-    ...stack.env,
+    ...stackEnv,
     ...target.env,
     AWS_ENDPOINT_URL_S3: proxy?.url ?? stack.s3.endpoint,
     // What the stack deploys: the parsed configuration.
@@ -191,7 +193,7 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     SQS_ENDPOINT: aws.endpoint,
     SECRETS_ENDPOINT: aws.endpoint,
   };
-  const localNames = Object.keys(stack.env);
+  const localNames = Object.keys(stackEnv);
   /**
    * A function's environment as deployed: the names the template gives it (values from `env`, read
    * now, so tests may add local settings such as GCS_ENDPOINT before building a container), plus

@@ -19,19 +19,27 @@ export async function startJobOnce(client: RoboflowClient, run: RunRecord, defin
     if (!(err instanceof RemoteError) || err.status === 401) throw err;
     refusal = err;
   }
-  const job = await existingJob(client, run.jobId);
-  if (!job) {
-    // Accepted but not listed yet: the outcome checks will find it.
+  let job: JobMetadata | undefined;
+  try {
+    job = await existingJob(client, run.jobId);
+  } catch (err) {
+    // An accepted start is not undone by a failed check: every outcome check reads the job again.
     if (refusal) throw refusal;
     return;
   }
-  const batchId = inputBatchOf(job);
-  if (batchId !== undefined && batchId !== run.batchId) {
-    throw new Error(
-      `job ${run.jobId} already exists at Roboflow on batch ${batchId}, not on this run's batch ${run.batchId}` +
-        (refusal ? ` (starting it answered: ${refusal.message})` : ''),
-    );
+  if (!job) {
+    if (refusal) throw refusal;
+    return; // accepted but not listed yet: the outcome checks find it
   }
+  const mismatch = otherBatchError(job, run);
+  if (mismatch) throw new Error(refusal ? `${mismatch.message} (starting it answered: ${refusal.message})` : mismatch.message);
+}
+
+/** The error for a job that reads another batch than the run's; undefined when it is the run's (or unknown). */
+export function otherBatchError(job: JobMetadata, run: Pick<RunRecord, 'jobId' | 'batchId'>): Error | undefined {
+  const batchId = inputBatchOf(job);
+  if (batchId === undefined || batchId === run.batchId) return undefined;
+  return new Error(`job ${run.jobId} already exists at Roboflow on batch ${batchId}, not on this run's batch ${run.batchId}`);
 }
 
 async function existingJob(client: RoboflowClient, jobId: string): Promise<JobMetadata | undefined> {

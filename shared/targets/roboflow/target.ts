@@ -16,7 +16,7 @@ import { roboflowAccess } from './access';
 import type { RoboflowClient } from './client';
 import { describeShardError } from './ingest-errors';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
-import { startJobOnce } from './job-start';
+import { otherBatchError, startJobOnce } from './job-start';
 import { httpReferencesProblem, httpReferencesRefusal } from './references-url';
 import type { NotificationCategory } from './request-schemas';
 import { resultsStage, stageFailed } from './results-stage';
@@ -105,6 +105,9 @@ export class RoboflowTarget implements BatchTarget {
   async jobOutcome(run: RunRecord): Promise<JobOutcome> {
     const { jobId } = run;
     const job = await this.client.jobMetadata(jobId);
+    // Never copy the results of a job that reads another batch (a job id taken before this run).
+    const mismatch = otherBatchError(job, run);
+    if (mismatch) return { terminal: true, failed: true, detail: mismatch.message, outputBatches: [] };
     if (!job.isTerminal) return { terminal: false, failed: false, outputBatches: [] };
     if (job.error) return { terminal: true, failed: true, detail: describe(job.lastNotification), outputBatches: [] };
     const stages = await this.client.jobStages(jobId);
