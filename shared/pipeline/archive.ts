@@ -67,8 +67,10 @@ export async function unpackArchive(
       const size = header.size ?? 0;
       unpacked += size;
       if (unpacked > limits.maxUnpackedBytes) throw new ArchiveLimitError(`${fileName} unpacks to more than ${byteCount(limits.maxUnpackedBytes)}`);
-      // tar-stream entries are streamx streams; hand on a Node stream.
-      await onMember({ path, size, stream: Readable.from(entry) });
+      // tar-stream entries are streamx streams; hand on a Node stream. Its error (the archive broke
+      // under it) is this call's rejection too: left unheard, it must not end the process.
+      const stream = Readable.from(entry).on('error', () => undefined);
+      await onMember({ path, size, stream });
       members++;
     }
   } catch (err) {

@@ -92,7 +92,7 @@ export class S3Store implements ObjectStore {
     });
     await upload.done();
     const location = `s3://${this.bucket}/${key}`;
-    const stored = await this.storedFacts(key);
+    const stored = await this.storedFacts(key, withChecksum);
     const bytes = verifyStoredSize(location, stored?.ContentLength, counted.bytes, options.expectedBytes);
     let verdict = judgeStoredContent(digest, stored ?? {});
     if (verdict.confirmed === undefined) {
@@ -107,10 +107,15 @@ export class S3Store implements ObjectStore {
     return { bytes };
   }
 
-  /** Size, ETag and (where the store keeps one) checksum of a stored object; undefined when missing. */
-  private async storedFacts(key: string) {
+  /**
+   * Size, ETag and, when asked, the checksum of a stored object; undefined when it is missing.
+   * S3-compatible stores are not asked (no checksum headers go to them; some reject them).
+   */
+  private async storedFacts(key: string, withChecksum: boolean) {
     try {
-      return await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, RequestPayer: this.requestPayer, ChecksumMode: 'ENABLED' }));
+      return await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key, RequestPayer: this.requestPayer, ...(withChecksum ? { ChecksumMode: 'ENABLED' as const } : {}) }),
+      );
     } catch (err) {
       if (err instanceof NotFound || (err as { name?: string }).name === 'NotFound') return undefined;
       throw err;

@@ -3,7 +3,10 @@ import { text } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { isArchive, unpackArchive, UnsafeArchiveError } from '../../shared/pipeline/archive';
+import { ArchiveLimitError, CorruptArchiveError, FinalCopyError, RepeatedMemberError } from '../../shared/pipeline/copy-errors';
+import { DEFAULT_EXPORT_LIMITS, type ExportLimits } from '../../shared/pipeline/export-limits';
 
 async function tarOf(entries: Array<{ name: string; body?: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string }>) {
   const p = pack();
@@ -58,8 +61,74 @@ describe('unpackArchive', () => {
     await expect(unpackArchive('x.tar', Readable.from([tar]), async () => {})).rejects.toBeInstanceOf(UnsafeArchiveError);
   });
 
-  it('fails on a corrupt archive', async () => {
-    await expect(unpackArchive('x.tar.gz', Readable.from([Buffer.from('not gzip at all')]), async () => {})).rejects.toThrow();
+  it('fails on a corrupt archive with a final error', async () => {
+    await expect(unpackArchive('x.tar.gz', Readable.from([Buffer.from('not gzip at all')]), async () => {})).rejects.toBeInstanceOf(CorruptArchiveError);
+  });
+
+  it('fails on a truncated archive with a final error, after handing on the members before the cut', async () => {
+    const gz = gzipSync(await tarOf(Array.from({ length: 50 }, (_, i) => ({ name: `m${i}.txt`, body: `${i}`.repeat(700) }))));
+    const names: string[] = [];
+    const run = unpackArchive('x.tar.gz', Readable.from([gz.subarray(0, gz.length >> 1)]), async (m) => {
+      names.push(m.path);
+      m.stream.resume();
+    });
+    await expect(run).rejects.toThrow(/x.tar.gz is corrupt or truncated/);
+    await expect(run).rejects.toBeInstanceOf(FinalCopyError);
+    expect(names.length).toBeGreaterThan(0);
+  });
+
+  it('passes on an error of the download itself as it is (it may be transient)', async () => {
+    const source = new PassThrough();
+    const gz = gzipSync(await tarOf([{ name: 'a.json', body: 'x'.repeat(5000) }]));
+    source.write(gz.subarray(0, 100));
+    const dropped = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    setTimeout(() => source.destroy(dropped), 20);
+    const run = unpackArchive('x.tar.gz', source, async (m) => void m.stream.resume());
+    await expect(run).rejects.toBe(dropped);
+  });
+
+  const limited = (overrides: Partial<ExportLimits>) => ({ ...DEFAULT_EXPORT_LIMITS, ...overrides });
+
+  it('refuses more members than allowed, before handing on the one over the cap', async () => {
+    const tar = await tarOf([{ name: 'd', type: 'directory' }, { name: 'd/a', body: '1' }, { name: 'd/b', body: '2' }]);
+    const names: string[] = [];
+    const run = unpackArchive('x.tar', Readable.from([tar]), async (m) => void names.push(m.path), limited({ maxMembers: 2 }));
+    await expect(run).rejects.toThrow(new ArchiveLimitError('x.tar has more than 2 members'));
+    expect(names).toEqual(['d/a']);
+  });
+
+  it('refuses a member that takes the archive over its unpacked-bytes cap, before reading it', async () => {
+    const tar = await tarOf([{ name: 'a', body: 'x'.repeat(600) }, { name: 'b', body: 'y'.repeat(600) }]);
+    const names: string[] = [];
+    const run = unpackArchive('x.tar', Readable.from([tar]), async (m) => void names.push(m.path), limited({ maxUnpackedBytes: 1000 }));
+    await expect(run).rejects.toThrow(new ArchiveLimitError('x.tar unpacks to more than 1000 bytes'));
+    expect(names).toEqual(['a']);
+  });
+
+  it('refuses an archive expanding beyond the ratio once past the first MiB, but not a small one', async () => {
+    const zeros = gzipSync(await tarOf([{ name: 'zeros.json', body: '\0'.repeat(4 * 1024 * 1024) }]));
+    const run = unpackArchive('z.tar.gz', Readable.from([zeros]), async (m) => void m.stream.resume(), limited({ maxExpansionRatio: 100 }));
+    await expect(run).rejects.toThrow(/z.tar.gz expands more than 100 times/);
+    // A tiny archive is mostly tar padding (expanding far more than 100 times) and is fine.
+    const small = gzipSync(await tarOf([{ name: 'a.json', body: '{}' }]));
+    expect(small.length * 100).toBeLessThan(10_240);
+    await expect(unpackArchive('s.tar.gz', Readable.from([small]), async (m) => void m.stream.resume(), limited({ maxExpansionRatio: 100 }))).resolves.toBe(1);
+  });
+
+  it.each([
+    [['x/y.json', 'x/./y.json']],
+    [['x/y.json', 'x//y.json']],
+    [['y.json', './y.json']],
+    [['same.json', 'same.json']],
+  ])('refuses members naming one path twice: %j', async (pair) => {
+    const tar = await tarOf(pair.map((name) => ({ name, body: name })));
+    const names: string[] = [];
+    const run = unpackArchive('x.tar', Readable.from([tar]), async (m) => {
+      names.push(m.path);
+      m.stream.resume();
+    });
+    await expect(run).rejects.toBeInstanceOf(RepeatedMemberError);
+    expect(names).toHaveLength(1);
   });
 
   it('recognises archive names', () => {
