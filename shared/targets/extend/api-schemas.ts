@@ -20,8 +20,8 @@ export type BatchRun = z.infer<typeof BatchRun>;
 const RunCommon = {
   id: z.string(),
   status: z.string(),
-  failureReason: z.string().nullish(),
-  /** Scrubbed of secrets and bounded as it is parsed: it may quote the input's signed URL. */
+  /** Both scrubbed of secrets and bounded as they are parsed: a message may quote the input's signed URL. */
+  failureReason: RemoteText.nullish(),
   failureMessage: RemoteText.nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
   file: z.object({ id: z.string().optional(), name: z.string().nullish() }).passthrough().nullish(),

@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { RemoteText } from '../../scrub-secrets';
 
 // Webhook payloads are snake_case (the REST API is camelCase). Unknown fields are tolerated.
-// Failure reasons are scrubbed of secrets and bounded as they are parsed.
+// Failure types and reasons are scrubbed of secrets and bounded as they are parsed.
 
-const FailedFile = z.object({ type: z.string(), file_name: z.string(), reason: RemoteText.default('') });
+const FailedFile = z.object({ type: RemoteText, file_name: z.string(), reason: RemoteText.default('') });
 
 const IngestStatusNotification = z.object({
   type: z.literal('ingest-status-notification-v1'),
   success: z.boolean(),
-  error_details: z.object({ type: z.string(), reason: RemoteText.default('') }).nullish(),
+  error_details: z.object({ type: RemoteText, reason: RemoteText.default('') }).nullish(),
 });
 
 const FilesStatusNotification = z.object({
