@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { errorMessage, RemoteError } from '../../shared/errors';
 import { jsonLogger } from '../../shared/log';
+import { parseRoboflowWebhook } from '../../shared/targets/roboflow/webhook';
 import {
   MIN_SECRET_CHARS,
   REDACTED,
@@ -161,6 +162,27 @@ describe('where remote text enters and leaves', () => {
     expect(parsed.message).not.toContain(secret);
     expect(parsed.message.length).toBeLessThanOrEqual(REMOTE_TEXT_MAX_CHARS);
     expect(parsed.detail).toEqual({ nested: [{ reason: `bad ${REDACTED}` }], code: 7 });
+  });
+
+  it('a Roboflow webhook\'s failure reasons are scrubbed and bounded as they are parsed', () => {
+    const url = `https://b.s3.amazonaws.com/a.jpg?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20240101&X-Amz-Signature=${'e'.repeat(64)}`;
+    const body = {
+      type: 'roboflow-data-staging-notification-v1',
+      event_id: 'e1',
+      ingest_id: 'i1',
+      batch_id: 'b1',
+      delivery_attempt: 1,
+      notification: {
+        type: 'ingest-files-status-notification-v1',
+        success: false,
+        failed_files: [{ type: 'file-download-failed', file_name: 'a', reason: `GET ${url} for ${secret} failed: ${'r'.repeat(5000)}` }],
+      },
+    };
+    const event = parseRoboflowWebhook({ authorization: 'Bearer rf_ws1' }, JSON.stringify(body));
+    if (event.kind !== 'files-status') throw new Error(`unexpected ${event.kind}`);
+    const [failed] = event.failed;
+    expect(failed!.reason).toMatch(/^GET https:\/\/b\.s3\.amazonaws\.com\/a\.jpg\?X-Amz-Credential=\[redacted\]&X-Amz-Signature=\[redacted\] for \[redacted\] failed: r+/);
+    expect(failed!.reason.length).toBeLessThanOrEqual(REMOTE_TEXT_MAX_CHARS);
   });
 
   it('a RemoteError built anywhere, and any error turned into text, carry no registered secret', () => {
