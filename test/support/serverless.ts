@@ -59,6 +59,8 @@ export interface HarnessOptions {
   llamacloud?: Partial<LlamaEmulatorOptions>;
   /** The functions reach S3 through a proxy that can break listings on demand. */
   s3Proxy?: boolean;
+  /** Roboflow: the deployment submits the local S3 server's plain-http URLs (default true). */
+  allowHttpReferences?: boolean;
 }
 
 /** The configured target: its part of the configuration, its secrets' environment and its emulator. */
@@ -89,7 +91,13 @@ async function startTarget(name: HarnessTarget, stack: LocalStack, aws: FakeAws,
         config: {
           sources: [{ id: 'cams', bucket: 'media', prefix: 'incoming/', media: 'images', schedule: 'rate(1 hour)', onObjectCreated: true }],
           // The local S3 server signs plain-http URLs: opted in, as a private endpoint would be.
-          target: { name: 'roboflow', workspace: SANDBOX_WORKSPACE, workflowId: SANDBOX_WORKFLOW, apiUrl: stack.roboflow.url, allowHttpReferences: true },
+          target: {
+            name: 'roboflow',
+            workspace: SANDBOX_WORKSPACE,
+            workflowId: SANDBOX_WORKFLOW,
+            apiUrl: stack.roboflow.url,
+            allowHttpReferences: options.allowHttpReferences ?? true,
+          },
         },
         env,
         close: async () => {},

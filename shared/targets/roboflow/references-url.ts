@@ -1,5 +1,5 @@
 /** How a user opts in to plain-http references (local emulators, private endpoints). */
-export const HTTP_REFERENCES_OPT_IN = '--allow-http-references (deployed: allowHttpReferences in the Roboflow target)';
+export const HTTP_REFERENCES_OPT_IN = "--allow-http-references, or allowHttpReferences in a deployment's Roboflow target";
 
 /** Scheme and host of a signed URL: all of it that may be shown (the rest carries the signature). */
 export function originOf(url: string): string {
