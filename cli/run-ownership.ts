@@ -42,11 +42,11 @@ export async function takeRun(
   settings: LocalRunSettings,
   log: Logger,
 ): Promise<Ownership> {
-  const current = await owners.get(runId);
-  if (current && current.pid !== process.pid && ownerState(current, localProbe()).state === 'running') throw new RunOwnedElsewhereError(runId, current);
   const now = new Date().toISOString();
   let owner: RunOwner = { pid: process.pid, host: hostname(), command, startedAt: now, heartbeatAt: now, settings };
-  await owners.put(runId, owner);
+  await owners.claim(runId, owner, (current) =>
+    current && current.pid !== process.pid && ownerState(current, localProbe()).state === 'running' ? new RunOwnedElsewhereError(runId, current) : undefined,
+  );
 
   let writing = Promise.resolve();
   const write = (next: RunOwner) => {

@@ -49,6 +49,16 @@ describe('local state for resume', () => {
     await expect(owners.put('../r1', owner())).rejects.toThrow(/invalid run id/);
   });
 
+  it('lets one of two processes taking the same run at once have it', async () => {
+    const owners = new OwnerFiles(await tempDir('bb-owners-'));
+    const refuseTaken = (current: RunOwner | undefined) => (current ? new Error(`taken by ${current.pid}`) : undefined);
+    const claims = await Promise.allSettled([owners.claim('r3', owner({ pid: 1 }), refuseTaken), owners.claim('r3', owner({ pid: 2 }), refuseTaken)]);
+    expect(claims.filter((c) => c.status === 'fulfilled')).toHaveLength(1);
+    const refused = claims.find((c) => c.status === 'rejected') as PromiseRejectedResult;
+    expect(String(refused.reason)).toMatch(/taken by [12]|being taken on by another process/);
+    expect([1, 2]).toContain((await owners.get('r3'))?.pid);
+  });
+
   it('drops the name mappings past the checkpoint, keeping the ones before it', async () => {
     const state = new FileStateStore(await tempDir('bb-names-'));
     await state.createRun(newRunRecord('r2', specFor('s3://bucket/in/', 's3://bucket/out/')));
