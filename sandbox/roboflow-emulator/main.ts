@@ -11,7 +11,9 @@ import { startRoboflowEmulator, type EmulatorOptions } from './index';
 
 const USAGE =
   'usage: main.ts --api-key KEY --workspace SLUG [--port N] [--host H] [--workspace-id ID] [--page-size N]\n' +
-  '               [--trusted-host HOST ...] [--ingest-delay-ms N] [--job-stage-delay-ms N] [--max-image-bytes N]';
+  '               [--trusted-host HOST ...] [--ingest-delay-ms N] [--job-stage-delay-ms N] [--max-image-bytes N]\n' +
+  '               [--export-stage-name NAME|none] [--repeated-job-post-status N] [--refuse-http-references]\n' +
+  '               [--untrusted-host HOST ...]   (the switches: see README.md)';
 
 function parseOptions(argv: string[]): EmulatorOptions {
   const { values } = parseArgs({
@@ -27,8 +29,13 @@ function parseOptions(argv: string[]): EmulatorOptions {
       'ingest-delay-ms': { type: 'string' },
       'job-stage-delay-ms': { type: 'string' },
       'max-image-bytes': { type: 'string' },
+      'export-stage-name': { type: 'string' },
+      'repeated-job-post-status': { type: 'string' },
+      'refuse-http-references': { type: 'boolean', default: false },
+      'untrusted-host': { type: 'string', multiple: true },
     },
   });
+  const exportStageName = values['export-stage-name'];
   const apiKey = values['api-key'] ?? process.env.ROBOFLOW_EMULATOR_API_KEY;
   if (!apiKey || !values.workspace) throw new Error('--api-key (or ROBOFLOW_EMULATOR_API_KEY) and --workspace are required');
   return {
@@ -42,6 +49,12 @@ function parseOptions(argv: string[]): EmulatorOptions {
     ingestDelayMs: optionalInt('ingest-delay-ms', values['ingest-delay-ms']),
     jobStageDelayMs: optionalInt('job-stage-delay-ms', values['job-stage-delay-ms']),
     maxImageBytes: optionalInt('max-image-bytes', values['max-image-bytes']),
+    faults: {
+      exportStageName: exportStageName === 'none' ? null : exportStageName,
+      repeatedJobPostStatus: optionalInt('repeated-job-post-status', values['repeated-job-post-status']),
+      refuseHttpReferences: values['refuse-http-references'],
+      untrustedHosts: values['untrusted-host'],
+    },
   };
 }
 
