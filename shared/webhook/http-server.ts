@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { ChainDeps, FollowUp } from '../pipeline/chain';
@@ -11,7 +11,10 @@ export interface WebhookServerLimits {
   headersTimeoutMs: number;
   /** Time to receive a whole request, body included; answered 408. Not less than `headersTimeoutMs`. */
   requestTimeoutMs: number;
-  /** Connections open at once; further connections are closed as they arrive. */
+  /**
+   * Connections open at once. At the cap, a new connection takes the place of the oldest one not
+   * serving a request (a slow-loris head, an idle keep-alive); when every one is, it is closed.
+   */
   maxConnections: number;
   /** Largest body read; notifications are small JSON documents. Answered 413. */
   maxBodyBytes: number;
@@ -40,7 +43,7 @@ export interface RunningWebhookServer {
   close(): Promise<void>;
 }
 
-/** A receiver-level problem (connections dropped at the cap, accept failures) is logged at most this often. */
+/** A receiver-level problem (connections closed at the cap, accept failures) is logged at most this often. */
 const WARN_EVERY_MS = 10_000;
 
 /**
@@ -70,6 +73,8 @@ export async function startWebhookServer(deps: ChainDeps, options: WebhookServer
     }
   }
 
+  const atCap = rateLimitedWarning(deps.log, 'webhook receiver at its connection cap: closing connections that have not sent a request', WARN_EVERY_MS);
+  const connections = connectionCap(limits.maxConnections, atCap);
   const server: Server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -81,6 +86,7 @@ export async function startWebhookServer(deps: ChainDeps, options: WebhookServer
       // An aborted or reset request errors its streams; the rejection below covers the handler.
       req.on('error', () => {});
       res.on('error', () => {});
+      connections.serving(req.socket, res);
       handle(req, res).catch((err) => {
         deps.log.debug('webhook request dropped', { error: errorMessage(err) });
         if (res.headersSent || req.destroyed) res.destroy();
@@ -88,7 +94,7 @@ export async function startWebhookServer(deps: ChainDeps, options: WebhookServer
       });
     },
   );
-  server.maxConnections = limits.maxConnections;
+  server.on('connection', connections.admit);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -96,8 +102,6 @@ export async function startWebhookServer(deps: ChainDeps, options: WebhookServer
       resolve();
     });
   });
-  const dropped = rateLimitedWarning(deps.log, 'webhook receiver at its connection cap: closing new connections', WARN_EVERY_MS);
-  server.on('drop', () => dropped({ maxConnections: limits.maxConnections }));
   // After listening, errors come from accepting connections (EMFILE, ENFILE): the server goes on.
   const failing = rateLimitedWarning(deps.log, 'webhook receiver could not accept a connection', WARN_EVERY_MS);
   server.on('error', (err) => failing({ error: errorMessage(err) }));
@@ -138,6 +142,34 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string 
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Keeps at most `max` connections open. A slow-loris connection holds its place by never finishing
+ * its request head, so at the cap the oldest connection not serving a request gives way: a webhook
+ * sends its request at once and is served, while heads that never end keep replacing each other.
+ */
+function connectionCap(max: number, warn: (fields: Record<string, unknown>) => void) {
+  /** Open connections in the order they arrived; true while one serves a request. */
+  const open = new Map<Socket, boolean>();
+  return {
+    admit(socket: Socket): void {
+      if (open.size >= max) {
+        const waiting = [...open].find(([, busy]) => !busy)?.[0];
+        warn({ maxConnections: max });
+        if (!waiting) return void socket.destroy();
+        waiting.destroy();
+        open.delete(waiting);
+      }
+      open.set(socket, false);
+      socket.once('close', () => open.delete(socket));
+    },
+    serving(socket: Socket, res: ServerResponse): void {
+      if (!open.has(socket)) return;
+      open.set(socket, true);
+      res.once('close', () => open.has(socket) && open.set(socket, false));
+    },
+  };
 }
 
 function rateLimitedWarning(log: Logger, message: string, everyMs: number): (fields: Record<string, unknown>) => void {

@@ -32,11 +32,16 @@ describe('webhook receiver under hostile connections (raw sockets)', () => {
     return (await untilClosed(socket, WITHIN_MS)).status;
   };
 
+  let deps: ChainDeps;
+  const serverOptions = { secret: SECRET, host: '127.0.0.1', port: 0, onFollowUp: async () => {}, limits: LIMITS };
+  /** Lets the receiver (in this process) accept and read what was just sent. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
   beforeEach(async () => {
-    // Nothing here reaches the target or the destination: rejected requests stop before the body.
+    // Nothing here reaches the target or the destination: these requests end before or at parsing.
     const target = new RoboflowTarget(new RoboflowClient({ apiKey: 'unused', workspace: 'w', apiUrl: 'http://127.0.0.1:9' }));
-    const deps: ChainDeps = { state: new FileStateStore(await tempDir('bb-hostile-')), dest: {} as ObjectStore, target, log: silentLogger };
-    server = await startWebhookServer(deps, { secret: SECRET, host: '127.0.0.1', port: 0, onFollowUp: async () => {}, limits: LIMITS });
+    deps = { state: new FileStateStore(await tempDir('bb-hostile-')), dest: {} as ObjectStore, target, log: silentLogger };
+    server = await startWebhookServer(deps, serverOptions);
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();
@@ -131,24 +136,35 @@ describe('webhook receiver under hostile connections (raw sockets)', () => {
     expect(outcome.status).toBe(408);
   });
 
-  it('refuses connections over the cap and serves again once they are gone', async () => {
-    const held: Socket[] = [];
+  it('at the cap, lets a webhook in by closing the oldest connection that has not sent a request', async () => {
+    await server.close();
+    // Longer timeouts here: the slow-loris heads must still be waiting when the webhook arrives.
+    server = await startWebhookServer(deps, { ...serverOptions, limits: { ...LIMITS, headersTimeoutMs: 5000, requestTimeoutMs: 5000 } });
+    const closed = new Set<number>();
     for (let i = 0; i < LIMITS.maxConnections; i++) {
-      // A full keep-alive exchange proves the server accepted the connection and still holds it.
       const socket = await open();
-      socket.write(requestHead('POST', webhookPath(SECRET), { authorization: 'Bearer rf_abc123', 'content-length': 1 }) + '{');
-      expect(await firstResponse(socket, WITHIN_MS)).toBe(400);
-      held.push(socket);
+      socket.once('close', () => closed.add(i));
+      socket.write(`POST /webhooks/x HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
     }
-    const extra = await untilClosed(await open(), WITHIN_MS);
-    expect(extra).toEqual({ response: '', status: undefined, closed: true });
+    await settle();
+    expect(closed.size).toBe(0);
+    expect(await statusOf('POST', webhookPath(SECRET), '{')).toBe(400);
+    await settle();
+    expect([...closed]).toEqual([0]);
+  });
 
-    for (const s of held) s.destroy();
-    let status: number | undefined;
-    for (let attempt = 0; attempt < 20 && status === undefined; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      status = await statusOf('GET', webhookPath(SECRET));
+  it('at the cap, closes a newcomer while every connection is serving a request', async () => {
+    for (let i = 0; i < LIMITS.maxConnections; i++) {
+      (await open()).write(requestHead('POST', webhookPath(SECRET), { authorization: 'Bearer rf_abc123', 'content-length': 1000 }) + '{"type":"r');
     }
-    expect(status).toBe(405);
+    await settle();
+    expect(await untilClosed(await open(), WITHIN_MS)).toEqual({ response: '', status: undefined, closed: true });
+    // Their bodies never come: the request timeout closes them, and the receiver serves again.
+    let status: number | undefined;
+    for (let attempt = 0; attempt < 40 && status !== 400; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = await statusOf('POST', webhookPath(SECRET), '{');
+    }
+    expect(status).toBe(400);
   });
 });
