@@ -323,13 +323,18 @@ export class BucketBridge extends Construct {
     this.sendTo(webhook, 'EXPORT_QUEUE_URL', this.queues.export.queue);
 
     // start-job: starts the job (its notifications URL embeds the webhook token), may write a failed run's summary.
-    // Batches that run from submission may all have reported before the run was processing: it
-    // then plans their export.
+    // Roboflow: when every notification came in but the API says ingest goes on, it queues a later
+    // look at the run to itself. Batches that run from submission may all have reported before the
+    // run was processing: it then plans their export.
     const startJob = functions['start-job'];
     this.useApiKey(startJob);
     this.allowDestination(startJob);
-    if (config.target.name === 'roboflow') this.useWebhookUrl(startJob);
-    else this.sendTo(startJob, 'EXPORT_QUEUE_URL', this.queues.export.queue);
+    if (config.target.name === 'roboflow') {
+      this.useWebhookUrl(startJob);
+      this.sendTo(startJob, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
+    } else {
+      this.sendTo(startJob, 'EXPORT_QUEUE_URL', this.queues.export.queue);
+    }
     startJob.addEventSource(new SqsEventSource(this.queues.startJob.queue, { batchSize: 1, reportBatchItemFailures: true }));
 
     // export: one message per result file, fanned out by the export function itself.

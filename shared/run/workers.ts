@@ -7,6 +7,7 @@ import type { RecordContext } from '../runtime/sqs-batch';
 import { UNLIMITED_BUDGET, type TimeBudget } from '../runtime/time-budget';
 import { handleCopy } from './copy-worker';
 import type { ExportMessage, StartJobMessage, SubmissionMessage } from '../runtime/messages';
+import { INGEST_RECHECK_SETTLE, scheduleIngestRecheck } from './ingest-recheck';
 import { flushPending } from './object-events';
 import { loadRun } from './run-deps';
 import { submitAndHandOn } from './scheduled-run';
@@ -33,7 +34,9 @@ export async function handleStartJob(ports: ServerlessPorts, message: StartJobMe
   await givingUpRecorded(ports, message.runId, 'starting the job', context, async () => {
     const { deps } = await loadRun(ports, message.runId);
     if (!deps) return;
-    await advance(deps, message.runId, { awaitIngestEvents: true });
+    const { recheck } = message;
+    const result = await advance(deps, message.runId, { awaitIngestEvents: true, longSettled: (recheck?.unchanged ?? 0) >= INGEST_RECHECK_SETTLE });
+    if (result.state === 'waiting' && result.recheck) await scheduleIngestRecheck(ports, message.runId, recheck, result.count);
     // Batches that run from their submission may all have reported before the run was processing
     // (their export follow-ups then found nothing to do): plan its export from here as well.
     if (deps.target.processesOnSubmission && (await ports.state.getRun(message.runId))?.phase === 'processing') {

@@ -9,8 +9,16 @@ export const SubmissionMessage = z.discriminatedUnion('kind', [
 ]);
 export type SubmissionMessage = z.infer<typeof SubmissionMessage>;
 
-/** `start-job` queue: re-check a run's ingest and start its job when ready. */
-export const StartJobMessage = z.object({ kind: z.literal('advance'), runId: z.string() });
+/**
+ * `start-job` queue: re-check a run's ingest and start its job when ready. `recheck`: a later look
+ * when every notification was in but the API said ingest went on (the staged count it saw then, and
+ * how many looks in a row it has not moved).
+ */
+export const StartJobMessage = z.object({
+  kind: z.literal('advance'),
+  runId: z.string(),
+  recheck: z.object({ lastCount: z.number().int().nonnegative().optional(), unchanged: z.number().int().nonnegative() }).optional(),
+});
 export type StartJobMessage = z.infer<typeof StartJobMessage>;
 
 export const ExportTaskMessage = z.object({

@@ -100,6 +100,8 @@ const RunRecordFields = z.object({
   /** Every input the target could not fetch has been submitted again (in the `retry` chunks). */
   retried: z.boolean().default(false),
   retryPass: RetryPass.optional(),
+  /** Webhook mode: a later look at the ingest is queued until then (one chain of rechecks per run). */
+  ingestRecheckAt: z.string().optional(),
   /** Set once every chunk has been written and handed to the target. */
   submissionComplete: z.boolean().default(false),
   jobStarted: z.boolean().default(false),

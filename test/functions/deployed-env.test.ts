@@ -24,7 +24,8 @@ const EXPECTED: Record<HarnessTarget, Record<BridgeFunctionName, string[]>> = {
     'continue-submission': [API_KEY, ...NOTIFIES, ...SENDS_ON],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
-    'start-job': [API_KEY, ...NOTIFIES],
+    // Its later looks at an ingest that goes on after every notification came in.
+    'start-job': [API_KEY, ...NOTIFIES, 'START_JOB_QUEUE_URL'],
     export: [API_KEY, 'EXPORT_QUEUE_URL'],
   },
   extend: {

@@ -86,7 +86,7 @@ describe('functions', () => {
       'continue-submission': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
       'object-created': ['SUBMISSIONS_QUEUE_URL'],
       webhook: ['WEBHOOK_SECRET_ARN', 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
-      'start-job': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL'],
+      'start-job': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'START_JOB_QUEUE_URL'],
       export: ['TARGET_API_KEY_SECRET_ARN', 'EXPORT_QUEUE_URL'],
     };
     for (const [name, names] of Object.entries(expected)) {
@@ -430,7 +430,8 @@ describe('IAM', () => {
     expect(sendsTo('object-created')).toEqual([arn('submissions')]);
     expect(sendsTo('webhook')).toEqual([arn('export'), arn('startJob')].sort());
     expect(sendsTo('export')).toEqual([arn('export')]);
-    expect(sendsTo('start-job')).toEqual([]);
+    // Its later looks at an ingest that goes on after every notification came in.
+    expect(sendsTo('start-job')).toEqual([arn('startJob')]);
 
     const tableArn = `<${logicalId(stack, stack.bridge.table)}.Arn>`;
     for (const name of Object.keys(fns) as BridgeFunctionName[]) {

@@ -1,0 +1,65 @@
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeImage } from '../../sandbox/seed';
+import { scheduledRunId } from '../../shared/run/scheduled-run';
+import type { RunRecord } from '../../shared/state/run-record';
+import { startServerlessHarness, WEBHOOK_TOKEN, type ServerlessHarness } from '../support/serverless';
+
+const IMAGES = ['a', 'b', 'c', 'd', 'e'];
+
+describe('deployed: an "ingest finished, success" notification that comes before the ingest ends', () => {
+  let h: ServerlessHarness;
+  const tick = new Date('2026-11-26T08:00:00Z');
+  const runId = scheduledRunId('cams', tick);
+
+  beforeAll(async () => {
+    // Roboflow takes a while before its shards even show: the early notification lands first.
+    h = await startServerlessHarness({ emulator: { ingestDelayMs: 1500 } });
+    for (const name of IMAGES) await h.stack.store('media').write(`incoming/${name}.jpg`, fakeImage(name));
+  });
+  afterAll(() => h.close());
+
+  const run = async (): Promise<RunRecord> => (await h.main.runtime.state.getRun(runId))!;
+
+  it('fails no file and ends the run completed once the API confirms the ingest', async () => {
+    expect(await h.main.scheduledRun({ sourceId: 'cams', time: tick.toISOString() }, h.context())).toEqual({ runId, result: 'submitted' });
+    const submitted = await run();
+    const chunk = submitted.chunks[0]!;
+    const early = await fetch(`${h.webhookUrl}webhooks/${WEBHOOK_TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer rf_emulated' },
+      body: JSON.stringify({
+        type: 'roboflow-data-staging-notification-v1',
+        event_id: 'early-success',
+        ingest_id: chunk.ingestId,
+        batch_id: submitted.batchId,
+        shard_id: null,
+        notification: { type: 'ingest-status-notification-v1', success: true },
+        delivery_attempt: 1,
+      }),
+    });
+    expect(await early.json()).toEqual({ outcome: 'recorded' });
+    // start-job handles it while the API shows nothing staged and no shard yet.
+    await h.pump(async () => h.deliveries.some((d) => d.queue === 'start-job'));
+    const waiting = await run();
+    expect(waiting.phase, waiting.error).toBe('ingesting');
+    const failures = [];
+    for await (const f of h.main.runtime.state.failures(runId)) failures.push(f);
+    expect(failures).toEqual([]);
+    // No notification may follow: the run is looked at again later through the API (one chain of looks).
+    const rechecks = [...h.waiting, ...h.aws.pending()].filter((m) => m.queue === 'start-job' && JSON.parse(m.body).recheck);
+    expect(rechecks.map((m) => [JSON.parse(m.body), m.delaySeconds])).toEqual([[{ kind: 'advance', runId, recheck: { lastCount: 0, unchanged: 0 } }, 60]]);
+
+    // Roboflow's own notifications follow once its shards are done: the job starts and the run completes.
+    await h.pump(async () => ['completed', 'failed'].includes((await run()).phase), 20_000);
+    const done = await run();
+    expect(done.phase, done.error).toBe('completed');
+    expect(done.ingested).toBe(IMAGES.length);
+    expect(await text(await h.stack.store('results').read(`out/${runId}/failed.jsonl`))).toBe('');
+    expect(h.stack.roboflow.jobsStarted()).toEqual([done.jobId]);
+    // The look still queued finds the run ended and changes nothing.
+    await h.deliver({ ...rechecks[0]!, receiveCount: 1 });
+    expect(await run()).toEqual(done);
+    expect(h.stack.roboflow.jobsStarted()).toEqual([done.jobId]);
+  });
+});
