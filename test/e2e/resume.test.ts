@@ -11,6 +11,7 @@ import { runCli } from '../support/cli';
 import { spawnCli } from '../support/cli-process';
 import { tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
+import { startHoldingProxy } from '../support/holding-proxy';
 import { startS3Proxy } from '../support/s3-proxy';
 
 const BUCKET = 'resume-media';
@@ -26,7 +27,7 @@ async function until(done: () => boolean | Promise<boolean>, withinMs: number): 
   return done();
 }
 
-describe('bucket-bridge resume and status after the CLI process ended early', () => {
+describe('bucket-bridge resume and status after the CLI process ended early (issue 10 item 8)', () => {
   let stack: LocalStack;
   let seeded: SeededBucket;
   let stateDir: string;
@@ -87,7 +88,8 @@ describe('bucket-bridge resume and status after the CLI process ended early', ()
     return onlyRunId();
   }
 
-  async function expectCompletedOnce(runId: string, dest: string, jobsBefore: number) {
+  /** `resent`: a chunk the target had taken before the kill, sent again under its ingest id. */
+  async function expectCompletedOnce(runId: string, dest: string, jobsBefore: number, resent: string[] = []) {
     const run = await readRun(runId);
     expect(run.phase).toBe('completed');
     // One batch, one ingest id per chunk index, each accepted exactly once (the held one was refused, then sent again).
@@ -95,7 +97,8 @@ describe('bucket-bridge resume and status after the CLI process ended early', ()
     expect(chunkIds).toEqual(run.chunks.map((_, i) => ingestIdFor(run.batchId, i)));
     expect(run.chunks.length).toBeGreaterThanOrEqual(4);
     const accepted = ingestRequests(run.batchId).filter((r) => r.status === 200).map((r) => (r.body as { ingestId: string }).ingestId);
-    expect([...accepted].sort()).toEqual([...chunkIds].sort());
+    expect([...accepted].sort()).toEqual([...chunkIds, ...resent].sort());
+    expect(run.chunks.filter((c) => c.duplicated).map((c) => c.ingestId)).toEqual(resent);
     const elsewhere = stack.roboflow.requests.slice(requestsBefore).filter((r) => r.path.includes(INGEST_PATH) && !r.path.includes(`/batches/${run.batchId}/`));
     expect(elsewhere).toHaveLength(0);
     // Across the references files every image is referenced exactly once: nothing twice, nothing skipped.
@@ -144,10 +147,44 @@ describe('bucket-bridge resume and status after the CLI process ended early', ()
     expect(after.summary?.status).toBe('completed');
   });
 
-  it('resumes on webhooks: what the killed process awaited is polled, what it submits itself reports by webhook', async () => {
+  it('sends a chunk the target took just before the kill again under its ingest id: a duplicate, staged once', async () => {
     const jobsBefore = stack.roboflow.jobsStarted().length;
+    requestsBefore = stack.roboflow.requests.length;
+    const proxy = await startHoldingProxy(stack.roboflow.url);
+    let runId: string;
+    try {
+      // The third ingest reaches Roboflow, which starts ingesting it; its answer never reaches the CLI.
+      proxy.holdAnswers((req) => req.method === 'POST' && (req.url ?? '').includes(INGEST_PATH), 2);
+      const cli = spawnCli(runArgs('taken'), { ...stack.env, ROBOFLOW_API_URL: proxy.url });
+      try {
+        expect(await until(() => proxy.held() === 1, 30_000), 'the third ingest was never held').toBe(true);
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+      await cli.exited(10_000);
+      runId = await onlyRunId();
+    } finally {
+      await proxy.close();
+    }
+    const third = ingestIdFor((await readRun(runId)).batchId, 2);
+    expect((await readRun(runId)).chunks.find((c) => c.index === 2)).toMatchObject({ ingestId: third, status: 'written' });
+
+    const result = await runCli(['resume', runId, '--state-dir', stateDir, '--poll-interval', '0.1', '--timeout', '60', '--quiet'], stack.env);
+    expect(result.code, result.stderr).toBe(0);
+    await expectCompletedOnce(runId, 'taken', jobsBefore, [third]);
+  });
+
+  it('resumes on webhooks: what the killed process awaited is polled, what it submits itself reports by webhook', async () => {
     const first = await freePort();
     const runId = await killMidSubmission('killed-webhooks', ['--webhook-url', `http://127.0.0.1:${first}`, '--webhook-listen', `127.0.0.1:${first}`]);
+
+    // A new run of the same source says the earlier one is unfinished and how to continue it.
+    const again = await runCli(runArgs('again').filter((a) => a !== '--quiet'), stack.env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`run ${runId} of the same source never finished (discovering); continue it with \`bucket-bridge resume ${runId}\``);
+
+    const jobsBefore = stack.roboflow.jobsStarted().length;
+    requestsBefore = stack.roboflow.requests.length;
     const port = await freePort();
     const result = await runCli(
       ['resume', runId, '--state-dir', stateDir, '--webhook-url', `http://127.0.0.1:${port}`, '--webhook-listen', `127.0.0.1:${port}`, '--poll-interval', '0.1', '--timeout', '60', '--quiet'],
@@ -156,15 +193,9 @@ describe('bucket-bridge resume and status after the CLI process ended early', ()
     expect(result.code, result.stderr).toBe(0);
     await expectCompletedOnce(runId, 'killed-webhooks', jobsBefore);
     // The chunks the resumed process submitted asked for its own receiver.
-    const resumedIngests = ingestRequests((await readRun(runId)).batchId).filter((r) => r.status === 200).slice(2);
+    const resumedIngests = stack.roboflow.requests.slice(requestsBefore).filter((r) => r.path.includes(INGEST_PATH));
+    expect(resumedIngests.length).toBeGreaterThanOrEqual(2);
     for (const r of resumedIngests) expect((r.body as { notificationsURL?: string }).notificationsURL).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/`));
-  });
-
-  it('warns a new run of the same source about the unfinished one and points to resume', async () => {
-    const runId = await killMidSubmission('orphan');
-    const again = await runCli(runArgs('again').filter((a) => a !== '--quiet'), stack.env);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain(`run ${runId} of the same source never finished (discovering); continue it with \`bucket-bridge resume ${runId}\``);
   });
 
   it('refuses to resume a run that already ended or does not exist', async () => {
