@@ -25,6 +25,11 @@ const Env = z.object({
   BUCKET_BRIDGE_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIR),
   /** As `--allow-http-references` (for every command, e.g. local setups). */
   BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES: z.stringbool().default(false),
+  /** Caps per result file at export (see shared/pipeline/export-limits.ts for the defaults). */
+  BUCKET_BRIDGE_ARCHIVE_MAX_BYTES: z.coerce.number().int().positive().optional(),
+  BUCKET_BRIDGE_ARCHIVE_MAX_MEMBERS: z.coerce.number().int().positive().optional(),
+  BUCKET_BRIDGE_ARCHIVE_MAX_RATIO: z.coerce.number().min(1).optional(),
+  BUCKET_BRIDGE_COPY_TIMEOUT_SECONDS: z.coerce.number().int().positive().optional(),
 });
 export type CliEnvironment = z.infer<typeof Env>;
 
@@ -36,6 +41,10 @@ const EXPECTED: Record<string, string> = {
   BUCKET_BRIDGE_WEBHOOK_SECRET: 'at least 32 characters of [A-Za-z0-9_-]',
   BUCKET_BRIDGE_STATE_DIR: 'a folder path',
   BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES: 'true or false',
+  BUCKET_BRIDGE_ARCHIVE_MAX_BYTES: 'a whole number of bytes (default 10737418240, 10 GiB)',
+  BUCKET_BRIDGE_ARCHIVE_MAX_MEMBERS: 'a whole number of archive members (default 100000)',
+  BUCKET_BRIDGE_ARCHIVE_MAX_RATIO: 'a number ≥ 1: decompressed bytes per compressed byte (default 200)',
+  BUCKET_BRIDGE_COPY_TIMEOUT_SECONDS: 'a whole number of seconds (default 1800)',
 };
 
 const API_KEY: Record<TargetSpec['name'], keyof CliEnvironment> = {

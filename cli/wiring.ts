@@ -71,5 +71,11 @@ export function wire(w: Wiring, source: BucketLocation, dest: BucketLocation): B
     target: targetFor(w.target, w.env, w.log, w.webhook, w.allowHttpReferences),
     log: w.log,
     progress: w.progress,
+    exportLimits: {
+      maxUnpackedBytes: w.env.BUCKET_BRIDGE_ARCHIVE_MAX_BYTES,
+      maxMembers: w.env.BUCKET_BRIDGE_ARCHIVE_MAX_MEMBERS,
+      maxExpansionRatio: w.env.BUCKET_BRIDGE_ARCHIVE_MAX_RATIO,
+      copyTimeoutSeconds: w.env.BUCKET_BRIDGE_COPY_TIMEOUT_SECONDS,
+    },
   };
 }

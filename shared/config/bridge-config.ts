@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MediaKind } from '../media';
+import { ExportLimits } from '../pipeline/export-limits';
 import { MAX_URL_LIFETIME_SECONDS } from '../pipeline/presign';
 import { JobOptions } from '../state/run-record';
 import { Slug } from '../targets/roboflow/ids';
@@ -66,6 +67,8 @@ const BridgeConfigFields = z.object({
   urlLifetimeSeconds: z.number().int().min(60).max(MAX_URL_LIFETIME_SECONDS).optional(),
   manifestPrefix: z.string().regex(/^[^/].*\/$/).default('bucket-bridge/manifests/'),
   keepArchives: z.boolean().default(false),
+  /** Caps per result file at export (archive bytes, members, expansion; copy deadline); unset ones keep their defaults. */
+  exportLimits: ExportLimits.partial().optional(),
   debounce: z
     .object({
       /** Flush a batch after this many seconds without new objects (SQS delay: at most 900). */

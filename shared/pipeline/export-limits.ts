@@ -32,7 +32,11 @@ export const DEFAULT_EXPORT_LIMITS: ExportLimits = {
 /** The ratio is not judged on the first bytes: a tiny archive of mostly tar padding expands far. */
 export const RATIO_CHECK_AFTER_BYTES = MiB;
 
-export const exportLimits = (overrides: Partial<ExportLimits> = {}): ExportLimits => ({ ...DEFAULT_EXPORT_LIMITS, ...overrides });
+/** The defaults with `overrides` over them (an override left undefined keeps its default). */
+export function exportLimits(overrides: Partial<ExportLimits> = {}): ExportLimits {
+  const set = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_EXPORT_LIMITS, ...Object.fromEntries(set) };
+}
 
 /** `10 GiB`, `512 MiB` or `1000 bytes`: limits read as they were set. */
 export function byteCount(bytes: number): string {

@@ -26,7 +26,7 @@ export interface ExportDeps {
   log: Logger;
   progress: ProgressListener;
   /** Caps on archives and the copy deadline (see export-limits); unset ones take their defaults. */
-  limits?: Partial<ExportLimits>;
+  exportLimits?: Partial<ExportLimits>;
 }
 
 /** One result file to copy: the unit of export work (one queue message when deployed). */
@@ -128,7 +128,7 @@ export async function runExportTask(deps: ExportDeps, runId: string, task: Expor
   if (!run) throw new Error(`run ${runId} not found`);
   let result: ExportTaskResult;
   if (task.failed) return recordTaskOutcome(deps.state, runId, task, { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: task.failed });
-  const limits = exportLimits(deps.limits);
+  const limits = exportLimits(deps.exportLimits);
   // The copy deadline, or the caller's time left when that is shorter.
   const deadlineMs = limits.copyTimeoutSeconds * 1000;
   const cutByCaller = options.timeLeftMs !== undefined && options.timeLeftMs < deadlineMs;

@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import type { ExportLimits } from '../pipeline/export-limits';
 import type { ProgressListener } from '../progress';
 import type { ObjectLedger } from '../state/ledger';
 import type { StateStore } from '../state/port';
@@ -19,4 +20,6 @@ export interface BridgeDeps {
   pageSize?: number;
   /** Lines per references file (defaults to the target's limit). */
   chunkSize?: number;
+  /** Caps per result file at export; unset ones keep their defaults. */
+  exportLimits?: Partial<ExportLimits>;
 }

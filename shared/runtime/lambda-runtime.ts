@@ -127,6 +127,7 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
       progress: noProgress,
       pageSize: config.listPageSize,
       chunkSize: config.referencesPerFile,
+      exportLimits: config.exportLimits,
     }),
   };
 }

@@ -52,7 +52,7 @@ describe('export limits and all-or-nothing archives', () => {
       { partName: 'p1', fileName: file, locator: { kind: 'url', url: `${server.base}/${runId}/${file}?X-Amz-Signature=secret` } },
     ]);
     const started = performance.now();
-    const result = await exportResults({ dest: s3.store('out'), state, target, log: silentLogger, progress: noProgress, limits }, runId);
+    const result = await exportResults({ dest: s3.store('out'), state, target, log: silentLogger, progress: noProgress, exportLimits: limits }, runId);
     const seconds = (performance.now() - started) / 1000;
     const failures: FileFailure[] = [];
     for await (const f of state.failures(runId)) failures.push(f);
