@@ -9,6 +9,8 @@ export interface S3ClientSettings {
   region?: string;
   forcePathStyle?: boolean;
   credentials?: S3ClientConfig['credentials'];
+  /** Confirm every write by reading it back (BUCKET_BRIDGE_S3_READ_BACK=true); see S3StoreOptions. */
+  readBack?: boolean;
 }
 
 /** Settings from the standard AWS variables; a custom endpoint implies path-style addressing. */
@@ -19,6 +21,7 @@ export function s3SettingsFromEnv(env: NodeJS.ProcessEnv = process.env): S3Clien
     endpoint,
     ...awsClientSettings(env),
     forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === 'true',
+    readBack: env.BUCKET_BRIDGE_S3_READ_BACK === 'true' || undefined,
   };
 }
 

@@ -13,7 +13,7 @@ import { ContentDigest } from './content-digest';
 import { countedStream } from './count-bytes';
 import { presignerFor, type SigV4Presigner } from './sigv4-presigner';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
-import { judgeStoredContent } from './s3-content-check';
+import { judgeStoredContent, type ContentVerdict } from './s3-content-check';
 import { verifyStoredSize } from './verify-size';
 
 /** Upload part size: big enough for few requests, small enough to keep memory flat (4 parts in flight). */
@@ -26,11 +26,19 @@ export interface S3StoreOptions {
    * too (a signed query parameter), or S3 answers 403 to whoever downloads them.
    */
   requestPayer?: 'requester';
+  /**
+   * Confirm every write by reading the object back and comparing its CRC32, whatever the store
+   * reports. ETags and S3's multipart checksums are derived from the parts as received, so only a
+   * read-back catches a store that corrupts data after that (e.g. while assembling parts).
+   * Costs one GET of the whole object per write. @default false
+   */
+  readBack?: boolean;
 }
 
 export class S3Store implements ObjectStore {
   /** `'requester'` for a requester-pays bucket; presigned URLs must sign it in (see S3StoreOptions). */
   readonly requestPayer?: 'requester';
+  private readonly readBack: boolean;
   /** Fast SigV4 signer, byte-identical to getSignedUrl (which it falls back to); one per client. */
   private readonly presigner: SigV4Presigner;
 
@@ -40,6 +48,7 @@ export class S3Store implements ObjectStore {
     options: S3StoreOptions = {},
   ) {
     this.requestPayer = options.requestPayer;
+    this.readBack = options.readBack ?? false;
     this.presigner = presignerFor(client);
   }
 
@@ -70,12 +79,12 @@ export class S3Store implements ObjectStore {
    * against AWS S3 (the client computes checksums) the upload carries a full-object CRC32 that S3
    * checks and reports; an S3-compatible store (checksums only when required, as many reject them)
    * confirms by its MD5 ETag. When the store says nothing comparable, or an ETag that differs (it
-   * may not be an MD5), the object is read back and its CRC32 compared. A mismatch removes the
-   * object and fails for good.
+   * may not be an MD5), or always with `readBack`, the object is read back and its CRC32 compared.
+   * A mismatch removes the object and fails for good.
    */
   async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<{ bytes: number }> {
     const withChecksum = (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
-    const digest = new ContentDigest(withChecksum ? undefined : { partBytes: PART_SIZE });
+    const digest = new ContentDigest(withChecksum || this.readBack ? undefined : { partBytes: PART_SIZE });
     const counted = countedStream(body, digest);
     const upload = new Upload({
       client: this.client,
@@ -94,11 +103,11 @@ export class S3Store implements ObjectStore {
     const location = `s3://${this.bucket}/${key}`;
     const stored = await this.storedFacts(key, withChecksum);
     const bytes = verifyStoredSize(location, stored?.ContentLength, counted.bytes, options.expectedBytes);
-    let verdict = judgeStoredContent(digest, stored ?? {});
+    let verdict: ContentVerdict = this.readBack ? { confirmed: undefined } : judgeStoredContent(digest, stored ?? {});
     if (verdict.confirmed === undefined) {
-      const readBack = await this.crc32Of(key);
-      const detail = `${verdict.etag ? `${verdict.etag}; ` : ''}CRC32 ${digest.crc32} sent, ${readBack} read back`;
-      verdict = readBack === digest.crc32 ? { confirmed: true, by: 'CRC32' } : { confirmed: false, detail };
+      const readBackCrc = await this.crc32Of(key);
+      const detail = `${verdict.etag ? `${verdict.etag}; ` : ''}CRC32 ${digest.crc32} sent, ${readBackCrc} read back`;
+      verdict = readBackCrc === digest.crc32 ? { confirmed: true, by: 'CRC32' } : { confirmed: false, detail };
     }
     if (!verdict.confirmed) {
       await this.delete(key).catch(() => undefined); // best effort: the failure below is what matters

@@ -62,7 +62,7 @@ export class StoreFactory {
       if (!this.settings.gcs) throw new MissingGcsSettingsError(location);
       return new DeferredStore(location.bucket, () => this.gcsStore(location.bucket));
     }
-    const s3Options = { requestPayer: options.requesterPays ? ('requester' as const) : undefined };
+    const s3Options = { requestPayer: options.requesterPays ? ('requester' as const) : undefined, readBack: this.settings.s3.readBack };
     const discover = this.settings.discoverS3Regions ?? this.settings.s3.endpoint === undefined;
     if (options.region || !discover) {
       return new S3Store(this.s3Client(options.region ?? this.defaultRegion), location.bucket, s3Options);

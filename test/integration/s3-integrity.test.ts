@@ -2,8 +2,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RemoteError } from '../../shared/errors';
-import { createS3Client } from '../../shared/storage/s3-client';
+import { createS3Client, s3SettingsFromEnv } from '../../shared/storage/s3-client';
 import { S3Store } from '../../shared/storage/s3-store';
+import { StoreFactory } from '../../shared/storage/store-factory';
+import { localS3Env } from '../../sandbox/s3-server';
 import { startS3Proxy } from '../support/s3-proxy';
 import { startTestS3, type TestS3 } from '../support/s3';
 
@@ -70,6 +72,21 @@ describe('S3Store writes are confirmed by content, not only by length', () => {
     proxy.requests.length = 0;
     await expect(store.write('out/read-back.bin', Readable.from([body]))).resolves.toEqual({ bytes: body.length });
     expect(proxy.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
+  });
+
+  it('with read-back on (BUCKET_BRIDGE_S3_READ_BACK), catches a store whose ETags vouch for bytes it did not keep', async () => {
+    // The store answers the MD5s of the parts as sent, and keeps other bytes: the ETag cannot tell.
+    const factory = new StoreFactory({ s3: s3SettingsFromEnv({ ...localS3Env(s3.server), AWS_ENDPOINT_URL_S3: proxy.url, BUCKET_BRIDGE_S3_READ_BACK: 'true' }) });
+    const checked = factory.storeFor({ scheme: 's3', bucket: 'sink', prefix: '' });
+    const body = payload(8 * MiB + 4096);
+    proxy.s3MultipartEtags(true);
+    proxy.corruptUploads(1, { keepEtags: true });
+    const err = await failure(checked.write('out/assembled.bin', Readable.from([body])));
+    expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/differs from the bytes sent \(CRC32 \S+ sent, \S+ read back\)/) });
+    proxy.requests.length = 0;
+    await expect(checked.write('out/assembled.bin', Readable.from([body]))).resolves.toEqual({ bytes: body.length });
+    expect(proxy.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
+    factory.destroy();
   });
 
   it('does not fail an intact write whose ETag only looks like an MD5 (encrypted objects): it reads back', async () => {

@@ -35,7 +35,8 @@ export interface ProxiedRequest {
  * - `s3MultipartEtags(true)`: objects completed from parts get S3's `MD5(part MD5s)-N` ETag;
  * - `opaqueEtags(true)`: 32-hex ETags that are not the content's MD5 (encrypted objects);
  * - `corruptUploads(n)`: the next n request bodies of PutObject/UploadPart arrive with one byte
- *   flipped and the same length (a store that stores the right size and the wrong content);
+ *   flipped and the same length (a store that stores the right size and the wrong content); with
+ *   `keepEtags` the store still answers the MD5 of the bytes sent (it lost them after hashing);
  * - `failWith(error)`: scripted error answers, e.g. an empty `<Message>` like Ceph RGW;
  * - `arm(kind)`: later listing pages (with a continuation token) answer 500 or never answer
  *   (like a Lambda timeout freezing the invocation mid-listing), after `afterPages` pages.
@@ -49,6 +50,7 @@ export async function startS3Proxy(target: string) {
   const hung: ServerResponse[] = [];
   let faults = 0;
   let corruptions = 0;
+  let keepEtags = false;
   let reportChecksums = false;
   let multipartEtags = false;
   let opaqueEtags = false;
@@ -58,10 +60,14 @@ export async function startS3Proxy(target: string) {
   const requests: ProxiedRequest[] = [];
 
   const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, rewrite?: (status: number, headers: IncomingHttpHeaders, body: Buffer) => Promise<{ headers: IncomingHttpHeaders; body: Buffer }>) => {
+    const isUpload = req.method === 'PUT' && !req.headers['x-amz-copy-source'] && Number(req.headers['content-length'] ?? 0) > 0;
+    const corrupt = isUpload && corruptions > 0;
+    // The MD5 of the bytes as sent, for a store that answers it as the ETag of what it stored wrongly.
+    const sentMd5 = corrupt && keepEtags ? createHash('md5') : undefined;
     const upstreamReq = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       record.status = up.statusCode ?? 502;
       if (!rewrite) {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.writeHead(up.statusCode ?? 502, sentMd5 ? { ...up.headers, etag: `"${sentMd5.digest('hex')}"` } : up.headers);
         return void up.pipe(res);
       }
       const chunks: Buffer[] = [];
@@ -73,9 +79,9 @@ export async function startS3Proxy(target: string) {
       });
     });
     upstreamReq.on('error', () => res.destroy());
-    const isUpload = req.method === 'PUT' && !req.headers['x-amz-copy-source'] && Number(req.headers['content-length'] ?? 0) > 0;
-    if (isUpload && corruptions > 0) {
+    if (corrupt) {
       corruptions--;
+      if (sentMd5) req.on('data', (c: Buffer) => sentMd5.update(c));
       req.pipe(flipFirstByteOfChunk()).pipe(upstreamReq);
     } else req.pipe(upstreamReq);
   };
@@ -149,8 +155,9 @@ export async function startS3Proxy(target: string) {
       continued = 0;
     },
     faults: () => faults,
-    corruptUploads(count: number) {
+    corruptUploads(count: number, options: { keepEtags?: boolean } = {}) {
       corruptions = count;
+      keepEtags = options.keepEtags ?? false;
     },
     checksums(on: boolean) {
       reportChecksums = on;
