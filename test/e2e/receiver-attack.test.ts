@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
+import { DEFAULT_WEBHOOK_LIMITS } from '../../shared/webhook/http-server';
 import { spawnCli } from '../support/cli-process';
 import { firstResponse, openSocket, requestHead } from '../support/raw-http';
 
@@ -69,8 +70,8 @@ describe('bucket-bridge run (its own process) while its webhook receiver is atta
       socket.write(requestHead('POST', `/webhooks/${'g'.repeat(43)}`, { 'content-length': 1_000_000 }) + '{"pad":"');
       unauthenticated.push(firstResponse(socket, 5_000));
     }
-    // Slow loris: request heads that never end, held open.
-    for (let i = 0; i < 20; i++) (await open()).write(`POST /webhooks/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `);
+    // Slow loris: request heads that never end, held open, more of them than the receiver's connection cap.
+    for (let i = 0; i < DEFAULT_WEBHOOK_LIMITS.maxConnections + 30; i++) (await open()).write(`POST /webhooks/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `);
     // Not HTTP at all.
     (await open()).write('\x16\x03\x01 hello\r\n\r\n');
     return Promise.all(unauthenticated);
