@@ -48,13 +48,30 @@ export async function waitByPolling(deps: BridgeDeps, runId: string, options: Wa
   }
 }
 
-/** Waits while webhooks drive the run (the receiver runs advance/export); reads local state only. */
+/**
+ * Waits while webhooks drive the run (the receiver runs advance/export). While the run ingests, it
+ * also looks through the API every interval once every notification is in: one may have come early
+ * (its shards still running) and none may follow. A count that stops moving for long ends the
+ * ingest, as when polling.
+ */
 export async function waitForWebhooks(deps: BridgeDeps, runId: string, options: WaitOptions): Promise<RunRecord> {
   const deadline = Date.now() + options.timeoutMs;
+  const settlePolls = options.settlePolls ?? 3;
+  let nextLook = Date.now() + options.intervalMs;
+  let lastCount: number | undefined;
+  let unchanged = 0;
   for (;;) {
     const run = await deps.state.getRun(runId);
     if (!run) throw new Error(`run ${runId} not found`);
     if (run.phase === 'completed' || run.phase === 'failed') return run;
+    if (run.phase === 'ingesting' && Date.now() >= nextLook) {
+      nextLook = Date.now() + options.intervalMs;
+      const result = await advance(deps, runId, { awaitIngestEvents: true, longSettled: unchanged >= settlePolls * 4 });
+      if (result.state === 'waiting' && result.recheck) {
+        unchanged = result.count !== undefined && result.count === lastCount ? unchanged + 1 : 0;
+        lastCount = result.count;
+      }
+    }
     if (Date.now() >= deadline) throw new WaitTimeout(runId, run.phase);
     await sleep(Math.min(250, options.intervalMs));
   }
