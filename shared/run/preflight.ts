@@ -13,10 +13,11 @@ const PROBE_BODY = 'bucket-bridge checks that it can write here; this object is 
 
 /**
  * Checks, before anything is written for the run or submitted (no credits spent), that the run
- * can go end to end: the source lists (one page), the destination takes a probe write under the
- * run's destination prefix (removed again), and the target accepts the key in the run's
- * workspace. A setting that cannot work throws an InputError naming it; a transient failure (once
- * the stores' and clients' own retries are spent) throws as a plain error, never as bad input.
+ * can go end to end: the target takes URLs signed as the run's will be (when it judges them), the
+ * source lists (one page), the destination takes a probe write under the run's destination prefix
+ * (removed again), and the target accepts the key in the run's workspace. A setting that cannot
+ * work throws an InputError naming it; a transient failure (once the stores' and clients' own
+ * retries are spent) throws as a plain error, never as bad input.
  */
 export async function preflight(deps: BridgeDeps, spec: RunSpec, names: SettingNames = cliSettingNames(spec.target.name)): Promise<void> {
   await checkSignedUrls(deps, spec, names.source);
@@ -30,7 +31,7 @@ async function checkSourceLists(deps: BridgeDeps, spec: RunSpec, field: string):
   try {
     for await (const _page of deps.source.list(spec.source.prefix, { pageSize: 1 })) break;
   } catch (err) {
-    throw refusedOr(err, field, `a bucket and prefix the credentials can list (listing ${where} failed`, where, `listing ${where}`);
+    throw refusedOr(err, { field, expected: 'a bucket and prefix the credentials can list', action: 'listing', where, received: where });
   }
 }
 
@@ -40,7 +41,8 @@ async function checkDestinationWrites(deps: BridgeDeps, spec: RunSpec, field: st
   try {
     await deps.dest.write(key, PROBE_BODY, { contentType: 'text/plain; charset=utf-8', expectedBytes: Buffer.byteLength(PROBE_BODY) });
   } catch (err) {
-    throw refusedOr(err, field, `a destination the credentials can write to (writing ${where} failed`, formatLocation(spec.dest, spec.dest.prefix), `writing ${where}`);
+    const received = formatLocation(spec.dest, spec.dest.prefix);
+    throw refusedOr(err, { field, expected: 'a destination the credentials can write to', action: 'a probe write', where, received });
   }
   try {
     await deps.dest.delete(key);
@@ -60,9 +62,20 @@ async function checkTargetAccess(deps: BridgeDeps, names: SettingNames): Promise
   if (problem) throw new InputError(problem.setting === 'api-key' ? names.apiKey : names.workspace, problem.expected, problem.received);
 }
 
+interface StoreCheck {
+  field: string;
+  expected: string;
+  /** What was tried, and on which object or prefix. */
+  action: string;
+  where: string;
+  received: string;
+}
+
 /** A refusal is bad input naming the setting; anything else (throttling, 5xx, the network) is not. */
-function refusedOr(err: unknown, field: string, expected: string, received: string, action: string): Error {
+function refusedOr(err: unknown, check: StoreCheck): Error {
   const refusal = storeRefusal(err);
-  if (refusal !== undefined) return new InputError(field, `${expected}: ${refusal})`, received);
-  return new Error(`preflight: ${action} failed: ${errorMessage(err)}`, { cause: err });
+  // Store errors usually name the operation and the object already.
+  const detail = (text: string) => (text.includes(check.where) ? text : `${check.where}: ${text}`);
+  if (refusal !== undefined) return new InputError(check.field, `${check.expected} (${check.action} was refused: ${detail(refusal)})`, check.received);
+  return new Error(`preflight: ${check.action} failed: ${detail(errorMessage(err))}`, { cause: err });
 }

@@ -34,11 +34,11 @@ describe('bucket-bridge run preflight', () => {
     proxy.reset();
   });
 
-  const run = async (overrides: { dest?: string; workspace?: string; env?: NodeJS.ProcessEnv } = {}) =>
+  const run = async (overrides: { source?: string; dest?: string; workspace?: string; env?: NodeJS.ProcessEnv } = {}) =>
     runCli(
       [
         'run',
-        '--source', `s3://${MEDIA}/${seeded.prefix}`,
+        '--source', overrides.source ?? `s3://${MEDIA}/${seeded.prefix}`,
         '--dest', overrides.dest ?? `s3://${MEDIA}/results/`,
         '--workspace', overrides.workspace ?? SANDBOX_WORKSPACE,
         '--workflow', SANDBOX_WORKFLOW,
@@ -58,11 +58,18 @@ describe('bucket-bridge run preflight', () => {
     expect(await listObjects(stack.store(MEDIA), MANIFESTS)).toEqual([]);
   }
 
+  it('a source bucket that does not exist: exit 2 naming --source, nothing written or submitted', async () => {
+    const result = await run({ source: 's3://pf-no-such-source/incoming/' });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^error: --source: expected a bucket and prefix the credentials can list \(listing was refused: .*NoSuchBucket.*\), got "s3:\/\/pf-no-such-source\/incoming\/"$/m);
+    expect(stack.roboflow.requests).toEqual([]);
+    expect(await listObjects(stack.store(MEDIA), 'results/')).toEqual([]);
+  });
+
   it('a destination bucket that does not exist: exit 2 naming --dest, no ingest, no references file', async () => {
     const result = await run({ dest: 's3://pf-no-such-bucket/results/' });
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(/^error: --dest: expected a destination the credentials can write to .*NoSuchBucket/m);
-    expect(result.stderr).toContain('s3://pf-no-such-bucket/results/');
+    expect(result.stderr).toMatch(/^error: --dest: expected a destination the credentials can write to \(a probe write was refused: .*s3:\/\/pf-no-such-bucket\/results\/\.bucket-bridge-probe-[0-9a-f]{12}.*NoSuchBucket.*\), got "s3:\/\/pf-no-such-bucket\/results\/"$/m);
     expect(result.stdout).toBe('');
     await expectNothingSubmitted();
     expect(stack.roboflow.requests).toEqual([]);
@@ -72,7 +79,7 @@ describe('bucket-bridge run preflight', () => {
     proxy.failWith({ match: (r) => r.method === 'PUT' && r.path.startsWith(`/${LOCKED}/`), status: 403, code: 'AccessDenied', message: 'Access Denied', count: 100 });
     const result = await run({ dest: `s3://${LOCKED}/out/`, env: { AWS_ENDPOINT_URL_S3: proxy.url } });
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toMatch(/^error: --dest: expected a destination the credentials can write to .*AccessDenied.*403/m);
+    expect(result.stderr).toMatch(/^error: --dest: expected a destination the credentials can write to \(a probe write was refused: .*AccessDenied.*403.*\), got "s3:\/\/pf-locked\/out\/"$/m);
     const puts = proxy.requests.filter((r) => r.method === 'PUT');
     // The refused probe was the only write attempted, under the destination prefix.
     expect(puts.map((r) => r.path)).toEqual([expect.stringMatching(new RegExp(`^/${LOCKED}/out/\\.bucket-bridge-probe-[0-9a-f]{12}$`))]);

@@ -35,7 +35,7 @@ describe('deployed preflight (scheduled runs)', () => {
   it('a destination bucket that does not exist: the tick fails naming `destination`, nothing created or submitted', async () => {
     const { h, outcome } = await tickWith({ config: { destination: { bucket: 'no-such-results', prefix: 'out/' } } });
     expect(outcome).toBeInstanceOf(InputError);
-    expect((outcome as InputError).message).toMatch(/^destination: expected a destination the credentials can write to \(writing s3:\/\/no-such-results\/out\/\.bucket-bridge-probe-[0-9a-f]{12} failed: .*NoSuchBucket/);
+    expect((outcome as InputError).message).toMatch(/^destination: expected a destination the credentials can write to \(a probe write was refused: .*s3:\/\/no-such-results\/out\/\.bucket-bridge-probe-[0-9a-f]{12}.*NoSuchBucket.*\), got "s3:\/\/no-such-results\/out\/"$/);
     await expectNothingSubmitted(h);
   });
 
