@@ -97,6 +97,19 @@ describe('bucket-bridge run preflight', () => {
     expect(await listObjects(stack.store(LOCKED), '')).toEqual([]);
   });
 
+  it('a destination that takes writes but refuses deletes: the check passes with a warning naming the probe left behind', async () => {
+    proxy.failWith({ match: (r) => r.method === 'DELETE' && r.path.startsWith(`/${LOCKED}/kept/`), status: 403, code: 'AccessDenied', message: 'Access Denied', count: 100 });
+    // The key check after the destination check stops the run: only the destination check is under test.
+    const result = await run({ dest: `s3://${LOCKED}/kept/`, workspace: 'someone-else', env: { AWS_ENDPOINT_URL_S3: proxy.url } });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('error: --workspace:');
+    const left = await listObjects(stack.store(LOCKED), 'kept/');
+    expect(left.map((o) => o.key)).toEqual([expect.stringMatching(/^kept\/\.bucket-bridge-probe-[0-9a-f]{12}$/)]);
+    const warning = result.stderr.split('\n').find((l) => l.includes('probe object could not be removed'));
+    expect(JSON.parse(warning!)).toMatchObject({ level: 'warn', bucket: LOCKED, key: left[0]!.key, reason: expect.stringContaining('AccessDenied') });
+    await stack.store(LOCKED).delete(left[0]!.key);
+  });
+
   it('a workspace the key does not belong to: exit 2 naming --workspace and the key\'s workspace', async () => {
     const result = await run({ workspace: 'someone-else' });
     expect(result.code, result.stderr).toBe(2);
