@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedDemoBucket } from '../../sandbox/seed';
 import { InputError } from '../../shared/errors';
+import { flushPending, recordCreatedObjects } from '../../shared/run/object-events';
 import { scheduledRunId } from '../../shared/run/scheduled-run';
 import { listObjects } from '../support/s3';
 import { startServerlessHarness, type HarnessOptions, type ServerlessHarness } from '../support/serverless';
@@ -9,7 +10,7 @@ import { startServerlessHarness, type HarnessOptions, type ServerlessHarness } f
  * Deployed, a scheduled tick checks the run can work before it creates or submits anything; a
  * failure fails the invocation with the configuration field named, and nothing is submitted.
  */
-describe('deployed preflight (scheduled runs)', () => {
+describe('deployed preflight (scheduled and object-created runs)', () => {
   let h: ServerlessHarness | undefined;
   afterEach(async () => {
     await h?.close();
@@ -37,6 +38,21 @@ describe('deployed preflight (scheduled runs)', () => {
     expect(outcome).toBeInstanceOf(InputError);
     expect((outcome as InputError).message).toMatch(/^destination: expected a destination the credentials can write to \(a probe write was refused: .*s3:\/\/no-such-results\/out\/\.bucket-bridge-probe-[0-9a-f]{12}.*NoSuchBucket.*\), got "s3:\/\/no-such-results\/out\/"$/);
     await expectNothingSubmitted(h);
+  });
+
+  it('an object-created batch whose destination is missing: the flush fails naming `destination`, every object stays pending', async () => {
+    h = await startServerlessHarness({ config: { destination: { bucket: 'no-such-results', prefix: 'out/' }, debounce: { quietSeconds: 1, maxObjects: 2 } } });
+    const seeded = await seedDemoBucket(h.stack.store('media'), 'incoming/', { withOversize: false });
+    const ports = h.main.runtimes['continue-submission'];
+    const objects = seeded.images.slice(0, 2).map((key, i) => ({ bucket: 'media', key, size: 10, etag: `e${i}` }));
+    const now = new Date();
+    await recordCreatedObjects(h.main.runtimes['object-created'], objects, now);
+    const outcome = await flushPending(ports, 'cams', now).catch((err: unknown) => err);
+    expect(outcome).toBeInstanceOf(InputError);
+    expect((outcome as InputError).field).toBe('destination');
+    expect(await h.main.runtime.pending.state('cams')).toMatchObject({ pending: 2 });
+    expect(h.stack.roboflow.requests.filter((r) => r.path !== '/')).toEqual([]);
+    expect(await listObjects(h.stack.store('media'), 'bucket-bridge/')).toEqual([]);
   });
 
   it('a workspace the key does not belong to: the tick fails naming `target.workspace`', async () => {
