@@ -1,25 +1,21 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../shared/storage/s3-client';
-import { S3Store } from '../../shared/storage/s3-store';
-import { startS3Proxy } from '../support/s3-proxy';
-import { listObjects, startTestS3, type TestS3 } from '../support/s3';
+import type { S3Store } from '../../shared/storage/s3-store';
+import type { startS3Proxy } from '../support/s3-proxy';
+import { listObjects, startProxiedS3, type ProxiedS3, type TestS3 } from '../support/s3';
 
 describe('S3 errors name the operation, the object, the code and the status', () => {
+  let local: ProxiedS3;
   let s3: TestS3;
   let proxy: Awaited<ReturnType<typeof startS3Proxy>>;
   let viaProxy: (bucket: string) => S3Store;
 
   beforeAll(async () => {
-    s3 = await startTestS3({ buckets: ['present'] });
+    local = await startProxiedS3(['present']);
+    ({ s3, proxy } = local);
+    viaProxy = local.store;
     await s3.store('present').write('in/a.jpg', 'a');
-    proxy = await startS3Proxy(s3.server.endpoint);
-    const client = createS3Client({ endpoint: proxy.url, region: 'us-east-1', forcePathStyle: true, credentials: s3.server.credentials });
-    viaProxy = (bucket) => new S3Store(client, bucket);
   });
-  afterAll(async () => {
-    await proxy.close();
-    await s3.server.close();
-  });
+  afterAll(() => local.close());
   beforeEach(() => proxy.reset());
 
   it('a missing bucket (the real server answers NoSuchBucket)', async () => {

@@ -2,12 +2,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RemoteError } from '../../shared/errors';
-import { createS3Client, s3SettingsFromEnv } from '../../shared/storage/s3-client';
+import { localS3Env } from '../../sandbox/s3-server';
+import { s3SettingsFromEnv } from '../../shared/storage/s3-client';
 import { S3Store } from '../../shared/storage/s3-store';
 import { StoreFactory } from '../../shared/storage/store-factory';
-import { localS3Env } from '../../sandbox/s3-server';
-import { startS3Proxy } from '../support/s3-proxy';
-import { startTestS3, type TestS3 } from '../support/s3';
+import type { startS3Proxy } from '../support/s3-proxy';
+import { startProxiedS3, type ProxiedS3, type TestS3 } from '../support/s3';
 
 const MiB = 1024 * 1024;
 
@@ -19,20 +19,17 @@ function payload(bytes: number): Buffer {
 }
 
 describe('S3Store writes are confirmed by content, not only by length', () => {
+  let local: ProxiedS3;
   let s3: TestS3;
   let proxy: Awaited<ReturnType<typeof startS3Proxy>>;
   let store: S3Store;
 
   beforeAll(async () => {
-    s3 = await startTestS3({ buckets: ['sink'] });
-    proxy = await startS3Proxy(s3.server.endpoint);
-    const client = createS3Client({ endpoint: proxy.url, region: 'us-east-1', forcePathStyle: true, credentials: s3.server.credentials });
-    store = new S3Store(client, 'sink');
+    local = await startProxiedS3(['sink']);
+    ({ s3, proxy } = local);
+    store = local.store('sink');
   });
-  afterAll(async () => {
-    await proxy.close();
-    await s3.server.close();
-  });
+  afterAll(() => local.close());
   beforeEach(() => proxy.reset());
 
   const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as RemoteError);

@@ -1,28 +1,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../shared/storage/s3-client';
-import { S3Store } from '../../shared/storage/s3-store';
-import { startS3Proxy } from '../support/s3-proxy';
-import { listObjects, startTestS3, type TestS3 } from '../support/s3';
+import type { S3Store } from '../../shared/storage/s3-store';
+import type { startS3Proxy } from '../support/s3-proxy';
+import { listObjects, startProxiedS3, type ProxiedS3, type TestS3 } from '../support/s3';
 
 /** Keys XML cannot carry raw: listings must be URL-encoded by the store and decoded by us. */
 const AWKWARD = ['odd/a\r.jpg', 'odd/a\n.jpg', 'odd/a\r\n.jpg', 'odd/plus+ space.jpg', 'odd/pct%2F.jpg', 'odd/ü & <x>.jpg', 'odd/tab\t.jpg'];
 
 describe('S3Store listings of keys with control characters', () => {
+  let local: ProxiedS3;
   let s3: TestS3;
   let proxy: Awaited<ReturnType<typeof startS3Proxy>>;
   let store: S3Store;
 
   beforeAll(async () => {
-    s3 = await startTestS3({ buckets: ['keys'] });
+    local = await startProxiedS3(['keys']);
+    ({ s3, proxy } = local);
+    store = local.store('keys');
     for (const key of AWKWARD) await s3.store('keys').write(key, `content of ${JSON.stringify(key)}`);
-    proxy = await startS3Proxy(s3.server.endpoint);
-    const client = createS3Client({ endpoint: proxy.url, region: 'us-east-1', forcePathStyle: true, credentials: s3.server.credentials });
-    store = new S3Store(client, 'keys');
   });
-  afterAll(async () => {
-    await proxy.close();
-    await s3.server.close();
-  });
+  afterAll(() => local.close());
   beforeEach(() => proxy.reset());
 
   // One page: s3rver's own continuation tokens cannot resume after a key with a raw CR or LF.

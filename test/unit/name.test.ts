@@ -24,27 +24,8 @@ describe('referenceName', () => {
   });
 
   it('is injective on a random sample of awkward keys', () => {
-    const alphabet = ['a', 'b', '/', '_', '.', ' ', '+', '%', 'ü', '2', 'f', '~'];
-    const seen = new Map<string, string>();
-    let seed = 42;
-    const random = () => {
-      // mulberry32: a small PRNG with good low bits, so the sample is diverse and repeatable.
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    for (let i = 0; i < 20_000; i++) {
-      const length = 1 + Math.floor(random() * 8);
-      let key = '';
-      for (let j = 0; j < length; j++) key += alphabet[Math.floor(random() * alphabet.length)];
-      key += '.jpg';
-      const name = referenceName(key);
-      const previous = seen.get(name);
-      if (previous !== undefined) expect(previous).toBe(key);
-      seen.set(name, key);
-    }
-    expect(seen.size).toBeGreaterThan(10_000);
+    const seen = sampleNames(42, ['a', 'b', '/', '_', '.', ' ', '+', '%', 'ü', '2', 'f', '~'], () => '.jpg', referenceName);
+    expect(seen).toBeGreaterThan(10_000);
   });
 
   it('gives keys that differ only in case names that differ in more than case', () => {
@@ -59,25 +40,8 @@ describe('referenceName', () => {
 
   it('is injective ignoring case on a random sample of keys that differ in case', () => {
     const alphabet = ['a', 'A', 'b', 'B', '/', '_', '.', 'f', 'F', '2', 'ü', 'Ü', '~'];
-    const seen = new Map<string, string>();
-    let seed = 7;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    for (let i = 0; i < 20_000; i++) {
-      const length = 1 + Math.floor(random() * 7);
-      let key = '';
-      for (let j = 0; j < length; j++) key += alphabet[Math.floor(random() * alphabet.length)];
-      key += random() < 0.5 ? '.jpg' : '.JPG';
-      const name = referenceName(key).toLowerCase();
-      const previous = seen.get(name);
-      if (previous !== undefined) expect(previous).toBe(key);
-      seen.set(name, key);
-    }
-    expect(seen.size).toBeGreaterThan(10_000);
+    const seen = sampleNames(7, alphabet, (random) => (random() < 0.5 ? '.jpg' : '.JPG'), (key) => referenceName(key).toLowerCase());
+    expect(seen).toBeGreaterThan(10_000);
   });
 
   it('shortens very long keys with a hash, keeping names distinct and the extension', () => {
@@ -94,3 +58,29 @@ describe('referenceName', () => {
     expect(upper.toLowerCase()).not.toBe(a.toLowerCase());
   });
 });
+
+/**
+ * Names 20,000 random keys (1–8 characters of `alphabet` plus an extension) and fails on the first
+ * two keys that share a name; returns how many distinct keys were named.
+ */
+function sampleNames(seed: number, alphabet: string[], extension: (random: () => number) => string, name: (key: string) => string): number {
+  const random = () => {
+    // mulberry32: a small PRNG with good low bits, so the sample is diverse and repeatable.
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const seen = new Map<string, string>();
+  for (let i = 0; i < 20_000; i++) {
+    const length = 1 + Math.floor(random() * 8);
+    let key = '';
+    for (let j = 0; j < length; j++) key += alphabet[Math.floor(random() * alphabet.length)];
+    key += extension(random);
+    const named = name(key);
+    const previous = seen.get(named);
+    if (previous !== undefined) expect(previous).toBe(key);
+    seen.set(named, key);
+  }
+  return seen.size;
+}
