@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors';
-import type { Logger } from '../log';
 import type { ChainDeps, FollowUp } from '../pipeline/chain';
+import { connectionCap } from './connection-cap';
+import { rateLimitedWarning } from './rate-limited-warning';
 import { receiveWebhook, refuseRequestLine, type WebhookReply } from './receive';
 
-/** What one client may cost the receiver. Every limit holds per connection except `maxConnections`. */
+/** What clients may cost the receiver. Every limit but `maxConnections` holds per request. */
 export interface WebhookServerLimits {
   /** Time to receive a request's headers (bounds slow-loris connections); answered 408. */
   headersTimeoutMs: number;
@@ -142,44 +143,4 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string 
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/**
- * Keeps at most `max` connections open. A slow-loris connection holds its place by never finishing
- * its request head, so at the cap the oldest connection not serving a request gives way: a webhook
- * sends its request at once and is served, while heads that never end keep replacing each other.
- */
-function connectionCap(max: number, warn: (fields: Record<string, unknown>) => void) {
-  /** Open connections in the order they arrived; true while one serves a request. */
-  const open = new Map<Socket, boolean>();
-  return {
-    admit(socket: Socket): void {
-      if (open.size >= max) {
-        const waiting = [...open].find(([, busy]) => !busy)?.[0];
-        warn({ maxConnections: max });
-        if (!waiting) return void socket.destroy();
-        waiting.destroy();
-        open.delete(waiting);
-      }
-      open.set(socket, false);
-      socket.once('close', () => open.delete(socket));
-    },
-    serving(socket: Socket, res: ServerResponse): void {
-      if (!open.has(socket)) return;
-      open.set(socket, true);
-      res.once('close', () => open.has(socket) && open.set(socket, false));
-    },
-  };
-}
-
-function rateLimitedWarning(log: Logger, message: string, everyMs: number): (fields: Record<string, unknown>) => void {
-  let last = -Infinity;
-  let since = 0;
-  return (fields) => {
-    since++;
-    if (performance.now() - last < everyMs) return;
-    log.warn(message, { ...fields, occurrences: since });
-    last = performance.now();
-    since = 0;
-  };
 }
