@@ -4,8 +4,13 @@ import { mapLimit } from '../concurrency';
 import { errorMessage } from '../errors';
 import type { ObjectStore } from '../storage/port';
 
-/** Writes (and removals) of one copy in flight at once. */
+/** Writes of one copy in flight at once. */
 export const WRITES_IN_FLIGHT = 16;
+/**
+ * Removals in flight when a copy fails: 100,000 members (the default cap) go in about a minute at
+ * S3's usual ~30 ms a request, inside the two minutes a function keeps back to record the failure.
+ */
+export const REMOVALS_IN_FLIGHT = 64;
 /** Members up to this size are read into memory so their writes can overlap; larger ones stream. */
 export const BUFFERED_MEMBER_BYTES = 1024 * 1024;
 
@@ -60,7 +65,7 @@ export class MemberWrites {
     const keys = this.started.splice(0);
     const left: string[] = [];
     let lastError = '';
-    await mapLimit(keys, WRITES_IN_FLIGHT, (key) =>
+    await mapLimit(keys, REMOVALS_IN_FLIGHT, (key) =>
       this.dest.delete(key).catch((err) => {
         left.push(key);
         lastError = errorMessage(err);
