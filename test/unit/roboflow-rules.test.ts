@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { newRunRecord } from '../../shared/run/start-run';
 import type { JobStage } from '../../shared/targets/roboflow/api-schemas';
+import type { RoboflowClient } from '../../shared/targets/roboflow/client';
 import { describeIngestError, describeShardError } from '../../shared/targets/roboflow/ingest-errors';
 import { httpReferencesProblem, httpReferencesRefusal } from '../../shared/targets/roboflow/references-url';
 import { resultsStage } from '../../shared/targets/roboflow/results-stage';
+import { RoboflowTarget } from '../../shared/targets/roboflow/target';
+import { parseRoboflowWebhook } from '../../shared/targets/roboflow/webhook';
+import { specFor } from '../support/domain';
 
 const stage = (name: string, outputBatches: string[], startTimestamp?: string): JobStage => ({
   processingStageId: `id-${name}`,
@@ -53,5 +58,48 @@ describe('what Roboflow refuses in references', () => {
     expect(httpReferencesProblem(signed, true)).toBeUndefined();
     expect(httpReferencesProblem(signed.replace('http:', 'https:'), false)).toBeUndefined();
     expect(httpReferencesRefusal(signed, false)?.message).not.toMatch(/s3cr3t|AKIA|k\.jsonl/);
+  });
+});
+
+describe('a finished job outcome (RoboflowTarget.jobOutcome with a stub client)', () => {
+  const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), batchId: 'bb-r1', jobId: 'bb-job' };
+  const job = { jobId: 'bb-job', jobDefinition: { jobInput: { batchId: 'bb-r1' } }, isTerminal: true, error: false, restartParametersOverride: [] };
+  const targetWith = (stages: JobStage[]) =>
+    new RoboflowTarget({ jobMetadata: async () => job, jobStages: async () => stages } as unknown as RoboflowClient);
+
+  it('copies the last stage with output when export is absent, naming it', async () => {
+    await expect(targetWith([stage('processing', ['p']), stage('packing', ['k'])]).jobOutcome(run)).resolves.toEqual({
+      terminal: true,
+      failed: false,
+      outputBatches: ['k'],
+      resultsStage: 'packing',
+    });
+  });
+
+  it('fails when the results stage or an export stage failed, or no stage produced output', async () => {
+    const failedExport = { ...stage('export', []), statusType: 'error', notification: { message: 'packing crashed' } };
+    await expect(targetWith([stage('processing', ['p']), failedExport]).jobOutcome(run)).resolves.toMatchObject({ failed: true, detail: 'export stage failed: packing crashed' });
+    await expect(targetWith([stage('processing', []), stage('notify', [])]).jobOutcome(run)).resolves.toMatchObject({
+      failed: true,
+      detail: 'job finished but no stage produced output batches (stages: processing, notify)',
+    });
+  });
+});
+
+describe('Roboflow webhooks reporting untrusted hosts', () => {
+  const headers = { authorization: 'Bearer rf_ws1' };
+  const staging = (notification: object) =>
+    JSON.stringify({ type: 'roboflow-data-staging-notification-v1', event_id: 'e1', ingest_id: 'i1', batch_id: 'b1', shard_id: null, notification, delivery_attempt: 1 });
+
+  it('names the host in the ingest error and in each refused file, never the signed URL', () => {
+    const reason = 'Untrusted domain found: https://files.example.net/a.jpg?X-Amz-Signature=s3cr3t';
+    const ingest = parseRoboflowWebhook(headers, staging({ type: 'ingest-status-notification-v1', success: false, error_details: { type: 'unsafe-url-detected', reason } }));
+    expect(ingest).toMatchObject({ kind: 'ingest-status', success: false, error: expect.stringContaining('host files.example.net, which it does not trust') });
+    const files = parseRoboflowWebhook(
+      headers,
+      staging({ type: 'ingest-files-status-notification-v1', success: true, failed_files: [{ type: 'unsafe-url-detected', file_name: 'a.jpg', reason }] }),
+    );
+    expect(files).toMatchObject({ kind: 'files-status', failed: [{ name: 'a.jpg', type: 'unsafe-url-detected', reason: expect.stringContaining('files.example.net') }] });
+    expect(JSON.stringify([ingest, files])).not.toContain('s3cr3t');
   });
 });

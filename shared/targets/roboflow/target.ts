@@ -19,7 +19,7 @@ import { jobDefinitionFor, withoutUndefined } from './job-definition';
 import { otherBatchError, startJobOnce } from './job-start';
 import { httpReferencesProblem, httpReferencesRefusal } from './references-url';
 import type { NotificationCategory } from './request-schemas';
-import { resultsStage, stageFailed } from './results-stage';
+import { EXPORT_STAGE, resultsStage, stageFailed } from './results-stage';
 import { parseRoboflowWebhook } from './webhook';
 
 const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files-status'];
@@ -111,12 +111,13 @@ export class RoboflowTarget implements BatchTarget {
     if (!job.isTerminal) return { terminal: false, failed: false, outputBatches: [] };
     if (job.error) return { terminal: true, failed: true, detail: describe(job.lastNotification), outputBatches: [] };
     const stages = await this.client.jobStages(jobId);
-    const failedStage = stages.find(stageFailed);
+    const stage = resultsStage(stages);
+    // The results stage, or an `export` stage that failed before producing any (as it always did).
+    const failedStage = [stage, stages.find((s) => s.processingStageName === EXPORT_STAGE)].find((s) => s !== undefined && stageFailed(s));
     if (failedStage) {
       const detail = `${failedStage.processingStageName} stage failed: ${describe(failedStage.notification)}`;
       return { terminal: true, failed: true, detail, outputBatches: [] };
     }
-    const stage = resultsStage(stages);
     if (!stage) {
       const names = stages.map((s) => s.processingStageName).join(', ') || 'none';
       return { terminal: true, failed: true, detail: `job finished but no stage produced output batches (stages: ${names})`, outputBatches: [] };
