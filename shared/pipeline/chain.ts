@@ -182,8 +182,10 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
     return { state: 'failed' };
   }
 
-  let expected = await expectedCount(deps.state, run);
-  if (progress.count < expected || failedChunks.length > 0) {
+  const reported = await ingestFailureCount(deps.state, run.runId);
+  let expected = expectedCount(run, reported);
+  // Per-file failures come from notifications too: the staged names confirm them first.
+  if (progress.count < expected || failedChunks.length > 0 || reported > 0) {
     if (!ingestEnded) return waiting(`${progress.count} of ${expected} items staged`);
     expected = await reconcileMissing(deps, run);
     if (progress.count < expected) {
@@ -208,23 +210,34 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
   return { state: 'started' };
 }
 
+async function ingestFailureCount(state: StateStore, runId: string): Promise<number> {
+  let count = 0;
+  for await (const f of state.failures(runId)) if (f.stage === 'ingest') count++;
+  return count;
+}
+
 /** Submitted references minus those known to have failed (per file, or with their whole chunk). */
-async function expectedCount(state: StateStore, run: RunRecord): Promise<number> {
-  let failedFiles = 0;
-  for await (const f of state.failures(run.runId)) if (f.stage === 'ingest') failedFiles++;
+function expectedCount(run: RunRecord, failedFiles: number): number {
   const failedChunkRefs = run.chunks.filter((c) => c.status === 'failed').reduce((n, c) => n + c.references, 0);
   return run.submitted - failedFiles - failedChunkRefs;
 }
 
 /**
  * Lists what the target staged, records every other submitted name as a failed file (with the
- * error of its chunk when the whole ingest failed) and returns how many items are staged.
+ * error of its chunk when the whole ingest failed), forgets failures notifications reported for
+ * files that are staged after all, and returns how many items are staged.
  */
 async function reconcileMissing(deps: ChainDeps, run: RunRecord): Promise<number> {
   const staged = new Set<string>();
   for await (const page of deps.target.stagedNames(run)) for (const name of page) staged.add(name);
   const known = new Set<string>();
   for await (const f of deps.state.failures(run.runId)) if (f.stage === 'ingest') known.add(f.name);
+  const stagedAfterAll = [...known].filter((name) => staged.has(name));
+  if (stagedAfterAll.length > 0) {
+    await deps.state.forgetFailures(run.runId, 'ingest', stagedAfterAll);
+    deps.log.warn('files reported as failed are staged after all', { runId: run.runId, files: stagedAfterAll.length });
+    for (const name of stagedAfterAll) known.delete(name);
+  }
   const chunkError = run.chunks.find((c) => c.status === 'failed')?.error;
   const missing: FileFailure[] = [];
   for await (const { name, key } of deps.state.names(run.runId)) {

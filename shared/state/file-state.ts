@@ -151,10 +151,19 @@ export class FileStateStore implements StateStore {
 
   async resetExport(runId: string): Promise<void> {
     await this.lock.run(`${runId}#export`, () => rm(join(this.runDir(runId), 'export-tasks.jsonl'), { force: true }));
-    await this.lock.run(`${runId}#failures`, async () => {
+    await this.keepFailures(runId, (f) => f.stage !== 'export');
+  }
+
+  async forgetFailures(runId: string, stage: FileFailure['stage'], names: Iterable<string>): Promise<void> {
+    const forgotten = new Set(names);
+    if (forgotten.size > 0) await this.keepFailures(runId, (f) => f.stage !== stage || !forgotten.has(f.name));
+  }
+
+  private keepFailures(runId: string, keep: (f: FileFailure) => boolean): Promise<void> {
+    return this.lock.run(`${runId}#failures`, async () => {
       const path = join(this.runDir(runId), 'failures.jsonl');
       const kept: string[] = [];
-      for await (const f of readJsonl(path, FileFailure)) if (f.stage !== 'export') kept.push(JSON.stringify(f) + '\n');
+      for await (const f of readJsonl(path, FileFailure)) if (keep(f)) kept.push(JSON.stringify(f) + '\n');
       const temp = `${path}.${process.pid}.tmp`;
       await writeFile(temp, kept.join(''));
       await rename(temp, path);

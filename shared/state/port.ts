@@ -35,6 +35,8 @@ export interface StateStore {
   /** Adds per-file failures, ignoring ones already recorded for the same name and stage. */
   recordFailures(runId: string, failures: FileFailure[]): Promise<void>;
   failures(runId: string): AsyncIterable<FileFailure>;
+  /** Drops recorded failures of one stage (a file reported failed that the target staged after all). */
+  forgetFailures(runId: string, stage: FileFailure['stage'], names: Iterable<string>): Promise<void>;
   /**
    * Records the outcome of one export task (one result file), once per task id: a repeat of the
    * same task id changes nothing. Returns how many distinct tasks have an outcome.

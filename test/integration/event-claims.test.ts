@@ -11,7 +11,7 @@ import { specFor, tempDir } from '../support/domain';
 
 const lease = (ms: number, owner = 'me') => ({ owner, leaseUntil: Date.now() + ms });
 
-describe.each(['dynamodb', 'file'] as const)('event claims and export plan claims (%s state)', (kind) => {
+describe.each(['dynamodb', 'file'] as const)('claims and corrections in %s state', (kind) => {
   let ddb: TestDynamo | undefined;
   let tables = 0;
 
@@ -59,6 +59,17 @@ describe.each(['dynamodb', 'file'] as const)('event claims and export plan claim
     }
     expect(await state.hasEvent('old')).toBe(true);
     expect(await state.claimEvent('old', lease(30_000))).toBe('done');
+  });
+
+  it('forgets the failures of one stage for the given names only', async () => {
+    const state = await store();
+    await state.createRun(newRunRecord('r2', specFor('s3://bucket/in/', 's3://bucket/out/')));
+    const failure = (name: string, stage: 'ingest' | 'export') => ({ name, stage, type: 't', reason: 'r' });
+    await state.recordFailures('r2', [failure('a', 'ingest'), failure('b', 'ingest'), failure('a', 'export')]);
+    await state.forgetFailures('r2', 'ingest', ['a', 'missing']);
+    const left = [];
+    for await (const f of state.failures('r2')) left.push(`${f.stage}:${f.name}`);
+    expect(left.sort()).toEqual(['export:a', 'ingest:b']);
   });
 
   it('gives the export planning of a run to one of 20 concurrent planners until it is released or planned', async () => {

@@ -118,6 +118,20 @@ describe('ingest readiness on webhooks', () => {
     expect(target.started).toBe(0);
   });
 
+  it('confirms the per-file failures notifications reported through the staged names before the job starts', async () => {
+    const done = { count: 3, shards: [{ id: 's1', running: false, failed: false, detail: 'shard-ingest-completed (success)' }] };
+    const { deps, state, target } = await setup(done, names);
+    const run = (await state.getRun('r1'))!;
+    const failed = [{ name: 'in__b.jpg', type: 'file-download-failed', reason: 'HTTP 503' }];
+    await applyEvent(deps, { kind: 'files-status', eventId: 'files', batchId: run.batchId, ingestId: run.chunks[0]!.ingestId, ingested: [], failed, truncated: false });
+    expect(await failures(state)).toEqual([expect.objectContaining({ name: 'in__b.jpg', stage: 'ingest' })]);
+    // The API staged it after all: it is processed and not reported as failed.
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toEqual({ state: 'started' });
+    expect(target.started).toBe(1);
+    expect(await state.getRun('r1')).toMatchObject({ phase: 'processing', ingested: 3 });
+    expect(await failures(state)).toEqual([]);
+  });
+
   it('records the missing files once the API says every shard finished', async () => {
     const done = { count: 2, shards: [{ id: 's1', running: false, failed: false, detail: 'shard-ingest-completed (success)' }] };
     const { deps, state, target } = await setup(done, ['in__a.jpg', 'in__b.jpg']);

@@ -84,6 +84,12 @@ export class DynamoRunItems {
     for await (const item of this.query(runId, RUN_ITEM_PREFIX.task)) yield ExportTaskResult.parse(item);
   }
 
+  /** Deletes the failures of one stage recorded for these names (idempotent). */
+  async forgetFailures(runId: string, stage: FileFailure['stage'], names: Iterable<string>): Promise<void> {
+    const doomed = [...new Set(names)].map((name) => ({ delete: keys.failure(runId, stage, name) }));
+    await batchWriteItems(this.doc, this.tableName, doomed, this.options);
+  }
+
   /** Deletes every task outcome and every export-stage failure of the run (idempotent). */
   async resetExport(runId: string): Promise<void> {
     const pk = runPartition(runId);

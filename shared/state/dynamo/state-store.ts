@@ -83,6 +83,10 @@ export class DynamoStateStore implements StateStore {
     return this.items.failures(runId);
   }
 
+  forgetFailures(runId: string, stage: FileFailure['stage'], names: Iterable<string>): Promise<void> {
+    return this.items.forgetFailures(runId, stage, names);
+  }
+
   recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
     return this.items.recordExportTask(runId, result);
   }
