@@ -65,7 +65,7 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   const outcome = await deps.target.jobOutcome(retryCutOff ? { ...run, chunks: run.chunks.filter((c) => !c.retry) } : run);
   if (!outcome.terminal) return 'pending';
   if (outcome.failed) {
-    await deps.state.updateRun(runId, (r) => ({ ...r, jobState: 'fail' }));
+    await deps.state.updateRun(runId, (r) => (isActive(r) ? { ...r, jobState: 'fail' } : r));
     await endRunFailed(deps, runId, `job ${run.jobId} failed: ${outcome.detail ?? 'no detail given'}`);
     return 'failed';
   }
