@@ -21,6 +21,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * | ledger entry (ETag, run id)  | `LEDGER#<bucket>/<key>`     | `LEDGER`               |
  * | pending object version       | `PENDING#<sourceId>`        | `OBJ#["<key>","<ver>"]`|
  * | pending window (count, time) | `PENDING#<sourceId>`        | `WINDOW`               |
+ *
+ * A webhook event item is first a claim with a lease (one handler at a time), then marked done.
  */
 export const STATE_TABLE_KEYS = {
   partitionKey: 'pk',
