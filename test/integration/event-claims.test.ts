@@ -1,14 +1,19 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../shared/log';
+import type { FollowUp } from '../../shared/pipeline/chain';
 import { claimExportPlan, releaseExportPlan } from '../../shared/pipeline/export-plan-claim';
 import { newRunRecord } from '../../shared/run/start-run';
 import { DynamoStateStore } from '../../shared/state/dynamo';
 import { keys } from '../../shared/state/dynamo/table';
 import { FileStateStore } from '../../shared/state/file-state';
 import type { StateStore } from '../../shared/state/port';
+import { parseRoboflowWebhook } from '../../shared/targets/roboflow/webhook';
+import { receiveWebhook, webhookPath } from '../../shared/webhook/receive';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { specFor, tempDir } from '../support/domain';
 
+const TOKEN = 't'.repeat(43);
 const lease = (ms: number, owner = 'me') => ({ owner, leaseUntil: Date.now() + ms });
 
 describe.each(['dynamodb', 'file'] as const)('claims and corrections in %s state', (kind) => {
@@ -92,5 +97,50 @@ describe.each(['dynamodb', 'file'] as const)('claims and corrections in %s state
     const before = await state.getRun('r1');
     expect((await claimExportPlan(state, 'r1')).state).toBe('inactive');
     expect((await state.getRun('r1'))?.exportPlan).toEqual(before?.exportPlan);
+  });
+});
+
+describe('a webhook whose follow-up cannot be handed on (DynamoDB state)', () => {
+  let ddb: TestDynamo;
+
+  beforeAll(async () => {
+    ddb = await startDynalite();
+  });
+  afterAll(() => ddb.close());
+
+  it('answers 500 and is handled again at the sender\'s retry; copies that arrive meanwhile answer 503', async () => {
+    const state = new DynamoStateStore(ddb.doc, await ddb.createStateTable('bb-hand-on'), { retryBaseMs: 2 });
+    const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), phase: 'processing' as const };
+    await state.createRun(run);
+    const handedOn: FollowUp[] = [];
+    let release: () => void = () => {};
+    let attempt = 0;
+    const handOn = async (followUp: FollowUp) => {
+      attempt++;
+      if (attempt === 1) {
+        // The queue is slow, then refuses: copies arrive while this one holds the event.
+        await new Promise<void>((resolve) => (release = resolve));
+        throw new Error('SQS unavailable');
+      }
+      handedOn.push(followUp);
+    };
+    const deps = { state, log: silentLogger, parseWebhook: parseRoboflowWebhook, handOn };
+    const request = {
+      method: 'POST',
+      path: webhookPath(TOKEN),
+      headers: { authorization: 'Bearer rf_emulated' },
+      body: JSON.stringify({ type: 'roboflow-batch-job-notification-v1', event_id: 'job-done', job_id: run.jobId, job_state: 'success', delivery_attempt: 1 }),
+    };
+    const first = receiveWebhook(deps, TOKEN, request);
+    while (attempt === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(await receiveWebhook(deps, TOKEN, request)).toEqual({ status: 503, body: { outcome: 'in-progress' } });
+    release();
+    expect(await first).toEqual({ status: 500, body: { error: 'internal error' } });
+    expect(await state.hasEvent('job-done')).toBe(false);
+
+    expect(await receiveWebhook(deps, TOKEN, request)).toMatchObject({ status: 200, body: { outcome: 'recorded' } });
+    expect(handedOn).toEqual([{ action: 'export', runId: 'r1' }]);
+    expect(await receiveWebhook(deps, TOKEN, request)).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+    expect(handedOn).toHaveLength(1);
   });
 });
