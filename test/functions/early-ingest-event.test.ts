@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeImage } from '../../sandbox/seed';
 import { scheduledRunId } from '../../shared/run/scheduled-run';
 import type { RunRecord } from '../../shared/state/run-record';
+import { ingestStatusBody, ROBOFLOW_NOTIFICATION_HEADERS } from '../support/roboflow-notifications';
 import { startServerlessHarness, WEBHOOK_TOKEN, type ServerlessHarness } from '../support/serverless';
 
 const IMAGES = ['a', 'b', 'c', 'd', 'e'];
@@ -23,20 +24,10 @@ describe('deployed: an "ingest finished, success" notification that comes before
 
   it('fails no file and ends the run completed once the API confirms the ingest', async () => {
     expect(await h.main.scheduledRun({ sourceId: 'cams', time: tick.toISOString() }, h.context())).toEqual({ runId, result: 'submitted' });
-    const submitted = await run();
-    const chunk = submitted.chunks[0]!;
     const early = await fetch(`${h.webhookUrl}webhooks/${WEBHOOK_TOKEN}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer rf_emulated' },
-      body: JSON.stringify({
-        type: 'roboflow-data-staging-notification-v1',
-        event_id: 'early-success',
-        ingest_id: chunk.ingestId,
-        batch_id: submitted.batchId,
-        shard_id: null,
-        notification: { type: 'ingest-status-notification-v1', success: true },
-        delivery_attempt: 1,
-      }),
+      headers: ROBOFLOW_NOTIFICATION_HEADERS,
+      body: ingestStatusBody(await run(), 'early-success'),
     });
     expect(await early.json()).toEqual({ outcome: 'recorded' });
     // start-job handles it while the API shows nothing staged and no shard yet.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeImage } from '../../sandbox/seed';
 import { scheduledRunId } from '../../shared/run/scheduled-run';
 import type { QueuedMessage } from '../support/fake-aws';
+import { jobFinishedBody, ROBOFLOW_NOTIFICATION_HEADERS } from '../support/roboflow-notifications';
 import { startServerlessHarness, WEBHOOK_TOKEN, type ServerlessHarness } from '../support/serverless';
 
 const COPIES = 200;
@@ -33,13 +34,9 @@ describe('deployed webhook under a flood of duplicate deliveries', () => {
     h.aws.take('export');
     const { jobId } = (await run())!;
 
-    const body = JSON.stringify({ type: 'roboflow-batch-job-notification-v1', event_id: 'flooded-event', job_id: jobId, job_state: 'success', delivery_attempt: 1 });
+    const body = jobFinishedBody(jobId, 'flooded-event');
     const post = async () => {
-      const res = await fetch(`${h.webhookUrl}webhooks/${WEBHOOK_TOKEN}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer rf_emulated' },
-        body,
-      });
+      const res = await fetch(`${h.webhookUrl}webhooks/${WEBHOOK_TOKEN}`, { method: 'POST', headers: ROBOFLOW_NOTIFICATION_HEADERS, body });
       return { status: res.status, outcome: ((await res.json()) as { outcome?: string }).outcome };
     };
     const replies = await Promise.all(Array.from({ length: COPIES }, post));

@@ -7,6 +7,7 @@ import { waitForWebhooks } from '../../shared/run/poll';
 import { startRun } from '../../shared/run/start-run';
 import { webhookPath } from '../../shared/webhook/receive';
 import { startReceiver } from '../support/receiver';
+import { ingestStatusBody, ROBOFLOW_NOTIFICATION_HEADERS } from '../support/roboflow-notifications';
 import { specFor, stackDeps } from '../support/domain';
 
 const IMAGES = ['a', 'b', 'c', 'd'];
@@ -55,19 +56,10 @@ describe('CLI on webhooks: an early "ingest finished, success" and no ingest not
     const server = await startReceiver(deps, secret, port);
     try {
       const run = await startRun(deps, specFor('s3://early/incoming/', 's3://early/out/'));
-      const chunk = run.chunks[0]!;
       const early = await fetch(`http://127.0.0.1:${port}${webhookPath(secret)}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer rf_emulated' },
-        body: JSON.stringify({
-          type: 'roboflow-data-staging-notification-v1',
-          event_id: 'early-success',
-          ingest_id: chunk.ingestId,
-          batch_id: run.batchId,
-          shard_id: null,
-          notification: { type: 'ingest-status-notification-v1', success: true },
-          delivery_attempt: 1,
-        }),
+        headers: ROBOFLOW_NOTIFICATION_HEADERS,
+        body: ingestStatusBody(run, 'early-success'),
       });
       expect(await early.json()).toEqual({ outcome: 'recorded' });
       await server.idle();

@@ -11,6 +11,7 @@ import type { StateStore } from '../../shared/state/port';
 import { parseRoboflowWebhook } from '../../shared/targets/roboflow/webhook';
 import { receiveWebhook, webhookPath } from '../../shared/webhook/receive';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
+import { jobFinishedBody, ROBOFLOW_NOTIFICATION_HEADERS } from '../support/roboflow-notifications';
 import { specFor, tempDir } from '../support/domain';
 
 const TOKEN = 't'.repeat(43);
@@ -128,8 +129,8 @@ describe('a webhook whose follow-up cannot be handed on (DynamoDB state)', () =>
     const request = {
       method: 'POST',
       path: webhookPath(TOKEN),
-      headers: { authorization: 'Bearer rf_emulated' },
-      body: JSON.stringify({ type: 'roboflow-batch-job-notification-v1', event_id: 'job-done', job_id: run.jobId, job_state: 'success', delivery_attempt: 1 }),
+      headers: ROBOFLOW_NOTIFICATION_HEADERS,
+      body: jobFinishedBody(run.jobId, 'job-done'),
     };
     const first = receiveWebhook(deps, TOKEN, request);
     while (attempt === 0) await new Promise((r) => setTimeout(r, 5));
