@@ -1,5 +1,6 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
 import { RemoteError } from '../errors';
 
 export interface Download {
@@ -8,13 +9,51 @@ export interface Download {
   length?: number;
 }
 
-/** Opens a signed download URL as a stream. Errors name the file, never the URL (a credential). */
-export async function openDownload(url: string, label: string, dispatcher?: Dispatcher): Promise<Download> {
-  const res = await request(url, { method: 'GET', headersTimeout: 60_000, bodyTimeout: 60_000, dispatcher });
+/** How long the server may take to answer, and how long a download may get no data while its reader waits for it. */
+export const DOWNLOAD_TIMEOUT_MS = 60_000;
+
+/**
+ * Opens a signed download URL as a stream. Errors name the file, never the URL (a credential).
+ *
+ * Node's own HTTP client, not undici: a reader slower than the network (an archive unpacked into
+ * many small objects) leaves undici's parser paused, and a server that closes the connection
+ * after sending everything (`Connection: close`, or its keep-alive timeout) then fails the
+ * download with "other side closed" or an assertion; Node's client reads the rest first.
+ */
+export async function openDownload(url: string, label: string, timeoutMs = DOWNLOAD_TIMEOUT_MS): Promise<Download> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
+  if (!send) throw new RemoteError(`download of ${label} failed: not an http(s) URL`);
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = send(target, { method: 'GET' }, resolve);
+    req.setTimeout(timeoutMs, () => req.destroy(new RemoteError(`download of ${label} failed: no answer within ${timeoutMs / 1000} s`, undefined, true)));
+    req.on('error', (err) => reject(err instanceof RemoteError ? err : new RemoteError(`download of ${label} failed: ${err.message}`, undefined, true)));
+    req.on('response', () => req.setTimeout(0));
+    req.end();
+  });
   if (res.statusCode !== 200) {
-    res.body.resume();
-    throw new RemoteError(`download of ${label} failed: HTTP ${res.statusCode}`, res.statusCode, res.statusCode >= 500 || res.statusCode === 429 || res.statusCode === 408);
+    res.resume();
+    const status = res.statusCode ?? 0;
+    throw new RemoteError(`download of ${label} failed: HTTP ${status}`, status, status >= 500 || status === 429 || status === 408);
   }
+  stopWhenStalled(res, label, timeoutMs);
   const length = Number(res.headers['content-length']);
-  return { body: res.body, length: Number.isFinite(length) ? length : undefined };
+  return { body: res, length: Number.isFinite(length) ? length : undefined };
+}
+
+/**
+ * Fails the download when no byte arrives for `ms` while nothing is left to read: a reader that is
+ * slower than the network (data waiting in the body) is not the server's stall.
+ */
+function stopWhenStalled(body: IncomingMessage, label: string, ms: number) {
+  const socket = body.socket;
+  let seen = socket.bytesRead;
+  const check = () => {
+    const arrived = socket.bytesRead !== seen;
+    seen = socket.bytesRead;
+    if (arrived || body.readableLength > 0) return void (timer = setTimeout(check, ms).unref());
+    body.destroy(new RemoteError(`download of ${label} stalled: no data for ${ms / 1000} s`, undefined, true));
+  };
+  let timer = setTimeout(check, ms).unref();
+  body.once('close', () => clearTimeout(timer));
 }

@@ -136,6 +136,28 @@ describe('export limits and all-or-nothing archives', () => {
     expect(outcome.requests).toBe(1);
   }, 30_000);
 
+  it.each([
+    ['closes the connection after sending it all', { close: true }],
+    ['closes idle connections after 100 ms', { close: false }],
+  ])('copies an archive read slower than a server that %s sends it', async (_what, { close }) => {
+    const impatient = await startArchiveServer({ keepAliveTimeoutMs: 100 });
+    try {
+      const runId = close ? 'closing' : 'keep-alive';
+      // 4 MB that does not compress: more than the client buffers, so it is still reading when the server closes.
+      const members: Array<[string, string]> = Array.from({ length: 64 }, (_, i) => [`s/${i}.bin`, randomBytes(64 * 1024).toString('latin1')]);
+      impatient.serve(`/${runId}.tar.gz`, { kind: 'bytes', body: await targzOf(members), close });
+      const state = new FileStateStore(await tempDir('bb-export-slow-'));
+      await state.createRun({ ...newRunRecord(runId, specFor('s3://out/in/', 's3://out/results/')), jobId: 'job', phase: 'processing', submissionComplete: true, jobStarted: true });
+      const target = exportOnlyTarget([{ partName: 'p1', fileName: 'slow.tar.gz', locator: { kind: 'url', url: `${impatient.base}/${runId}.tar.gz` } }]);
+      const result = await exportResults({ dest: s3.store('out'), state, target, log: silentLogger, progress: noProgress }, runId);
+      expect(result, (await state.getRun(runId))?.error).toBe('completed');
+      expect(impatient.requests.get(`/${runId}.tar.gz`)).toBe(1);
+      expect(await listObjects(s3.store('out'), `results/${runId}/p1/s/`)).toHaveLength(64);
+    } finally {
+      await impatient.close();
+    }
+  }, 30_000);
+
   it('still retries a download whose connection dropped, and stores its members once', async () => {
     const body = await targzOf([['c.json', '{"c":3}'], ['d.json', '{"d":4}']]);
     const outcome = await exportWith('dropped', 'flaky.tar.gz', { kind: 'drop-first', body, failures: 1 });

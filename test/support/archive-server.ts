@@ -24,8 +24,8 @@ export const targzOf = async (members: TestMember[]) => gzipSync(await tarOf(mem
 
 /** What the server should answer on a path. */
 export type Route =
-  /** The bytes, with their Content-Length. */
-  | { kind: 'bytes'; body: Buffer }
+  /** The bytes, with their Content-Length (and `Connection: close` when `close`). */
+  | { kind: 'bytes'; body: Buffer; close?: boolean }
   /** A .tar.gz with one member of `bytes` zero bytes, compressed as it is sent (nothing held whole). */
   | { kind: 'bomb'; member: string; bytes: number }
   /** Content-Length `length`, then one byte every `everyMs` (an idle timeout never fires). */
@@ -43,8 +43,11 @@ export interface ArchiveServer {
   close(): Promise<void>;
 }
 
-/** A real HTTP server on loopback serving result files, good and hostile. Every loop stops when the client goes. */
-export async function startArchiveServer(): Promise<ArchiveServer> {
+/**
+ * A real HTTP server on loopback serving result files, good and hostile. Every loop stops when the
+ * client goes. `keepAliveTimeoutMs`: how soon it closes a connection after a response.
+ */
+export async function startArchiveServer(options: { keepAliveTimeoutMs?: number } = {}): Promise<ArchiveServer> {
   const routes = new Map<string, Route>();
   const requests = new Map<string, number>();
   const sent = new Map<string, number>();
@@ -59,6 +62,7 @@ export async function startArchiveServer(): Promise<ArchiveServer> {
     switch (route.kind) {
       case 'bytes':
         count(path, route.body.length);
+        if (route.close) res.setHeader('connection', 'close');
         return void res.writeHead(200, { 'content-length': route.body.length }).end(route.body);
       case 'drop-first':
         res.writeHead(200, { 'content-length': route.body.length });
@@ -74,6 +78,7 @@ export async function startArchiveServer(): Promise<ArchiveServer> {
         return void bomb(res, route.member, route.bytes, (b) => count(path, b)).catch(() => res.destroy());
     }
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
