@@ -75,11 +75,13 @@ async function applyToRun(deps: Pick<ChainDeps, 'state'>, run: RunRecord, event:
     case 'ingest-status': {
       if (!isIngesting(run)) return undefined;
       const reported = (c: Chunk) => c.ingestId === event.ingestId && (c.status === 'written' || c.status === 'submitted');
-      await deps.state.updateRun(run.runId, (r) =>
-        isIngesting(r) && r.chunks.some(reported)
-          ? { ...r, chunks: r.chunks.map((c) => (reported(c) ? { ...c, status: event.success ? 'ingested' : 'failed', error: event.error } : c)) }
-          : r,
-      );
+      if (run.chunks.some(reported)) {
+        await deps.state.updateRun(run.runId, (r) =>
+          isIngesting(r) && r.chunks.some(reported)
+            ? { ...r, chunks: r.chunks.map((c) => (reported(c) ? { ...c, status: event.success ? 'ingested' : 'failed', error: event.error } : c)) }
+            : r,
+        );
+      }
       return { action: 'advance', runId: run.runId };
     }
     case 'files-status':
@@ -89,7 +91,9 @@ async function applyToRun(deps: Pick<ChainDeps, 'state'>, run: RunRecord, event:
     case 'job':
       if (isEnded(run)) return undefined;
       // Only a hint until the export confirms the outcome through the API (which sets it again).
-      await deps.state.updateRun(run.runId, (r) => (isEnded(r) || r.jobState !== undefined ? r : { ...r, jobState: event.state }));
+      if (run.jobState === undefined) {
+        await deps.state.updateRun(run.runId, (r) => (isEnded(r) || r.jobState !== undefined ? r : { ...r, jobState: event.state }));
+      }
       return { action: 'export', runId: run.runId };
   }
 }
