@@ -103,3 +103,20 @@ describe('Roboflow webhooks reporting untrusted hosts', () => {
     expect(JSON.stringify([ingest, files])).not.toContain('s3cr3t');
   });
 });
+
+describe('submitting a chunk of plain-http references', () => {
+  const run = { ...newRunRecord('r2', specFor('s3://bucket/in/', 's3://bucket/out/')), batchId: 'bb-r2' };
+  const chunk = { ingestId: 'bb-r2-0', referencesUrl: 'http://minio.internal:9000/bucket/refs.jsonl?X-Amz-Signature=s3cr3t' };
+
+  it('is refused before any request without the opt-in, and sent with it', async () => {
+    const sent: unknown[] = [];
+    const client = { ingestImageReferences: async (...args: unknown[]) => (sent.push(args), { ingestId: 'bb-r2-0' }) } as unknown as RoboflowClient;
+    const refusal = await new RoboflowTarget(client).submitChunk(run, chunk).catch((err: Error) => err);
+    expect((refusal as Error).message).toBe(
+      "the references file is signed as a plain http URL (http://minio.internal:9000), which Roboflow refuses; opt in with --allow-http-references, or allowHttpReferences in a deployment's Roboflow target",
+    );
+    expect(sent).toEqual([]);
+    await expect(new RoboflowTarget(client, undefined, { allowHttpReferences: true }).submitChunk(run, chunk)).resolves.toMatchObject({ duplicated: false });
+    expect(sent).toHaveLength(1);
+  });
+});
