@@ -58,6 +58,7 @@ export class S3Store implements ObjectStore {
       // URL-encoded keys: XML cannot carry every key raw (parsers turn a CR into LF).
       { Bucket: this.bucket, Prefix: prefix, MaxKeys: options.pageSize, RequestPayer: this.requestPayer, EncodingType: 'url' },
     );
+    let previous: string | undefined;
     for await (const page of pages) {
       const encoded = page.EncodingType === 'url';
       const objects: StoredObject[] = (page.Contents ?? []).map((o) => ({
@@ -66,6 +67,12 @@ export class S3Store implements ObjectStore {
         etag: o.ETag?.replaceAll('"', ''),
         lastModified: o.LastModified,
       }));
+      // A store that answers the same page again would keep the listing going forever.
+      const span = objects.length > 0 ? JSON.stringify([objects[0]!.key, objects.at(-1)!.key]) : undefined;
+      if (span !== undefined && span === previous) {
+        throw new RemoteError(`ListObjectsV2 s3://${this.bucket}/${prefix}: the store answered the same page twice (keys ${span}); the listing does not advance`);
+      }
+      previous = span;
       yield { objects, nextToken: page.IsTruncated ? page.NextContinuationToken : undefined };
     }
   }
