@@ -110,6 +110,15 @@ describe('ingest readiness on webhooks', () => {
     expect(await failures(state)).toEqual([]);
   });
 
+  it('asks for a later look while a shard runs, and takes the ingest as ended once the count stopped moving for long', async () => {
+    const stuck = { count: 2, shards: [{ id: 's1', running: true, failed: false, detail: 'shard-ingest-in-progress (info)' }] };
+    const { deps, state, target } = await setup(stuck, ['in__a.jpg', 'in__b.jpg']);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toMatchObject({ state: 'waiting', count: 2, recheck: true });
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true, longSettled: true })).toEqual({ state: 'started' });
+    expect(target.started).toBe(1);
+    expect(await failures(state)).toEqual([expect.objectContaining({ name: 'in__c.jpg', type: 'not-ingested' })]);
+  });
+
   it('waits while the API shows no shard yet for a chunk reported ingested', async () => {
     const { deps, state, target } = await setup({ count: 0, shards: [] }, []);
     expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toMatchObject({ state: 'waiting', count: 0 });
