@@ -236,8 +236,8 @@ describe('bucket-bridge resume and status after the CLI process ended early (iss
   });
 
   it('status says interrupted when the CLI gave up waiting (--timeout), and resume waits again and exports', async () => {
-    // Starting the job is answered "503, retry in 2 s": the wait of 1 s is over when the job is running.
-    stack.roboflow.setFaults({ failures: [{ pathIncludes: '/batch-processing/', method: 'POST', status: 503, count: 1, retryAfterSeconds: 2 }] });
+    // Starting the job is answered "503, retry in 1 s": the wait of 1 s is over once the job runs.
+    stack.roboflow.setFaults({ failures: [{ pathIncludes: '/batch-processing/', method: 'POST', status: 503, count: 1, retryAfterSeconds: 1 }] });
     const jobsBefore = stack.roboflow.jobsStarted().length;
     const args = runArgs('timed-out', ['--chunk-size', '40', '--poll-interval', '5']);
     args[args.indexOf('--timeout') + 1] = '1';
