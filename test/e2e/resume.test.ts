@@ -2,10 +2,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLlamaCloudEmulator, type RunningLlamaEmulator } from '../../sandbox/llamacloud-emulator';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
+import { localS3Env, startLocalS3, type LocalS3Server } from '../../sandbox/s3-server';
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { referenceName } from '../../shared/pipeline/name';
 import { RunRecord } from '../../shared/state/run-record';
+import { createS3Client } from '../../shared/storage/s3-client';
+import { S3Store } from '../../shared/storage/s3-store';
 import { ingestIdFor } from '../../shared/targets/roboflow/ids';
 import { runCli } from '../support/cli';
 import { spawnCli } from '../support/cli-process';
@@ -253,5 +257,51 @@ describe('bucket-bridge resume and status after the CLI process ended early (iss
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.summary).toMatchObject({ status: 'completed', exported: { files: seeded.images.length } });
     expect(stack.roboflow.jobsStarted().slice(jobsBefore)).toEqual([resumed.summary!.target.jobId]);
+  });
+});
+
+describe('bucket-bridge resume of a LlamaCloud run SIGKILLed mid-submission', () => {
+  let s3: LocalS3Server;
+  let llama: RunningLlamaEmulator;
+  const documents = ['in/a.pdf', 'in/b b.pdf', 'in/c+c.docx'];
+
+  beforeAll(async () => {
+    s3 = await startLocalS3({ buckets: ['papers'] });
+    const store = new S3Store(createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials }), 'papers');
+    for (const key of documents) await store.write(key, `%PDF-1.7 ${key}`);
+    llama = await startLlamaCloudEmulator({ apiKey: 'lk', jobDelayMs: 10 });
+  });
+  afterAll(async () => {
+    await llama.close();
+    await s3.close();
+  });
+
+  it('creates each chunk\'s directory, upload and batch once across the kill and the resume', async () => {
+    const stateDir = await tempDir('bb-resume-llama-');
+    const env = { ...localS3Env(s3), LLAMA_CLOUD_API_KEY: 'lk', LLAMA_CLOUD_BASE_URL: llama.url };
+    const created = (path: string) => llama.requests.filter((r) => r.method === 'POST' && r.path.endsWith(path) && r.status === 200).length;
+    // The second batch creation is answered "503, retry in 60 s": its directory and upload are done.
+    llama.setFaults({ failures: [{ pathIncludes: '/api/v2/batches', method: 'POST', status: 503, count: 1000, after: 1, retryAfterSeconds: 60 }] });
+    const cli = spawnCli(
+      ['run', '--target', 'llamacloud', '--llamacloud-configuration', 'cfg-PARSE_AGENTIC', '--source', 's3://papers/in/', '--dest', 's3://papers/out/', '--page-size', '1', '--chunk-size', '1', '--state-dir', stateDir, '--quiet'],
+      env,
+    );
+    try {
+      const held = await until(() => llama.requests.some((r) => r.path === '/api/v2/batches' && r.status === 503), 30_000);
+      expect(held, 'the second batch creation never arrived').toBe(true);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+    await cli.exited(10_000);
+    llama.setFaults({});
+    const [runId] = await readdir(join(stateDir, 'runs'));
+    expect(created('/api/v2/batches')).toBe(1);
+
+    const result = await runCli(['resume', runId!, '--state-dir', stateDir, '--poll-interval', '0.05', '--timeout', '60', '--quiet'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.summary).toMatchObject({ status: 'completed', submitted: 3, exported: { files: 3 }, failed: { total: 0 } });
+    expect(created('/api/v2/batches')).toBe(3);
+    expect(created('/api/v1/beta/directories')).toBe(3);
+    expect(created('/files/upload')).toBe(3);
   });
 });
