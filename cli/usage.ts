@@ -6,7 +6,8 @@ Commands:
            start the job when ingest is confirmed, and copy the results to <dest>/<runId>/.
   resume   <runId>   Continue an unfinished run from local state (submission from its checkpoint, waiting,
            the job start, export) [--webhook-url URL] [--webhook-listen HOST:PORT] [--poll-interval S]
-           [--timeout S] [--state-dir DIR] [--quiet] (and the storage flags, to override those recorded).
+           [--timeout S] [--state-dir DIR] [--quiet]; --allow-http-references and the storage flags override
+           those the run was started with.
   status   <runId>   Print a run's summary from local state; a run whose process failed or was killed
            shows as interrupted.
   export   <jobId>   Copy a finished job's results again [--dest s3://|gs://...] [--keep-archives].
