@@ -4,21 +4,25 @@ import { crc32 } from 'node:zlib';
 /**
  * Digests of a write's bytes, computed as they stream, for the store to confirm: the CRC32 of the
  * whole object (S3's full-object checksum; zlib's native CRC32 is the same polynomial) and, when
- * asked, the MD5 of every `partBytes`-long part, which is what S3-compatible stores put in the
- * ETag: the MD5 of the object for a single-request upload, `MD5(part MD5s)-N` for N parts.
+ * asked, the MD5s S3-compatible stores put in ETags: the MD5 of the object, and for a multipart
+ * upload of `partBytes`-long parts, `MD5(part MD5s)-N`.
  */
 export class ContentDigest {
   private crc = 0;
+  private readonly whole?: Hash;
   private part?: Hash;
   private partFill = 0;
   private readonly partMd5s: Buffer[] = [];
-  private ended = false;
+  private etags?: string[];
 
-  constructor(private readonly md5Parts?: { partBytes: number }) {}
+  constructor(private readonly md5Parts?: { partBytes: number }) {
+    if (md5Parts) this.whole = createHash('md5');
+  }
 
   update(chunk: Buffer): void {
     this.crc = crc32(chunk, this.crc);
     if (!this.md5Parts) return;
+    this.whole!.update(chunk);
     const { partBytes } = this.md5Parts;
     for (let at = 0; at < chunk.length; ) {
       this.part ??= createHash('md5');
@@ -37,25 +41,25 @@ export class ContentDigest {
     return out.toString('base64');
   }
 
-  /** MD5 of each part (an empty object has one empty part); undefined when MD5s were not asked for. */
-  md5s(): Buffer[] | undefined {
+  /**
+   * The ETags (lowercase hex, no quotes) a store that uses MD5s may give these bytes, the usual one
+   * first: the object's MD5 for a single-request upload; for N parts `MD5(part MD5s)-N`, or the
+   * object's MD5 as some servers give it. Undefined when MD5s were not asked for. Call at the end.
+   */
+  md5Etags(): string[] | undefined {
     if (!this.md5Parts) return undefined;
-    if (!this.ended) {
-      this.ended = true;
-      if (this.part || this.partMd5s.length === 0) this.closePart();
+    if (!this.etags) {
+      if (this.part) this.closePart();
+      const whole = this.whole!.digest('hex');
+      const parts = this.partMd5s.length;
+      this.etags = parts <= 1 ? [whole] : [`${createHash('md5').update(Buffer.concat(this.partMd5s)).digest('hex')}-${parts}`, whole];
     }
-    return this.partMd5s;
+    return this.etags;
   }
 
   private closePart(): void {
-    this.partMd5s.push((this.part ?? createHash('md5')).digest());
+    this.partMd5s.push(this.part!.digest());
     this.part = undefined;
     this.partFill = 0;
   }
-}
-
-/** The ETag an S3-compatible store gives an upload of these parts (without quotes). */
-export function expectedEtag(partMd5s: Buffer[]): string {
-  if (partMd5s.length === 1) return partMd5s[0]!.toString('hex');
-  return `${createHash('md5').update(Buffer.concat(partMd5s)).digest('hex')}-${partMd5s.length}`;
 }

@@ -60,15 +60,24 @@ describe('S3Store writes are confirmed by content, not only by length', () => {
     expect(proxy.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
   });
 
-  it('reads the object back when the store confirms nothing comparable (a whole-object MD5 for parts)', async () => {
-    // s3rver's multipart ETag is the MD5 of the whole object, which the parts' MD5s cannot confirm.
+  it('confirms a multipart write by the MD5 of the whole object when the store gives that as its ETag (s3rver)', async () => {
     const body = payload(8 * MiB + 4096);
     proxy.corruptUploads(1);
-    const err = await failure(store.write('out/read-back.bin', Readable.from([body])));
+    const err = await failure(store.write('out/whole-md5.bin', Readable.from([body])));
+    expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/differs from the bytes sent \(ETag [0-9a-f]{32} expected, [0-9a-f]{32} stored; CRC32 \S+ sent, \S+ read back\)/) });
+    proxy.requests.length = 0;
+    await expect(store.write('out/whole-md5.bin', Readable.from([body]))).resolves.toEqual({ bytes: body.length });
+    expect(proxy.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
+  });
+
+  it('reads the object back when the ETag is not an MD5 at all', async () => {
+    proxy.opaqueEtags('other');
+    proxy.corruptUploads(1);
+    const err = await failure(store.write('out/other-etag.json', payload(700)));
     expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/differs from the bytes sent \(CRC32 \S+ sent, \S+ read back\)/) });
     proxy.requests.length = 0;
-    await expect(store.write('out/read-back.bin', Readable.from([body]))).resolves.toEqual({ bytes: body.length });
-    expect(proxy.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
+    await expect(store.write('out/other-etag.json', payload(700))).resolves.toEqual({ bytes: 700 });
+    expect(proxy.requests.map((r) => r.method)).toEqual(['PUT', 'HEAD', 'GET']);
   });
 
   it('with read-back on (BUCKET_BRIDGE_S3_READ_BACK), catches a store whose ETags vouch for bytes it did not keep', async () => {
@@ -87,7 +96,7 @@ describe('S3Store writes are confirmed by content, not only by length', () => {
   });
 
   it('does not fail an intact write whose ETag only looks like an MD5 (encrypted objects): it reads back', async () => {
-    proxy.opaqueEtags(true);
+    proxy.opaqueEtags('md5-like');
     await expect(store.write('out/encrypted.json', payload(500))).resolves.toEqual({ bytes: 500 });
     expect(proxy.requests.map((r) => r.method)).toEqual(['PUT', 'HEAD', 'GET']);
   });

@@ -33,7 +33,7 @@ export interface ProxiedRequest {
  * - `checksums(true)`: HeadObject with `x-amz-checksum-mode: ENABLED` reports the stored object's
  *   full-object CRC32, as S3 does for objects uploaded with one;
  * - `s3MultipartEtags(true)`: objects completed from parts get S3's `MD5(part MD5s)-N` ETag;
- * - `opaqueEtags(true)`: 32-hex ETags that are not the content's MD5 (encrypted objects);
+ * - `opaqueEtags(shape)`: ETags that are not the content's MD5, 32 hex digits (encrypted objects) or other;
  * - `corruptUploads(n)`: the next n request bodies of PutObject/UploadPart arrive with one byte
  *   flipped and the same length (a store that stores the right size and the wrong content); with
  *   `keepEtags` the store still answers the MD5 of the bytes sent (it lost them after hashing);
@@ -53,7 +53,7 @@ export async function startS3Proxy(target: string) {
   let keepEtags = false;
   let reportChecksums = false;
   let multipartEtags = false;
-  let opaqueEtags = false;
+  let opaqueEtags: 'md5-like' | 'other' | undefined;
   /** S3's ETag of each object completed from parts while `multipartEtags` is on, by path. */
   const completedEtags = new Map<string, string>();
   let scripted: ScriptedError[] = [];
@@ -122,7 +122,8 @@ export async function startS3Proxy(target: string) {
         forwardBody(req, res, record, body);
       });
     }
-    const completed = opaqueEtags ? createHash('md5').update(url.pathname).digest('hex') : completedEtags.get(url.pathname);
+    const opaque = createHash('md5').update(url.pathname).digest('hex');
+    const completed = opaqueEtags === 'md5-like' ? opaque : opaqueEtags === 'other' ? `v1.${opaque.slice(0, 12)}` : completedEtags.get(url.pathname);
     if (completed && (req.method === 'HEAD' || req.method === 'GET') && !listing) {
       return forward(req, res, record, async (_status, headers, body) => ({ headers: { ...headers, etag: `"${completed}"` }, body }));
     }
@@ -166,9 +167,9 @@ export async function startS3Proxy(target: string) {
     s3MultipartEtags(on: boolean) {
       multipartEtags = on;
     },
-    /** ETags that look like MD5s and are not (encrypted objects on S3 or MinIO). */
-    opaqueEtags(on: boolean) {
-      opaqueEtags = on;
+    /** ETags that are not the content's MD5: looking like one (encrypted objects on S3 or MinIO), or not. */
+    opaqueEtags(shape: 'md5-like' | 'other' | undefined) {
+      opaqueEtags = shape;
     },
     failWith(error: ScriptedError) {
       scripted.push({ ...error });
@@ -178,7 +179,7 @@ export async function startS3Proxy(target: string) {
       corruptions = 0;
       reportChecksums = false;
       multipartEtags = false;
-      opaqueEtags = false;
+      opaqueEtags = undefined;
       completedEtags.clear();
       scripted = [];
       requests.length = 0;
