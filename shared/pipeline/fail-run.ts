@@ -1,4 +1,6 @@
+import { errorMessage } from '../errors';
 import type { Logger } from '../log';
+import { writeReport } from '../report/write-report';
 import type { StateStore } from '../state/port';
 import type { ObjectStore } from '../storage/port';
 import { writeSummary } from './summary';
@@ -15,14 +17,16 @@ export function finished(run: RunRecord, phase: 'completed' | 'failed', error?: 
 }
 
 /**
- * Ends a run: writes summary.json / failed.jsonl for the final record, then stores it. A run that
- * already ended is left alone.
+ * Ends a run: writes summary.json / failed.jsonl and report.html for the final record, then stores
+ * it. A run that already ended is left alone. The report is for people: a report that cannot be
+ * written is a warning, while the summary is the run's outcome.
  */
 export async function endRun(deps: EndDeps, runId: string, phase: 'completed' | 'failed', error?: string) {
   const current = await deps.state.getRun(runId);
   if (!current || isFinished(current)) return;
   const final = finished(current, phase, error);
-  await writeSummary(deps.dest, deps.state, final);
+  const summary = await writeSummary(deps.dest, deps.state, final);
+  await writeReport(deps.dest, deps.state, final, summary).catch((err) => deps.log.warn('run report not written', { runId, error: errorMessage(err) }));
   await deps.state.updateRun(runId, (r) => (isFinished(r) ? r : { ...r, phase: final.phase, error: final.error, timings: final.timings }));
   // "run failed" / "run completed" are the messages the deployment's metric filters count.
   if (phase === 'failed') deps.log.error('run failed', { runId, error });

@@ -1,10 +1,11 @@
 import { errorMessage } from '../errors';
 import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/discover';
 import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
-import { OpenChunk } from '../pipeline/ingest';
+import { copySkippedKeys, keepSkippedKey } from '../pipeline/skip-samples';
 import type { Chunk, RunRecord, RunSpec } from '../state/run-record';
 import type { ListPage, StoredObject } from '../storage/port';
 import type { BridgeDeps } from './deps';
+import { IngestChoice, PendingChunk } from './pending-chunk';
 
 export const DEFAULT_PAGE_SIZE = 1000;
 
@@ -57,21 +58,27 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
     alreadySubmitted: deps.ledger ? (objects) => deps.ledger!.submitted(deps.source.bucket, objects) : undefined,
   });
 
-  const counts = { listed: run.listed, skipped: { ...run.skipped } as Record<string, number>, submitted: run.submitted };
+  const counts: Counts = {
+    listed: run.listed,
+    skipped: { ...run.skipped },
+    skippedKeys: copySkippedKeys(run.skippedKeys ?? {}),
+    submitted: run.submitted,
+  };
   let nextChunk = run.checkpoint.nextChunk;
-  let open: { chunk: OpenChunk; objects: StoredObject[] } | undefined;
+  const ingest = new IngestChoice(deps, run);
+  let open: PendingChunk | undefined;
 
   for await (const page of pages) {
     const accepted = tally(deps, page, counts);
     if (accepted.length > 0) {
-      open ??= { chunk: new OpenChunk(deps, run, nextChunk), objects: [] };
-      await open.chunk.add(accepted);
-      // Only the ledger needs the chunk's objects; without one, nothing is held per object.
-      if (deps.ledger) for (const object of accepted) open.objects.push(object);
+      open ??= new PendingChunk(deps, run, nextChunk, ingest);
+      await open.add(accepted);
     }
     const last = page.nextToken === undefined;
-    if (open && (last || open.chunk.lines + pageSize > chunkSize)) {
-      const chunk = await open.chunk.submit();
+    if (open && (last || open.lines + pageSize > chunkSize)) {
+      const chunk = await open.submit(options.shouldYield);
+      // An upload that yielded mid-chunk: the next invocation lists the chunk again and sends the rest.
+      if (!chunk) return 'yielded';
       await deps.ledger?.record(deps.source.bucket, open.objects, run.runId);
       counts.submitted += chunk.references;
       nextChunk++;
@@ -105,7 +112,9 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
   return 'submitted';
 }
 
-function tally(deps: BridgeDeps, page: DiscoveredPage, counts: { listed: number; skipped: Record<string, number> }): StoredObject[] {
+type Counts = Pick<RunRecord, 'listed' | 'skipped' | 'submitted'> & { skippedKeys: Record<string, string[]> };
+
+function tally(deps: BridgeDeps, page: DiscoveredPage, counts: Counts): StoredObject[] {
   const accepted: StoredObject[] = [];
   for (const item of page.items) {
     if ('accepted' in item) {
@@ -114,6 +123,7 @@ function tally(deps: BridgeDeps, page: DiscoveredPage, counts: { listed: number;
     }
     const reason: SkipReason = item.reason;
     counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1;
+    keepSkippedKey(counts.skippedKeys, reason, item.skipped.key);
     if (reason === 'too-large') deps.log.warn('object over the target\'s size limit skipped', { key: item.skipped.key, bytes: item.skipped.size });
   }
   counts.listed += page.items.length;
@@ -124,7 +134,7 @@ function tally(deps: BridgeDeps, page: DiscoveredPage, counts: { listed: number;
 async function checkpoint(
   deps: BridgeDeps,
   runId: string,
-  counts: { listed: number; skipped: Record<string, number>; submitted: number },
+  counts: Counts,
   position: RunRecord['checkpoint'],
   chunk?: Chunk,
 ): Promise<void> {
@@ -132,6 +142,7 @@ async function checkpoint(
     ...r,
     ...counts,
     skipped: { ...counts.skipped },
+    skippedKeys: copySkippedKeys(counts.skippedKeys),
     checkpoint: position,
     chunks: chunk ? r.chunks.map((c) => (c.index === chunk.index ? mergeSubmitted(c, chunk) : c)) : r.chunks,
   }));

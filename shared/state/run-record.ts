@@ -13,6 +13,13 @@ export const JobOptions = z.object({
 });
 export type JobOptions = z.infer<typeof JobOptions>;
 
+/** How a run's objects reach Roboflow: signed references, uploaded bytes, or references unless the plan refuses them. */
+export const IngestMode = z.enum(['references', 'upload', 'auto']);
+
+/** Where results go: `parts` as the target names them; `mirror` also under `by-key/<source key>`. */
+export const ResultsLayout = z.enum(['parts', 'mirror']);
+export type ResultsLayout = z.infer<typeof ResultsLayout>;
+
 /** Which hosted batch API processes the run, with that target's own settings. */
 export const TargetSpec = z.discriminatedUnion('name', [
   z.object({ name: z.literal('roboflow'), workspace: z.string(), workflowId: z.string(), job: JobOptions }),
@@ -34,6 +41,10 @@ export const RunSpec = z.object({
   /** Where the references files go, in the source bucket. */
   manifestPrefix: z.string(),
   keepArchives: z.boolean(),
+  /** `mirror`: each object's result is also written under `by-key/<source key>` (see results-by-key); default `parts`. */
+  resultsLayout: ResultsLayout.optional(),
+  /** How objects reach the target (targets with uploads): signed references, uploads, or references unless refused (absent: auto). */
+  ingest: IngestMode.optional(),
 });
 export type RunSpec = z.infer<typeof RunSpec>;
 
@@ -52,6 +63,8 @@ export const Chunk = z.object({
   /** Carries inputs signed again because the target could not fetch them the first time. */
   retry: z.boolean().optional(),
   error: z.string().optional(),
+  /** Upload mode: indices of the chunk's archives (or files) already put, in its deterministic plan. */
+  archivesSent: z.array(z.number().int().nonnegative()).optional(),
 });
 export type Chunk = z.infer<typeof Chunk>;
 
@@ -92,6 +105,8 @@ const RunRecordFields = z.object({
   phase: RunPhase,
   listed: z.number().int().default(0),
   skipped: z.record(z.string(), z.number().int()).default({}),
+  /** The first few keys skipped for each reason (see skip-samples), for the run report. */
+  skippedKeys: z.record(z.string(), z.array(z.string())).optional(),
   submitted: z.number().int().default(0),
   ingested: z.number().int().optional(),
   chunks: z.array(Chunk).default([]),
@@ -102,6 +117,10 @@ const RunRecordFields = z.object({
   retryPass: RetryPass.optional(),
   /** Webhook mode: a later look at the ingest is queued until then (one chain of rechecks per run). */
   ingestRecheckAt: z.string().optional(),
+  /** The ingest mode the run uses and why (set with the first chunk submitted). */
+  ingest: z.object({ mode: z.enum(['references', 'upload']), reason: z.string() }).optional(),
+  /** Upload mode: the archive limits every chunk's plan uses (fixed by the first upload slot). */
+  uploadLimits: z.object({ maxMembers: z.number().int().positive(), maxBytes: z.number().int().positive() }).optional(),
   /** Set once every chunk has been written and handed to the target. */
   submissionComplete: z.boolean().default(false),
   jobStarted: z.boolean().default(false),

@@ -1,0 +1,35 @@
+import type { RunSummary } from '../pipeline/summary';
+import { barChart, type Bar } from './bar-chart';
+import { dataCount } from './data-count';
+import { formatBytes } from './format';
+import { html, type Html } from './html';
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** The run's headline counts as cards, and how many objects made it through each phase. */
+export function countsSection(s: RunSummary): Html {
+  const skipped = sum(s.skipped);
+  const card = (label: string, value: Html, bad = false) => html`<div class="card${bad ? ' bad' : ''}"><span class="label">${label}</span>${value}</div>`;
+  const cards = [
+    card('listed', dataCount('listed', s.listed)),
+    card('skipped', dataCount('skippedTotal', skipped)),
+    card('submitted', dataCount('submitted', s.submitted)),
+    s.ingested !== undefined ? card('ingested', dataCount('ingested', s.ingested)) : undefined,
+    card('failed', dataCount('failed.total', s.failed.total), s.failed.total > 0),
+    card('result files', dataCount('exported.files', s.exported.files)),
+    card('result bytes', dataCount('exported.bytes', s.exported.bytes, formatBytes(s.exported.bytes))),
+  ];
+  const bars: Bar[] = [
+    { label: 'listed', value: s.listed },
+    { label: 'skipped', value: skipped },
+    { label: 'submitted', value: s.submitted },
+    ...(s.ingested !== undefined ? [{ label: 'ingested', value: s.ingested }] : []),
+    { label: 'failed', value: s.failed.total },
+    { label: 'result files copied', value: s.exported.files },
+  ];
+  return html`<section id="counts">
+<h2>Counts</h2>
+<div class="cards">${cards.filter((c) => c !== undefined)}</div>
+${barChart('Objects per phase', bars)}
+</section>`;
+}
