@@ -106,6 +106,30 @@ export interface AccessProblem {
   received?: string;
 }
 
+/** A signed PUT the target hands out for uploaded bytes. The URL is a credential: never log it. */
+export interface UploadSlot {
+  url: string;
+  /** Headers the signature covers: sent with the PUT as given. */
+  headers: Record<string, string>;
+  /** Most members and bytes one archive (or file) put here may have, when the target says. */
+  maxMembers?: number;
+  maxBytes?: number;
+}
+
+/**
+ * Ingest by upload, for targets that also take objects' bytes (Roboflow plans without signed-URL
+ * ingest): tar archives of images, or one file at a time (videos).
+ */
+export interface UploadIntake {
+  archiveSlot(run: RunRecord): Promise<UploadSlot>;
+  fileSlot(run: RunRecord, name: string): Promise<UploadSlot>;
+  /**
+   * Why the target refused a references submission because the account takes no signed-URL
+   * ingest (so uploads would work); undefined for any other error.
+   */
+  referencesRefusal(err: unknown): string | undefined;
+}
+
 /**
  * The target port: a hosted batch API that ingests signed references, runs a job and exposes
  * output files. Roboflow is the first adapter; Extend and LlamaCloud sit beside it.
@@ -119,6 +143,8 @@ export interface BatchTarget {
    * once it is.
    */
   readonly processesOnSubmission?: boolean;
+  /** Ingest by upload (`--ingest upload`, or `auto` when references are refused); absent: references only. */
+  readonly uploads?: UploadIntake;
   /** A JSONL file (in the run folder) that joins every per-object JSON result, when the target wants one. */
   readonly combinedResults?: string;
   /** Most objects one chunk (one submission) may hold for this media kind. */

@@ -20,6 +20,7 @@ import { otherBatchError, startJobOnce } from './job-start';
 import { httpReferencesProblem, httpReferencesRefusal } from './references-url';
 import type { NotificationCategory } from './request-schemas';
 import { EXPORT_STAGE, resultsStage, stageFailed } from './results-stage';
+import { RoboflowUploads } from './uploads';
 import { parseRoboflowWebhook } from './webhook';
 
 const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files-status'];
@@ -32,6 +33,8 @@ export interface RoboflowTargetOptions {
 export class RoboflowTarget implements BatchTarget {
   readonly name = 'roboflow';
   readonly intake = 'references-file' as const;
+  /** Plans without signed-URL ingest: tar archives of images, videos one by one. */
+  readonly uploads: RoboflowUploads;
 
   /** Roboflow refuses images over 20 MiB; it publishes no limit for videos. */
   maxObjectBytes(media: MediaKind): number | undefined {
@@ -51,7 +54,9 @@ export class RoboflowTarget implements BatchTarget {
     private readonly client: RoboflowClient,
     private readonly notificationsUrl?: string,
     private readonly options: RoboflowTargetOptions = {},
-  ) {}
+  ) {
+    this.uploads = new RoboflowUploads(client);
+  }
 
   checkAccess() {
     return roboflowAccess(this.client);
