@@ -43,7 +43,7 @@ const EXPECTED: Record<string, string> = {
   BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES: 'true or false',
   BUCKET_BRIDGE_ARCHIVE_MAX_BYTES: 'a whole number of bytes (default 10737418240, 10 GiB)',
   BUCKET_BRIDGE_ARCHIVE_MAX_MEMBERS: 'a whole number of archive members (default 100000)',
-  BUCKET_BRIDGE_ARCHIVE_MAX_RATIO: 'a number ≥ 1: decompressed bytes per compressed byte (default 200)',
+  BUCKET_BRIDGE_ARCHIVE_MAX_RATIO: 'a number ≥ 1: unpacked bytes per compressed byte (default 100)',
   BUCKET_BRIDGE_COPY_TIMEOUT_SECONDS: 'a whole number of seconds (default 1800)',
 };
 

@@ -40,9 +40,10 @@ export async function unpackArchive(
   };
   source.on('error', fail);
   tar.on('error', (err: Error) => fail(new CorruptArchiveError(fileName, err)));
+  // A plain .tar does not expand: its members are read as they are.
+  const counted = gunzip ? expansionWatch(fileName, source, limits.maxExpansionRatio, fail) : (entry: AsyncIterable<unknown>) => entry;
   if (gunzip) {
     gunzip.on('error', (err) => fail(new CorruptArchiveError(fileName, err)));
-    watchExpansion(fileName, source, gunzip, limits.maxExpansionRatio, fail);
     source.pipe(gunzip).pipe(tar);
   } else {
     source.pipe(tar);
@@ -69,7 +70,7 @@ export async function unpackArchive(
       if (unpacked > limits.maxUnpackedBytes) throw new ArchiveLimitError(`${fileName} unpacks to more than ${byteCount(limits.maxUnpackedBytes)}`);
       // tar-stream entries are streamx streams; hand on a Node stream. Its error (the archive broke
       // under it) is this call's rejection too: left unheard, it must not end the process.
-      const stream = Readable.from(entry).on('error', () => undefined);
+      const stream = Readable.from(counted(entry)).on('error', () => undefined);
       await onMember({ path, size, stream });
       members++;
     }
@@ -85,16 +86,24 @@ export async function unpackArchive(
   return members;
 }
 
-/** Fails the archive once its decompressed bytes outgrow `maxRatio` times the compressed bytes read. */
-function watchExpansion(fileName: string, source: Readable, gunzip: Readable, maxRatio: number, fail: (err: Error) => void) {
+/**
+ * Counts the compressed bytes read and the member bytes unpacked from them, and fails the archive
+ * once the members outgrow `maxRatio` times what was read (never on the first RATIO_CHECK_AFTER_BYTES).
+ * Member bytes, not tar bytes: the padding of many tiny members compresses to almost nothing.
+ */
+function expansionWatch(fileName: string, source: Readable, maxRatio: number, fail: (err: Error) => void) {
   let compressed = 0;
-  let decompressed = 0;
+  let unpacked = 0;
   source.on('data', (chunk: Buffer) => (compressed += chunk.length));
-  gunzip.on('data', (chunk: Buffer) => {
-    decompressed += chunk.length;
-    if (decompressed > RATIO_CHECK_AFTER_BYTES && decompressed > maxRatio * compressed) {
-      fail(new ArchiveLimitError(`${fileName} expands more than ${maxRatio} times (a compression bomb?)`));
-      source.destroy();
+  return async function* counted(entry: AsyncIterable<unknown>) {
+    for await (const chunk of entry as AsyncIterable<Buffer>) {
+      unpacked += chunk.length;
+      if (unpacked > RATIO_CHECK_AFTER_BYTES && unpacked > maxRatio * compressed) {
+        const err = new ArchiveLimitError(`${fileName} expands more than ${maxRatio} times (a compression bomb?)`);
+        fail(err);
+        throw err;
+      }
+      yield chunk;
     }
-  });
+  };
 }

@@ -9,7 +9,7 @@ export const ExportLimits = z.object({
   maxUnpackedBytes: z.number().int().positive(),
   /** Entries an archive may hold (directories included). */
   maxMembers: z.number().int().positive(),
-  /** Decompressed bytes per compressed byte of a .tar.gz, checked once 1 MiB has been decompressed. */
+  /** Member bytes unpacked per compressed byte read of a .tar.gz, checked once 1 MiB has been unpacked. */
   maxExpansionRatio: z.number().min(1),
   /** Wall-clock time one result file may take to copy, retries included. */
   copyTimeoutSeconds: z.number().int().positive(),
@@ -19,13 +19,14 @@ export type ExportLimits = z.infer<typeof ExportLimits>;
 /**
  * 10 GiB and 100,000 members bound what one archive can cost in storage and in requests (the
  * members of a rejected archive are removed again, which must fit in the export function's
- * reserve); real result archives expand 5–30 times, a zero-filled bomb about 1,000 times; half an
- * hour copies gigabytes even over a slow link, and a stalled download cannot hold a run for longer.
+ * reserve); result archives of JSON or CSV unpack to 5–20 times their size, a zero-filled bomb to
+ * about 1,000 times; half an hour copies gigabytes even over a slow link, and a stalled download
+ * cannot hold a run for longer.
  */
 export const DEFAULT_EXPORT_LIMITS: ExportLimits = {
   maxUnpackedBytes: 10 * GiB,
   maxMembers: 100_000,
-  maxExpansionRatio: 200,
+  maxExpansionRatio: 100,
   copyTimeoutSeconds: 1800,
 };
 

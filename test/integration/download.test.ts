@@ -51,7 +51,7 @@ describe('openDownload', () => {
   });
 
   it('says which statuses are worth another try', async () => {
-    const busy = await openDownload(`${base}/busy`, 'p1/d.json').catch((e: RemoteError) => e);
+    const busy = (await openDownload(`${base}/busy`, 'p1/d.json').catch((e: unknown) => e)) as RemoteError;
     expect([busy.message, busy.retryable]).toEqual(['download of p1/d.json failed: HTTP 503', true]);
   });
 });

@@ -115,6 +115,16 @@ describe('unpackArchive', () => {
     await expect(unpackArchive('s.tar.gz', Readable.from([small]), async (m) => void m.stream.resume(), limited({ maxExpansionRatio: 100 }))).resolves.toBe(1);
   });
 
+  it('judges expansion by member bytes: the tar padding of many tiny members is no bomb', async () => {
+    const tiny = Array.from({ length: 8000 }, (_, i) => ({ name: `r/${i}.json`, body: JSON.stringify({ item: i, label: 'car', confidence: (i % 97) / 97 }).padEnd(200) }));
+    const tar = await tarOf(tiny);
+    const gz = gzipSync(tar);
+    // The tar stream expands more than 15 times (mostly zeros); its members far less.
+    expect(tar.length / gz.length).toBeGreaterThan(15);
+    const count = await unpackArchive('t.tar.gz', Readable.from([gz]), async (m) => void m.stream.resume(), limited({ maxExpansionRatio: 15 }));
+    expect(count).toBe(8000);
+  });
+
   it.each([
     [['x/y.json', 'x/./y.json']],
     [['x/y.json', 'x//y.json']],
