@@ -7,7 +7,7 @@ import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResul
  * process doing the work (each scenario in its own child process: VmHWM, cross-checked by sampling
  * /proc/<pid>/status every 50 ms), object counts and the machine. Loopback only (127.0.0.1); each
  * scenario has a deadline; the whole run stays under 5 minutes on 2 cores.
- * Optional arguments pick scenarios: sign, pipeline, llamacloud, export, cold-start, aws-cli.
+ * Optional arguments pick scenarios: sign, pipeline, llamacloud, export, export-members, cold-start, aws-cli.
  */
 process.once('SIGINT', () => {
   void stopAllServices().finally(() => process.exit(130));
@@ -223,6 +223,41 @@ await attempt('export', async () => {
   } finally {
     await s3.stop();
     await bytes.stop();
+  }
+});
+
+// 4b. Export of an archive of many small members: written 16 at a time against one at a time, on
+// the bare local S3 server and with 20 ms added to every request (a store across a network).
+await attempt('export-members', async () => {
+  // The figures of issue 10 (20,000 members) when picked on its own; smaller within the whole bench's budget.
+  const alone = picked.has('export-members');
+  for (const [latencyMs, members] of [[0, alone ? 20_000 : 2_000], [20, alone ? 1_000 : 500]] as const) {
+    if (overBudget()) break;
+    const s3 = await startService<{ endpoint: string }>('s3-service.ts', [`--latency-ms=${latencyMs}`, 'media,results']);
+    const bytes = await startService<{ url: string }>('byte-service.ts', []);
+    try {
+      const runs: Record<string, ChildResult> = {};
+      for (const mode of ['members', 'members-serial']) {
+        log(`export: .tar.gz of ${n(members)} members, ${mode}, ${latencyMs} ms a request`);
+        runs[mode] = await runChild('export.ts', [mode, s3.info.endpoint, bytes.info.url, String(members)], 1_500_000);
+      }
+      const bridge = runs.members!;
+      const serial = runs['members-serial']!;
+      const ratio = (serial.seconds as number) / (bridge.seconds as number);
+      row({
+        scenario: `Export of a .tar.gz of ${n(members)} small members into as many objects, ${latencyMs ? `${latencyMs} ms added to each S3 request` : 'bare local S3 server'}`,
+        measured: `${(bridge.seconds as number).toFixed(1)} s, ${n(bridge.perSecond as number)} members/s, 16 at a time (export CPU ${(bridge.cpuSeconds as number).toFixed(1)} s)`,
+        baseline: `one at a time ${(serial.seconds as number).toFixed(1)} s, ${n(serial.perSecond as number)} members/s`,
+        ratio: `${ratio.toFixed(1)}× faster`,
+        rss: `${mb(peak(bridge))} (baseline ${mb(peak(serial))})`,
+        size: `${n(members)} objects`,
+        target: latencyMs ? '≥ 4× faster when requests wait on the network' : 'no slower than one at a time',
+        result: verdict(ratio >= (latencyMs ? 4 : 0.9) && peak(bridge) < 256 * MiB, `export members (${latencyMs} ms)`),
+      });
+    } finally {
+      await s3.stop();
+      await bytes.stop();
+    }
   }
 });
 
