@@ -5,7 +5,7 @@ import { parseBucketUrl, type BucketLocation } from '../shared/location';
 import { RoboflowMedia } from '../shared/media';
 import { checkUrlLifetime } from '../shared/pipeline/presign';
 import { DEFAULT_URL_LIFETIME_SECONDS, ExternalId } from '../shared/config/target-config';
-import { JobOptions, type RunSpec, type TargetSpec } from '../shared/state/run-record';
+import { IngestMode, JobOptions, type RunSpec, type TargetSpec } from '../shared/state/run-record';
 import { Slug } from '../shared/targets/roboflow/ids';
 import { AggregationFormat, MachineType } from '../shared/targets/roboflow/request-schemas';
 import type { LocationOptions } from '../shared/storage/store-factory';
@@ -127,6 +127,7 @@ export const RUN_FLAGS = {
   'max-video-fps': { type: 'string' },
   'aggregation-format': { type: 'string' },
   'allow-http-references': { type: 'boolean', default: false },
+  ingest: { type: 'string' },
   'page-size': { type: 'string' },
   'chunk-size': { type: 'string' },
   'state-dir': { type: 'string' },
@@ -196,7 +197,8 @@ export function runOptions(argv: string[]): RunCommandOptions {
       v['aggregation-format'] === undefined ? undefined : check('--aggregation-format', AggregationFormat, v['aggregation-format'], 'csv or jsonl'),
   });
   if (job.maxVideoFps !== undefined && media !== 'videos') throw new InputError('--max-video-fps', 'to be used with --media videos');
-  return commonRunOptions(v, { source, dest, media, target: { name: 'roboflow', workspace, workflowId, job } });
+  const ingest = check('--ingest', IngestMode, v.ingest ?? 'auto', 'references, upload or auto');
+  return commonRunOptions(v, { source, dest, media, ingest, target: { name: 'roboflow', workspace, workflowId, job } });
 }
 
 type RunFlagValues = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
@@ -204,6 +206,7 @@ type RunFlagValues = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
 /** Extend and LlamaCloud runs: documents, and the target's processor or configuration. */
 function documentRunOptions(v: RunFlagValues, name: string, source: BucketLocation, dest: BucketLocation): RunCommandOptions {
   const media = check('--media', z.literal('documents'), v.media ?? 'documents', 'documents (what Extend and LlamaCloud process)');
+  if (v.ingest !== undefined) throw new InputError('--ingest', 'no --ingest with --target ' + name + ' (it applies to Roboflow)', v.ingest);
   const target: TargetSpec =
     name === 'extend'
       ? {
@@ -223,7 +226,7 @@ function documentRunOptions(v: RunFlagValues, name: string, source: BucketLocati
 }
 
 /** The flags every target shares: lifetime, manifests, archives, waiting, paging, storage. */
-function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest' | 'media' | 'target'>): RunCommandOptions {
+function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest' | 'media' | 'target' | 'ingest'>): RunCommandOptions {
   const { source, dest } = run;
   const lifetime = v['url-lifetime'] === undefined ? DEFAULT_URL_LIFETIME_SECONDS[run.target.name] : optionalInt('--url-lifetime', v['url-lifetime'])!;
   const manifestPrefix = check('--manifest-prefix', z.string().regex(/^[^/].*\/$/), v['manifest-prefix'], 'a key prefix ending in / (not starting with /)');

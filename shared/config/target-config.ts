@@ -21,6 +21,8 @@ export const DeployedTarget = z.discriminatedUnion('name', [
     apiUrl: ApiUrl,
     /** Submit plain-http references URLs (private S3-compatible endpoints); Roboflow itself refuses them. */
     allowHttpReferences: z.boolean().optional(),
+    /** How objects reach Roboflow: signed references, uploads, or references unless the plan refuses them (default). */
+    ingest: z.enum(['references', 'upload', 'auto']).optional(),
   }),
   z.object({
     name: z.literal('extend'),

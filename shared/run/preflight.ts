@@ -13,14 +13,15 @@ const PROBE_BODY = 'bucket-bridge checks that it can write here; this object is 
 
 /**
  * Checks, before anything is written for the run or submitted (no credits spent), that the run
- * can go end to end: the target takes URLs signed as the run's will be (when it judges them), the
- * source lists (one page), the destination takes a probe write under the run's destination prefix
- * (removed again), and the target accepts the key in the run's workspace. A setting that cannot
+ * can go end to end: the target takes URLs signed as the run's will be (when it judges them and the
+ * run sends references), the source lists (one page), the destination takes a probe write under
+ * the run's destination prefix (removed again), and the target accepts the key in the run's workspace. A setting that cannot
  * work throws an InputError naming it; a transient failure (once the stores' and clients' own
  * retries are spent) throws as a plain error, never as bad input.
  */
 export async function preflight(deps: BridgeDeps, spec: RunSpec, names: SettingNames = cliSettingNames(spec.target.name)): Promise<void> {
-  await checkSignedUrls(deps, spec, names.source);
+  // Upload mode hands the target bytes, never a URL: only references are judged.
+  if (spec.ingest !== 'upload') await checkSignedUrls(deps, spec, names.source);
   await checkSourceLists(deps, spec, names.source);
   await checkDestinationWrites(deps, spec, names.dest);
   await checkTargetAccess(deps, names);

@@ -18,5 +18,6 @@ export function specForSource(config: BridgeConfig, source: SourceConfig): RunSp
     urlLifetimeSeconds: config.urlLifetimeSeconds,
     manifestPrefix: config.manifestPrefix,
     keepArchives: config.keepArchives,
+    ...(config.target.name === 'roboflow' && config.target.ingest ? { ingest: config.target.ingest } : {}),
   };
 }
