@@ -1,5 +1,5 @@
 import type { TaskScope } from '../emulator-kit/task-scope';
-import type { DownloadSigner } from './downloads';
+import type { UrlSigner } from './downloads';
 import type { FaultInjector } from './faults';
 import type { Store } from './store';
 import type { ResolvedOptions } from './types';
@@ -12,7 +12,9 @@ export interface EmulatorContext {
   scope: TaskScope;
   faults: FaultInjector;
   webhooks: WebhookSender;
-  downloads: DownloadSigner;
+  downloads: UrlSigner;
+  /** Signs the PUT URLs of uploads (served under UPLOAD_PREFIX). */
+  uploads: UrlSigner;
   /** Ids of jobs actually created, in creation order. */
   jobsStarted: string[];
   /** Unexpected errors of background work (never contains the api key). */

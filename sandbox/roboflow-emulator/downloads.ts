@@ -1,4 +1,4 @@
-/** Signed download URLs served by the emulator itself (no api_key; HMAC-SHA256 over id + expiry). */
+/** Signed URLs served by the emulator itself (no api_key; HMAC-SHA256 over id + expiry): downloads, and the upload PUTs. */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -8,17 +8,28 @@ import type { Store, StoredContent } from './store';
 
 export const DOWNLOAD_PREFIX = '/_downloads/';
 const URL_TTL_SECONDS = 24 * 3600;
+
 const CHUNK_BYTES = 64 * 1024;
 
-export class DownloadSigner {
+/** Signs URLs under one path prefix (`/_downloads/` unless told otherwise). */
+export class UrlSigner {
   private readonly secret = randomBytes(32);
 
-  constructor(private readonly baseUrl: () => string) {}
+  constructor(
+    private readonly baseUrl: () => string,
+    readonly prefix = DOWNLOAD_PREFIX,
+  ) {}
 
   urlFor(contentId: string, ttlSeconds = URL_TTL_SECONDS): string {
     const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
     const signature = this.sign(contentId, expires);
-    return `${this.baseUrl()}${DOWNLOAD_PREFIX}${encodeURIComponent(contentId)}?expires=${expires}&signature=${signature}`;
+    return `${this.baseUrl()}${this.prefix}${encodeURIComponent(contentId)}?expires=${expires}&signature=${signature}`;
+  }
+
+  /** The id a URL under this prefix names, if its signature is valid and unexpired. */
+  verifiedId(url: URL): string | undefined {
+    const id = decodeURIComponent(url.pathname.slice(this.prefix.length));
+    return this.verify(id, url.searchParams.get('expires'), url.searchParams.get('signature')) ? id : undefined;
   }
 
   verify(contentId: string, expires: string | null, signature: string | null): boolean {
@@ -37,14 +48,12 @@ export async function serveDownload(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  signer: DownloadSigner,
+  signer: UrlSigner,
   store: Store,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
-  const contentId = decodeURIComponent(url.pathname.slice(DOWNLOAD_PREFIX.length));
-  if (!signer.verify(contentId, url.searchParams.get('expires'), url.searchParams.get('signature'))) {
-    return sendJson(res, 403, { error: 'signature does not match or URL has expired' });
-  }
+  const contentId = signer.verifiedId(url);
+  if (contentId === undefined) return sendJson(res, 403, { error: 'signature does not match or URL has expired' });
   const content = store.getContent(contentId);
   if (!content) return sendJson(res, 404, { error: 'object not found' });
   const size = content.kind === 'bytes' ? content.data.length : content.size;

@@ -6,17 +6,19 @@ import { createHash } from 'node:crypto';
 import { listen } from '../emulator-kit/listen';
 import { TaskScope } from '../emulator-kit/task-scope';
 import type { EmulatorContext } from './context';
-import { DownloadSigner } from './downloads';
+import { UrlSigner } from './downloads';
 import { FaultInjector } from './faults';
 import { createEmulatorServer } from './server';
 import { Store } from './store';
 import type { EmulatorOptions, RecordedRequest, ResolvedOptions, RunningEmulator, WebhookDelivery } from './types';
+import { UPLOAD_PREFIX } from './upload-puts';
 import { WebhookSender } from './webhooks';
 
 export type { EmulatorFaults, EmulatorOptions, RecordedRequest, RunningEmulator, WebhookDelivery } from './types';
 export { FAIL_WORKFLOW_ID } from './jobs';
 export { EXPORT_PART_NAMES } from './job-outputs';
 export { SHARD_STATUS } from './ingest';
+export { SIGNED_URL_INGEST_REFUSAL } from './plan';
 
 export async function startRoboflowEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const options = resolveOptions(opts);
@@ -31,7 +33,8 @@ export async function startRoboflowEmulator(opts: EmulatorOptions): Promise<Runn
     scope,
     faults,
     webhooks: new WebhookSender(scope, faults, options.workspaceId, webhookDeliveries),
-    downloads: new DownloadSigner(() => baseUrl),
+    downloads: new UrlSigner(() => baseUrl),
+    uploads: new UrlSigner(() => baseUrl, UPLOAD_PREFIX),
     jobsStarted: [],
     reportError: (err) => console.error(`[roboflow-emulator] ${err instanceof Error ? err.stack ?? err.message : String(err)}`),
   };
@@ -65,6 +68,8 @@ function resolveOptions(opts: EmulatorOptions): ResolvedOptions {
     ingestDelayMs: opts.ingestDelayMs ?? 50,
     jobStageDelayMs: opts.jobStageDelayMs ?? 100,
     maxImageBytes: opts.maxImageBytes ?? 20_971_520,
+    maxImagesPerArchive: opts.maxImagesPerArchive ?? 500,
+    maxArchiveBytes: opts.maxArchiveBytes ?? 512 * 1024 * 1024,
   };
 }
 

@@ -6,8 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { chunk, mapWithLimit } from '../emulator-kit/concurrency';
 import type { EmulatorContext } from './context';
 import { badRequest } from './http-io';
+import { KEEP_BYTES_UP_TO } from './content-sink';
+import { inputBatchFor } from './input-batches';
+import { assertPlanAllowsSignedUrlIngest } from './plan';
 import { download } from './remote-fetch';
 import { MAX_INLINE_REFERENCES, Reference, type IngestRequest } from './schemas';
+import { stagingEvent } from './staging-events';
 import { nowIso, type Batch, type Shard, type StagedFile } from './store';
 import type { WebhookEvent } from './webhooks';
 
@@ -15,9 +19,7 @@ const SHARD_SIZE = 256;
 const FETCH_CONCURRENCY = 8;
 const FETCH_TIMEOUT_MS = 15_000;
 const MAX_REFERENCES_FILE_BYTES = 64 * 1024 * 1024;
-const MAX_VIDEO_BYTES = 1024 * 1024 * 1024;
-// Larger files are kept as size + hash only and served back as a placeholder of the same size.
-const KEEP_BYTES_UP_TO = 64 * 1024;
+export const MAX_VIDEO_BYTES = 1024 * 1024 * 1024;
 
 export const SHARD_STATUS = {
   inProgress: { statusName: 'shard-ingest-in-progress', statusType: 'info' },
@@ -31,7 +33,7 @@ export interface IngestResponse {
   duplicated: boolean;
 }
 
-interface FailedFile {
+export interface FailedFile {
   type: string;
   file_name: string;
   reason: string;
@@ -55,12 +57,9 @@ interface IngestRun {
 }
 
 export function acceptIngest(ctx: EmulatorContext, batchId: string, displayName: string, request: IngestRequest): IngestResponse {
+  assertPlanAllowsSignedUrlIngest(ctx);
   if (ctx.faults.current.refuseHttpReferences) refuseHttpUrls(request);
-  const batch = ctx.store.batches.get(batchId) ?? createInputBatch(ctx, batchId, displayName, request);
-  if (batch.batchType !== 'sharded-batch') throw badRequest(`batch ${batchId} is a ${batch.batchType} and cannot receive ingests`);
-  if (batch.batchContentType !== request.kind) {
-    throw badRequest(`batch ${batchId} holds ${batch.batchContentType}; cannot ingest ${request.kind} into it`);
-  }
+  const batch = inputBatchFor(ctx, batchId, displayName, 'sharded-batch', request.kind);
   const ingestId = request.ingestId ?? randomUUID().replaceAll('-', '');
   if (batch.ingestIds.has(ingestId)) return { ingestId, duplicated: true };
   batch.ingestIds.add(ingestId);
@@ -80,10 +79,6 @@ function refuseHttpUrls(request: IngestRequest): void {
   const urls = 'inline' in request.source ? request.source.inline.map((r) => r.url) : [request.source.url];
   const plain = urls.find((url) => URL.canParse(url) && new URL(url).protocol === 'http:');
   if (plain !== undefined) throw badRequest(`references must be https:// URLs; got one on http://${new URL(plain).host}`);
-}
-
-function createInputBatch(ctx: EmulatorContext, batchId: string, displayName: string, request: IngestRequest): Batch {
-  return ctx.store.createBatch({ batchId, displayName, batchType: 'sharded-batch', batchContentType: request.kind });
 }
 
 function createShards(run: IngestRun, referenceCount: number): Shard[] {
@@ -274,14 +269,7 @@ function failIngest(ctx: EmulatorContext, run: IngestRun, failure: IngestFailure
 }
 
 function dataStagingEvent(run: IngestRun, shardId: string | null, notification: Record<string, unknown>): WebhookEvent {
-  return {
-    type: 'roboflow-data-staging-notification-v1',
-    event_id: randomUUID(),
-    ingest_id: run.ingestId,
-    batch_id: run.batch.batchId,
-    shard_id: shardId,
-    notification,
-  };
+  return stagingEvent(run.ingestId, run.batch.batchId, shardId, notification);
 }
 
 function notify(ctx: EmulatorContext, run: IngestRun, events: WebhookEvent[]): void {

@@ -21,15 +21,12 @@ export function stagingRoutes(ctx: EmulatorContext): Route[] {
 
   const notEmulated = (req: ApiRequest) => {
     checkBatchId(req.params.batchId!);
-    throw new HttpError(501, 'this upload method is not emulated; use bulk-upload/image-references or video-references');
+    throw new HttpError(501, 'roboql-ingest is not emulated');
   };
 
   return [
     route('POST', `${DS}/batches/:batchId/bulk-upload/image-references`, ingest('images')),
     route('POST', `${DS}/batches/:batchId/bulk-upload/video-references`, ingest('videos')),
-    route('POST', `${DS}/batches/:batchId/bulk-upload/image-files`, notEmulated),
-    route('POST', `${DS}/batches/:batchId/upload/image`, notEmulated),
-    route('POST', `${DS}/batches/:batchId/upload/video`, notEmulated),
     route('POST', `${DS}/batches/:batchId/roboql-ingest`, notEmulated),
 
     route('GET', `${DS}/batches`, (req) => {

@@ -1,5 +1,5 @@
 /**
- * HTTP front door: serves signed downloads, and for API requests records them, applies injected
+ * HTTP front door: serves signed downloads and upload PUTs, and for API requests records them, applies injected
  * faults, checks `api_key` and the workspace slug (where the path names one), then dispatches to the route handlers.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -13,10 +13,12 @@ import { HttpError, notFound, parseJsonBody, readBody } from './http-io';
 import { accountRoutes } from './routes-account';
 import { jobRoutes } from './routes-jobs';
 import { stagingRoutes } from './routes-staging';
+import { uploadRoutes, type RawApiRequest } from './routes-uploads';
 import type { RecordedRequest } from './types';
+import { UPLOAD_PREFIX, serveUpload } from './upload-puts';
 
 export function createEmulatorServer(ctx: EmulatorContext, requests: RecordedRequest[]): Server {
-  const routes = [...accountRoutes(ctx), ...stagingRoutes(ctx), ...jobRoutes(ctx)];
+  const routes: Route<RawApiRequest>[] = [...accountRoutes(ctx), ...uploadRoutes(ctx), ...stagingRoutes(ctx), ...jobRoutes(ctx)];
   return createServer((req, res) => {
     handle(ctx, routes, requests, req, res).catch((err) => {
       ctx.reportError(err);
@@ -28,13 +30,18 @@ export function createEmulatorServer(ctx: EmulatorContext, requests: RecordedReq
 
 async function handle(
   ctx: EmulatorContext,
-  routes: Route[],
+  routes: Route<RawApiRequest>[],
   requests: RecordedRequest[],
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
   if (url.pathname.startsWith(DOWNLOAD_PREFIX)) return serveDownload(req, res, url, ctx.downloads, ctx.store);
+  if (url.pathname.startsWith(UPLOAD_PREFIX)) {
+    const record = recordOf(req, url, { queryParam: 'signature' });
+    requests.push(record);
+    return serveUpload(ctx, req, res, url, record);
+  }
 
   const method = req.method ?? 'GET';
   const query = firstValues(url.searchParams);
@@ -47,13 +54,17 @@ async function handle(
 
   try {
     const raw = await readBody(req);
+    const contentType = req.headers['content-type'] ?? '';
     let body: unknown;
     let bodyError: HttpError | undefined;
-    try {
-      body = parseJsonBody(raw);
-      record.body = body;
-    } catch (err) {
-      bodyError = err as HttpError;
+    // A multipart body (upload/image) is read by its handler from `raw`.
+    if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
+      try {
+        body = parseJsonBody(raw);
+        record.body = body;
+      } catch (err) {
+        bodyError = err as HttpError;
+      }
     }
 
     const injected = ctx.faults.take(method, url.pathname, { target: req.url ?? url.pathname, body });
@@ -66,7 +77,7 @@ async function handle(
     if ('workspace' in match.params && match.params.workspace !== ctx.options.workspace) throw notFound(`workspace ${match.params.workspace} not found`);
     if (bodyError) throw bodyError;
 
-    respond(200, await match.route.handler({ params: match.params, query, body }));
+    respond(200, await match.route.handler({ params: match.params, query, body, raw, contentType }));
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
     respond(err.status, { error: err.message });

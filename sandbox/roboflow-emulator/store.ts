@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { notFound } from './http-io';
 import type { JobDefinition, LogSeverity } from './schemas';
 
-export type BatchType = 'sharded-batch' | 'multipart-batch';
+/** sharded: filled by bulk ingests (references, tar uploads); simple: by single uploads; multipart: job output. */
+export type BatchType = 'sharded-batch' | 'simple-batch' | 'multipart-batch';
 export type BatchContentType = 'images' | 'videos' | 'metadata' | 'archives';
 
 /** Bytes of a staged file; large inputs keep only their size (served as a zero-filled placeholder). */
@@ -53,6 +54,21 @@ export interface Batch {
   ingestIds: Set<string>;
   /** File names taken by finished or in-flight ingests, to reject duplicates inside the batch. */
   reservedNames: Set<string>;
+}
+
+/** A signed PUT URL handed out by `upload/video` or `bulk-upload/image-files`. */
+export interface UploadSlot {
+  uploadId: string;
+  batchId: string;
+  kind: 'video' | 'image-archive';
+  /** The video's file name (videos), or the shard the archive becomes (archives). */
+  fileName?: string;
+  shardId?: string;
+  /** Headers the PUT must carry, exactly as announced. */
+  extensionHeaders: Record<string, string>;
+  maxBytes: number;
+  /** Set by the first successful PUT; a repeated PUT of the same bytes is then a no-op. */
+  uploadedSha256?: string;
 }
 
 export interface TaskState {
@@ -112,6 +128,7 @@ export const nowIso = () => new Date().toISOString();
 export class Store {
   readonly batches = new Map<string, Batch>();
   readonly jobs = new Map<string, JobState>();
+  readonly uploadSlots = new Map<string, UploadSlot>();
   private readonly contents = new Map<string, StoredContent>();
 
   getBatch(batchId: string): Batch {

@@ -28,6 +28,12 @@ export interface EmulatorFaults {
   refuseHttpReferences?: boolean;
   /** Hosts refused as `unsafe-url-detected` at ingest, even when `trustedHosts` lists them. */
   untrustedHosts?: string[];
+  /**
+   * A plan without signed-URL ingest: every references ingest is refused before anything is created.
+   * `true` answers 403 `{"error": "Only Growth Plan customers and Enterprise customers can ingest data
+   * through signed URLs."}`; an object sets the status and/or the error text (Roboflow documents neither).
+   */
+  signedUrlIngestRefused?: boolean | { status?: number; error?: string };
 }
 
 export interface EmulatorOptions {
@@ -41,6 +47,10 @@ export interface EmulatorOptions {
   ingestDelayMs?: number;
   jobStageDelayMs?: number;
   maxImageBytes?: number;
+  /** `maxNumberOfImages` announced for each bulk-upload archive (default 500, as Roboflow's docs say). */
+  maxImagesPerArchive?: number;
+  /** `maxShardSize` announced for each bulk-upload archive, in bytes (default 512 MiB). */
+  maxArchiveBytes?: number;
   faults?: EmulatorFaults;
 }
 
@@ -74,4 +84,6 @@ export interface ResolvedOptions {
   ingestDelayMs: number;
   jobStageDelayMs: number;
   maxImageBytes: number;
+  maxImagesPerArchive: number;
+  maxArchiveBytes: number;
 }
