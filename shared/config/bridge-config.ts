@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MediaKind } from '../media';
 import { ExportLimits } from '../pipeline/export-limits';
 import { MAX_URL_LIFETIME_SECONDS } from '../pipeline/presign';
-import { JobOptions } from '../state/run-record';
+import { JobOptions, ResultsLayout } from '../state/run-record';
 import { Slug } from '../targets/roboflow/ids';
 import { DEFAULT_URL_LIFETIME_SECONDS, DeployedTarget, MEDIA_OF_TARGET } from './target-config';
 
@@ -67,6 +67,8 @@ const BridgeConfigFields = z.object({
   urlLifetimeSeconds: z.number().int().min(60).max(MAX_URL_LIFETIME_SECONDS).optional(),
   manifestPrefix: z.string().regex(/^[^/].*\/$/).default('bucket-bridge/manifests/'),
   keepArchives: z.boolean().default(false),
+  /** `mirror`: each object's result is also written under `by-key/<source key>` in the run folder. */
+  resultsLayout: ResultsLayout.default('parts'),
   /** Caps per result file at export (archive bytes, members, expansion; copy deadline); unset ones keep their defaults. */
   exportLimits: ExportLimits.partial().optional(),
   debounce: z

@@ -7,6 +7,7 @@ import type { StateStore } from '../state/port';
 import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputLocator, ResultFailure } from '../targets/port';
+import { writeResultsByKey } from '../results/results-by-key';
 import { combineJsonResults } from './combine-results';
 import { CopyDeadlineError } from './copy-errors';
 import { copyResultFile, type CopyJob } from './copy-result';
@@ -173,6 +174,7 @@ export async function finishExport(deps: ExportDeps, runId: string): Promise<Exp
   const totals = Object.values(parts).reduce((t, p) => ({ files: t.files + p.files, bytes: t.bytes + p.bytes }), { files: 0, bytes: 0 });
   await deps.state.updateRun(runId, (r) => ({ ...r, exported: { ...totals, parts } }));
   if (deps.target.combinedResults) await combineJsonResults(deps.dest, runFolder(run), deps.target.combinedResults);
+  await writeResultsByKey(deps, run);
   if (failed > 0) {
     await endRun(deps, runId, 'failed', `${failed} result file(s) could not be copied`);
     return 'failed';

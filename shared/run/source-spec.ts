@@ -18,6 +18,7 @@ export function specForSource(config: BridgeConfig, source: SourceConfig): RunSp
     urlLifetimeSeconds: config.urlLifetimeSeconds,
     manifestPrefix: config.manifestPrefix,
     keepArchives: config.keepArchives,
+    resultsLayout: config.resultsLayout,
     ...(config.target.name === 'roboflow' && config.target.ingest ? { ingest: config.target.ingest } : {}),
   };
 }
