@@ -5,7 +5,7 @@ import { parseBucketUrl, type BucketLocation } from '../shared/location';
 import { RoboflowMedia } from '../shared/media';
 import { checkUrlLifetime } from '../shared/pipeline/presign';
 import { DEFAULT_URL_LIFETIME_SECONDS, ExternalId } from '../shared/config/target-config';
-import { IngestMode, JobOptions, type RunSpec, type TargetSpec } from '../shared/state/run-record';
+import { IngestMode, JobOptions, ResultsLayout, type RunSpec, type TargetSpec } from '../shared/state/run-record';
 import { Slug } from '../shared/targets/roboflow/ids';
 import { AggregationFormat, MachineType } from '../shared/targets/roboflow/request-schemas';
 import type { LocationOptions } from '../shared/storage/store-factory';
@@ -120,6 +120,7 @@ export const RUN_FLAGS = {
   'url-lifetime': { type: 'string' },
   'manifest-prefix': { type: 'string', default: DEFAULT_MANIFEST_PREFIX },
   'keep-archives': { type: 'boolean', default: false },
+  'results-layout': { type: 'string', default: 'parts' },
   'machine-type': { type: 'string' },
   'workers-per-machine': { type: 'string' },
   'processing-timeout': { type: 'string' },
@@ -237,6 +238,7 @@ function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest'
       urlLifetimeSeconds: wrapLifetime(lifetime),
       manifestPrefix,
       keepArchives: v['keep-archives'],
+      resultsLayout: check('--results-layout', ResultsLayout, v['results-layout'], 'parts or mirror'),
     },
     ...waitOptions(v),
     allowHttpReferences: v['allow-http-references'] || undefined,
