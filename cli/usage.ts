@@ -22,6 +22,7 @@ Run options:
   --url-lifetime SECONDS       signed URL lifetime, 60..604800 (default 86400)
   --manifest-prefix PREFIX     where references files go in the source bucket (default bucket-bridge/manifests/)
   --keep-archives              keep result archives as they are instead of unpacking them
+  --results-layout parts|mirror  mirror: also write each object's result to <run>/by-key/<source key>.json (default parts)
   --machine-type cpu|gpu       --workers-per-machine N   --processing-timeout SECONDS
   --max-parallel-tasks N       --max-video-fps N (videos)  --aggregation-format csv|jsonl
   --webhook-url URL            public base URL reaching --webhook-listen; wait on webhooks instead of polling
