@@ -17,6 +17,8 @@ export const RunSummary = z.object({
   media: z.string(),
   /** The target and its settings, plus the bridge's batch and job ids. */
   target: z.object({ name: z.string(), batchId: z.string(), jobId: z.string() }).catchall(z.unknown()),
+  /** How the objects reached the target (Roboflow: signed references or uploads) and why. */
+  ingest: z.object({ mode: z.enum(['references', 'upload']), reason: z.string() }).optional(),
   listed: z.number().int(),
   skipped: z.record(z.string(), z.number().int()),
   submitted: z.number().int(),
@@ -50,6 +52,7 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     destination: formatLocation(run.spec.dest, `${run.spec.dest.prefix}${run.runId}/`),
     media: run.spec.media,
     target: { ...run.spec.target, batchId: run.batchId, jobId: run.jobId },
+    ingest: run.ingest,
     listed: run.listed,
     skipped: run.skipped,
     submitted: run.submitted,

@@ -1,0 +1,109 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
+import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
+import { referenceName } from '../../shared/pipeline/name';
+import { runCli } from '../support/cli';
+import { listObjects } from '../support/s3';
+
+const BUCKET = 'upload-e2e';
+const GCS_BUCKET = 'upload-e2e-gcs';
+
+/** The CLI against the Roboflow emulator switched to a plan without signed-URL ingest. */
+describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (uploads), end to end on loopback', () => {
+  let stack: LocalStack;
+  let s3Seed: SeededBucket;
+  let gcsSeed: SeededBucket;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ buckets: [BUCKET], gcsBuckets: [GCS_BUCKET], emulator: { ingestDelayMs: 20, jobStageDelayMs: 30 } });
+    s3Seed = await seedDemoBucket(stack.store(BUCKET), 'incoming/', { withOversize: false });
+    gcsSeed = await seedDemoBucket(stack.gcs!.store(GCS_BUCKET), 'incoming/', { withOversize: false });
+    for (const key of ['clips/a/one.mp4', 'clips/b/Two.MOV']) await stack.store(BUCKET).write(key, Buffer.alloc(70_000, 3));
+  });
+  afterAll(() => stack.close());
+  beforeEach(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'bb-upload-e2e-'));
+    stack.roboflow.setFaults({ signedUrlIngestRefused: true });
+    stack.roboflow.requests.length = 0;
+  });
+
+  const env = () => ({ ...stack.env, ...stack.gcs!.env });
+  const args = (source: string, dest: string, ...extra: string[]) => [
+    'run',
+    '--source', source,
+    '--dest', dest,
+    '--workspace', SANDBOX_WORKSPACE,
+    '--workflow', SANDBOX_WORKFLOW,
+    '--page-size', '10',
+    '--poll-interval', '0.05',
+    '--timeout', '60',
+    '--state-dir', stateDir,
+    '--quiet',
+    ...extra,
+  ];
+  const calls = (fragment: string, method = 'POST') => stack.roboflow.requests.filter((r) => r.method === method && r.path.includes(fragment));
+
+  async function expectResults(prefix: string, runId: string, keys: string[]) {
+    const stored = (await listObjects(stack.store(BUCKET), `${prefix}${runId}/`)).map((o) => o.key);
+    for (const key of keys) expect(stored.some((k) => k.includes(referenceName(key))), key).toBe(true);
+    const names = (await text(await stack.store(BUCKET).read(`${prefix}${runId}/names.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
+    expect(names).toEqual(expect.arrayContaining(keys.map((key) => ({ name: referenceName(key), key }))));
+    expect(names).toHaveLength(keys.length);
+  }
+
+  it('--ingest auto: the plan refuses the references, the run switches to tar uploads by itself and says why', async () => {
+    const result = await runCli(args(`s3://${BUCKET}/${s3Seed.prefix}`, `s3://${BUCKET}/auto/`, '--allow-http-references', '--chunk-size', '10'), env());
+    expect(result.code, result.stderr).toBe(0);
+    const s = result.summary!;
+    expect(s).toMatchObject({ status: 'completed', submitted: s3Seed.images.length, ingested: s3Seed.images.length, failed: { total: 0 } });
+    expect(s.ingest).toEqual({ mode: 'upload', reason: expect.stringMatching(/refused signed-URL references .*HTTP 403.*switched to uploads/) });
+    // One refused references submission (the first chunk's), then archives only: nothing sent twice.
+    expect(calls('/bulk-upload/image-references')).toHaveLength(1);
+    const slots = calls('/bulk-upload/image-files').length;
+    // 32 images in chunks of one listing page (10 listed): four chunks of at most 500 images, one archive each, each PUT once.
+    expect(slots).toBe(4);
+    expect(stack.roboflow.requests.filter((r) => r.method === 'PUT')).toHaveLength(slots);
+    expect(calls('/upload/image')).toHaveLength(0);
+    await expectResults('auto/', s.runId, s3Seed.images);
+  });
+
+  it('--ingest upload from GCS: no URL reaches Roboflow, so plain-http signing needs no opt-in', async () => {
+    const result = await runCli(args(`gs://${GCS_BUCKET}/${gcsSeed.prefix}`, `s3://${BUCKET}/gcs/`, '--ingest', 'upload'), env());
+    expect(result.code, result.stderr).toBe(0);
+    const s = result.summary!;
+    expect(s).toMatchObject({ status: 'completed', ingested: gcsSeed.images.length, ingest: { mode: 'upload', reason: 'asked for (ingest: upload)' } });
+    expect(calls('/bulk-upload/image-references')).toHaveLength(0);
+    expect(stack.roboflow.requests.map((r) => JSON.stringify(r))).not.toEqual(expect.arrayContaining([expect.stringMatching(/X-Goog-Signature|X-Amz-Signature/)]));
+    await expectResults('gcs/', s.runId, gcsSeed.images);
+  });
+
+  it('--ingest upload with videos: each video goes through its own upload/video PUT', async () => {
+    const result = await runCli([...args(`s3://${BUCKET}/clips/`, `s3://${BUCKET}/videos/`, '--ingest', 'upload'), '--media', 'videos'], env());
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.summary).toMatchObject({ status: 'completed', ingested: 2, ingest: { mode: 'upload' } });
+    expect(calls('/upload/video').map((r) => r.query?.fileName ?? r.path)).toHaveLength(2);
+    expect(calls('/bulk-upload/video-references')).toHaveLength(0);
+  });
+
+  it('--ingest references on the same plan fails on the refusal instead of switching', async () => {
+    const result = await runCli(args(`s3://${BUCKET}/${s3Seed.prefix}`, `s3://${BUCKET}/refs/`, '--allow-http-references', '--ingest', 'references'), env());
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Growth Plan/);
+    expect(calls('/bulk-upload/image-files')).toHaveLength(0);
+  });
+
+  it('--ingest upload through webhooks (as the demo runs): uploads send no ingest notification, the API count starts the job', async () => {
+    const port = await freePort();
+    const result = await runCli(
+      [...args(`s3://${BUCKET}/${s3Seed.prefix}`, `s3://${BUCKET}/hooks/`, '--ingest', 'upload'), '--webhook-url', `http://127.0.0.1:${port}`, '--webhook-listen', `127.0.0.1:${port}`],
+      env(),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.summary).toMatchObject({ status: 'completed', ingested: s3Seed.images.length, ingest: { mode: 'upload' } });
+  });
+});
