@@ -1,8 +1,9 @@
-import { jsonLogger, type Logger } from '../shared/log';
+import type { LogFormat, Logger } from '../shared/log';
 import { buildSummary } from '../shared/pipeline/summary';
 import type { BridgeDeps } from '../shared/run/deps';
 import { advanceOnWebhooks, runFollowUp } from '../shared/run/follow-up';
 import { waitByPolling, waitForWebhooks } from '../shared/run/poll';
+import { readRunProgress } from '../shared/run/run-progress';
 import { OwnerFiles } from '../shared/state/owner-files';
 import type { LocalRunSettings, RunOwner } from '../shared/state/run-owner';
 import type { RunRecord, RunSpec } from '../shared/state/run-record';
@@ -12,7 +13,8 @@ import { cliEnvironment, webhookSecret } from './environment';
 import type { CliIo } from './io';
 import type { CliStorageOptions, WaitCommandOptions } from './options';
 import { endRunOnFailure, guardProcess } from './process-guard';
-import { progressView } from './progress-view';
+import { cliOutput } from './cli-output';
+import { watchProgress } from './progress-watch';
 import { takeRun, type Ownership } from './run-ownership';
 import { wire } from './wiring';
 
@@ -21,6 +23,7 @@ export interface DriveOptions extends WaitCommandOptions {
   chunkSize?: number;
   stateDir?: string;
   quiet: boolean;
+  logFormat?: LogFormat;
   storage: CliStorageOptions;
   allowHttpReferences?: boolean;
 }
@@ -58,8 +61,7 @@ export async function driveRun(
   start: (context: StartContext) => Promise<StartOutcome>,
 ): Promise<number> {
   const env = cliEnvironment(io.env, run.spec.target.name);
-  const log = jsonLogger(options.quiet ? 'warn' : 'info', (line) => io.stderr.write(line + '\n'));
-  const view = progressView(io.stderr, !options.quiet);
+  const { log, view } = cliOutput(io, options);
   const secret = options.webhook ? webhookSecret(env) : undefined;
   const stateDir = options.stateDir ?? env.BUCKET_BRIDGE_STATE_DIR;
   const deps = {
@@ -98,6 +100,16 @@ export async function driveRun(
     return finished;
   };
   const guard = guardProcess(log);
+  const watch = options.quiet
+    ? undefined
+    : watchProgress(
+        async () => {
+          const current = await deps.state.getRun(run.runId);
+          return current && readRunProgress(deps.state, deps.target, current);
+        },
+        view.update,
+        options.progressIntervalMs,
+      );
   try {
     if (options.webhook && secret) {
       server = await startWebhookServer(deps, {
@@ -109,6 +121,8 @@ export async function driveRun(
       log.info('waiting on webhooks', { listen: server.url });
     }
     const finished = await guard.during(untilEnded()).catch((err) => endRunOnFailure(deps, run.runId, err));
+    await watch?.stop();
+    view.update(await readRunProgress(deps.state, undefined, finished));
     view.finish();
     const summary = await buildSummary(deps.state, finished);
     io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -123,6 +137,7 @@ export async function driveRun(
     throw err;
   } finally {
     guard.release();
+    await watch?.stop();
     await ownership?.release();
     view.finish();
     await server?.close();

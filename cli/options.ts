@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { InputError } from '../shared/errors';
+import type { LogFormat } from '../shared/log';
 import { parseBucketUrl, type BucketLocation } from '../shared/location';
 import { RoboflowMedia } from '../shared/media';
 import { checkUrlLifetime } from '../shared/pipeline/presign';
@@ -101,11 +102,20 @@ export const WAIT_FLAGS = {
   'webhook-listen': { type: 'string', default: '127.0.0.1:8787' },
   'poll-interval': { type: 'string', default: '15' },
   timeout: { type: 'string', default: '86400' },
+  'progress-interval': { type: 'string', default: '5' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** How a command's stderr reads: `--log-format text|json` (default: text on a terminal, JSON elsewhere). */
+export const LOG_FLAGS = { 'log-format': { type: 'string' } } as const satisfies ParseArgsConfig['options'];
+
+export function logFormat(value: string | undefined): LogFormat | undefined {
+  return value === undefined ? undefined : check('--log-format', z.enum(['text', 'json']), value, 'text or json');
+}
 
 export const RUN_FLAGS = {
   ...STORAGE_FLAGS,
   ...WAIT_FLAGS,
+  ...LOG_FLAGS,
   source: { type: 'string' },
   dest: { type: 'string' },
   target: { type: 'string', default: 'roboflow' },
@@ -139,6 +149,8 @@ export interface WaitCommandOptions {
   webhook?: { publicUrl: string; host: string; port: number };
   pollIntervalMs: number;
   timeoutMs: number;
+  /** How often the run's progress is read (from the state, and from the target while it ingests or processes). */
+  progressIntervalMs: number;
 }
 
 type WaitFlagValues = { [K in keyof typeof WAIT_FLAGS]?: string };
@@ -156,6 +168,7 @@ export function waitOptions(v: WaitFlagValues): WaitCommandOptions {
     webhook,
     pollIntervalMs: check('--poll-interval', z.coerce.number().positive().max(3600), v['poll-interval'], 'seconds between 0 and 3600') * 1000,
     timeoutMs: optionalInt('--timeout', v.timeout)! * 1000,
+    progressIntervalMs: check('--progress-interval', z.coerce.number().min(0.1).max(3600), v['progress-interval'], 'seconds between 0.1 and 3600') * 1000,
   };
 }
 
@@ -174,6 +187,7 @@ export interface RunCommandOptions extends WaitCommandOptions {
   chunkSize?: number;
   stateDir?: string;
   quiet: boolean;
+  logFormat?: LogFormat;
   storage: CliStorageOptions;
 }
 
@@ -246,6 +260,7 @@ function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest'
     chunkSize: optionalInt('--chunk-size', v['chunk-size']),
     stateDir: v['state-dir'],
     quiet: v.quiet,
+    logFormat: logFormat(v['log-format']),
     storage: storageOptions(v, { source, dest }),
   };
 }

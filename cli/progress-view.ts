@@ -1,44 +1,98 @@
-import type { ProgressListener, ProgressStage } from '../shared/progress';
+import type { ProgressListener } from '../shared/progress';
+import type { RunProgress } from '../shared/run/run-progress';
+import { progressReport, renderProgress, zeroCounters, type ProgressReport } from './progress-line';
 
-/**
- * Counters for listing, signing and copying, redrawn in place on a terminal and printed as a
- * line every few seconds otherwise (CI logs).
- */
-export function progressView(out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean }, enabled: boolean) {
-  const totals: Record<ProgressStage, number> = { listed: 0, signed: 0, 'exported-files': 0, 'exported-bytes': 0 };
-  const tty = Boolean(out.isTTY);
-  let lastDraw = 0;
-  const line = () =>
-    `listed ${totals.listed} objects | signed ${totals.signed} | copied ${totals['exported-files']} files, ${formatBytes(totals['exported-bytes'])}`;
-  const draw = (force = false) => {
-    const now = Date.now();
-    if (!enabled || (!force && now - lastDraw < (tty ? 100 : 5000))) return;
-    lastDraw = now;
-    out.write(tty ? `\r${line()}\u001b[K` : `${line()}\n`);
-  };
-  const listener: ProgressListener = (stage, increment) => {
-    totals[stage] += increment;
-    draw();
-  };
-  let finished = false;
-  return {
-    listener,
-    finish: () => {
-      if (finished) return;
-      finished = true;
-      draw(true);
-      if (enabled && tty) out.write('\n');
-    },
-  };
+export interface ProgressOutput {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+export interface ProgressViewOptions {
+  enabled: boolean;
+  /** Not on a terminal: one progress line at most this often, and one at each change of phase. */
+  lineEveryMs: number;
+  /** Writes a progress line when not on a terminal (as a log line, text or JSON, with the report's fields). */
+  report: (line: string, fields: ProgressReport) => void;
+}
+
+export interface ProgressView {
+  listener: ProgressListener;
+  /** The latest look at the run (record and target). */
+  update(live: RunProgress): void;
+  /** Writes one whole line (a log line) without tearing the status line on a terminal. */
+  writeLine(line: string): void;
+  finish(): void;
+}
+
+/** On a terminal the status line is redrawn at most this often. */
+const REDRAW_MS = 100;
+
+/**
+ * The run's progress for people: on a terminal one status line redrawn in place (plain ANSI: a
+ * carriage return and erase-to-end-of-line), with log lines written above it; elsewhere (CI logs,
+ * pipes) a progress line every `lineEveryMs` and at each change of phase, through `report`.
+ */
+export function progressView(out: ProgressOutput, options: ProgressViewOptions): ProgressView {
+  const tty = Boolean(out.isTTY);
+  const counters = zeroCounters();
+  let live: RunProgress | undefined;
+  let shown = '';
+  let lastDraw = -Infinity;
+  let lastPhase: ProgressReport['phase'] | undefined;
+  let finished = false;
+  let trailing: NodeJS.Timeout | undefined;
+
+  const fit = (line: string) => (out.columns && line.length >= out.columns ? line.slice(0, out.columns - 1) : line);
+  const draw = (force: boolean) => {
+    if (!options.enabled || finished) return;
+    const report = progressReport(counters, live);
+    const line = renderProgress(report);
+    const now = Date.now();
+    if (tty) {
+      if (!force && now - lastDraw < REDRAW_MS) {
+        // Drawn a moment ago: the latest numbers are drawn once that moment has passed.
+        trailing ??= setTimeout(() => {
+          trailing = undefined;
+          draw(false);
+        }, REDRAW_MS - (now - lastDraw)).unref();
+        return;
+      }
+      lastDraw = now;
+      shown = fit(line);
+      out.write(`\r${shown}\u001b[K`);
+      return;
+    }
+    const phaseChanged = report.phase !== lastPhase;
+    if (line === shown || (!force && !phaseChanged && now - lastDraw < options.lineEveryMs)) return;
+    lastDraw = now;
+    lastPhase = report.phase;
+    shown = line;
+    options.report(line, report);
+  };
+
+  return {
+    listener: (stage, increment) => {
+      counters[stage] += increment;
+      draw(false);
+    },
+    update: (next) => {
+      live = next;
+      draw(false);
+    },
+    writeLine: (line) => {
+      if (!tty || !shown || finished) {
+        out.write(`${line}\n`);
+        return;
+      }
+      out.write(`\r\u001b[K${line}\n${shown}\u001b[K`);
+    },
+    finish: () => {
+      if (finished) return;
+      clearTimeout(trailing);
+      draw(true);
+      finished = true;
+      if (tty && shown) out.write('\n');
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main } from '../cli/main';
-import { formatBytes } from '../cli/progress-view';
+import { formatBytes } from '../cli/progress-line';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack } from './local-stack';
 import { seedDemoBucket, seedDocuments } from './seed';
 import { startExtendEmulator } from './extend-emulator';
@@ -46,7 +46,8 @@ async function demo(): Promise<number> {
   if (target !== 'roboflow') return documentsDemo(target);
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
-  const stack = await startLocalStack({ buckets: [BUCKET], gcsBuckets: sourceStore === 'gcs' ? [GCS_BUCKET] : undefined });
+  // Each job stage runs a few seconds, so the job's progress can be seen moving (read every second).
+  const stack = await startLocalStack({ buckets: [BUCKET], gcsBuckets: sourceStore === 'gcs' ? [GCS_BUCKET] : undefined, emulator: { jobStageDelayMs: 3000 } });
   const stateDir = await mkdtemp(join(tmpdir(), 'bucket-bridge-demo-state-'));
   try {
     say(`local S3 server ${stack.s3.endpoint}, Roboflow emulator ${stack.roboflow.url}`);
@@ -70,6 +71,7 @@ async function demo(): Promise<number> {
       '--webhook-listen', `127.0.0.1:${port}`,
       '--page-size', '10',
       '--timeout', '120',
+      '--progress-interval', '1',
       '--state-dir', stateDir,
     ];
     say(`bucket-bridge ${argv.join(' ')}`);

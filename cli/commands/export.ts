@@ -1,5 +1,4 @@
 import { InputError } from '../../shared/errors';
-import { jsonLogger } from '../../shared/log';
 import { parseBucketUrl } from '../../shared/location';
 import { exportResults } from '../../shared/pipeline/export';
 import { buildSummary } from '../../shared/pipeline/summary';
@@ -8,8 +7,8 @@ import { FileStateStore } from '../../shared/state/file-state';
 import { JobId } from '../../shared/targets/roboflow/ids';
 import { cliEnvironment } from '../environment';
 import type { CliIo } from '../io';
-import { check, parseFlags, STORAGE_FLAGS, storageOptions } from '../options';
-import { progressView } from '../progress-view';
+import { cliOutput } from '../cli-output';
+import { check, LOG_FLAGS, logFormat, parseFlags, STORAGE_FLAGS, storageOptions } from '../options';
 import { wire } from '../wiring';
 
 /** `bucket-bridge export <jobId>`: copies a finished job's results again (e.g. after a failure). */
@@ -19,6 +18,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
     'keep-archives': { type: 'boolean' },
     'state-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    ...LOG_FLAGS,
     'dest-region': STORAGE_FLAGS['dest-region'],
     'dest-requester-pays': STORAGE_FLAGS['dest-requester-pays'],
     'gcs-key-file': STORAGE_FLAGS['gcs-key-file'],
@@ -35,8 +35,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
     io.stderr.write(`job ${jobId} was not started from this state folder (${stateDir}); run the export from where \`run\` ran\n`);
     return 1;
   }
-  const log = jsonLogger(values.quiet ? 'warn' : 'info', (line) => io.stderr.write(line + '\n'));
-  const view = progressView(io.stderr, !values.quiet);
+  const { log, view } = cliOutput(io, { quiet: values.quiet ?? false, logFormat: logFormat(values['log-format']) });
   const spec = { ...known.spec, dest: dest ?? known.spec.dest, keepArchives: values['keep-archives'] ?? known.spec.keepArchives };
   const storage = storageOptions(values, { dest: spec.dest });
   const deps = wire(

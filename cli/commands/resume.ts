@@ -6,7 +6,7 @@ import type { LocalRunSettings } from '../../shared/state/run-owner';
 import type { RunRecord } from '../../shared/state/run-record';
 import { DEFAULT_STATE_DIR } from '../environment';
 import type { CliIo } from '../io';
-import { parseFlags, runIdArgument, STORAGE_FLAGS, storageOptions, waitOptions, WAIT_FLAGS, type CliStorageOptions } from '../options';
+import { LOG_FLAGS, logFormat, parseFlags, runIdArgument, STORAGE_FLAGS, storageOptions, waitOptions, WAIT_FLAGS, type CliStorageOptions } from '../options';
 import { driveRun } from '../drive-run';
 
 /**
@@ -18,6 +18,7 @@ export async function resumeCommand(argv: string[], io: CliIo): Promise<number> 
   const { values, positionals } = parseFlags(argv, {
     ...WAIT_FLAGS,
     ...STORAGE_FLAGS,
+    ...LOG_FLAGS,
     'allow-http-references': { type: 'boolean', default: false },
     'state-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
@@ -42,6 +43,7 @@ export async function resumeCommand(argv: string[], io: CliIo): Promise<number> 
     allowHttpReferences: values['allow-http-references'] || recorded.allowHttpReferences,
     stateDir,
     quiet: values.quiet,
+    logFormat: logFormat(values['log-format']),
     storage,
   };
   return driveRun(io, { command: 'resume', runId, spec: run.spec }, options, async ({ deps, own }) => {

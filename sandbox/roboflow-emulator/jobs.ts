@@ -16,6 +16,8 @@ import { nowIso, type JobState, type StageState, type StagedFile } from './store
 export const FAIL_WORKFLOW_ID = 'fail-workflow';
 const EXPORT_STAGE = 'export';
 const EXPORT_TASKS = 2;
+/** Steps in which a stage's tasks advance over its delay. */
+const PROGRESS_STEPS = 10;
 
 export type StartOutcome = 'created' | 'unchanged';
 
@@ -95,10 +97,12 @@ async function runStages(ctx: EmulatorContext, job: JobState, run: number, input
   const stale = () => job.run !== run || job.isTerminal;
   const delay = ctx.options.jobStageDelayMs;
 
-  await ctx.scope.sleep(delay);
-  if (stale()) return;
   const processing = currentStage(job);
-  if (job.definition.processingSpecification.workflowId === FAIL_WORKFLOW_ID) {
+  const failing = job.definition.processingSpecification.workflowId === FAIL_WORKFLOW_ID;
+  if (failing) await ctx.scope.sleep(delay);
+  else await advanceTasks(ctx, processing, delay, stale);
+  if (stale()) return;
+  if (failing) {
     finishStage(job, processing, 'error', 'Workflow execution failed on every task');
     log(job, 'error', 'stage-failed', { message: 'Workflow execution failed', workflowId: FAIL_WORKFLOW_ID });
     return finishJob(ctx, job, 'fail', 'Job failed in processing stage');
@@ -111,12 +115,35 @@ async function runStages(ctx: EmulatorContext, job: JobState, run: number, input
   if (exportStage === undefined) return finishJob(ctx, job, 'success', 'Job completed', [processingBatch.batchId]);
 
   startStage(job, exportStage, EXPORT_TASKS);
-  await ctx.scope.sleep(delay);
+  await advanceTasks(ctx, currentStage(job), delay, stale);
   if (stale()) return;
   const exportBatch = await writeExportOutput(ctx, job.jobId, results);
   if (stale()) return;
   finishStage(job, currentStage(job), 'success', 'Export completed', [exportBatch.batchId]);
   finishJob(ctx, job, 'success', 'Job completed', [processingBatch.batchId, exportBatch.batchId]);
+}
+
+/**
+ * A stage's tasks advance over the stage's delay in steps, one task after another,
+ * each with its own `progress`, so a client can watch the stage move (tasks done, percentage).
+ */
+async function advanceTasks(ctx: EmulatorContext, stage: StageState, delayMs: number, stale: () => boolean): Promise<void> {
+  for (let step = 1; step <= PROGRESS_STEPS; step++) {
+    await ctx.scope.sleep(delayMs / PROGRESS_STEPS);
+    if (stale()) return;
+    setStageProgress(stage, step / PROGRESS_STEPS);
+  }
+}
+
+function setStageProgress(stage: StageState, fraction: number): void {
+  const now = nowIso();
+  const n = stage.tasks.length;
+  stage.tasks.forEach((task, i) => {
+    const progress = Math.min(1, Math.max(0, fraction * n - i));
+    if (task.statusType !== 'info' || progress === task.progress) return;
+    Object.assign(task, { progress, eventTimestamp: now }, progress === 1 ? { statusType: 'success', notification: { type: 'task-status', message: 'Task completed' } } : {});
+  });
+  stage.lastEventTimestamp = now;
 }
 
 function startStage(job: JobState, stageName: string, tasksNumber: number): void {

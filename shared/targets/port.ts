@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { MediaKind } from '../media';
+import type { JobProgress } from '../progress';
 import type { RunRecord } from '../state/run-record';
 
 export interface FailedFile {
@@ -173,6 +174,8 @@ export interface BatchTarget {
   startJob(run: RunRecord): Promise<void>;
   /** The run's processing, confirmed through the API (a run may span several target batches). */
   jobOutcome(run: RunRecord): Promise<JobOutcome>;
+  /** How far the run's processing is now, for people (progress lines, `status`); undefined before it began or where the target cannot tell. */
+  jobProgress?(run: RunRecord): Promise<JobProgress | undefined>;
   outputFiles(run: RunRecord, outputBatch: string): AsyncIterable<OutputFile[]>;
   /** Opens one result file; `label` names it in errors (never the locator). */
   openOutput(locator: OutputLocator, label: string): Promise<OpenedOutput>;

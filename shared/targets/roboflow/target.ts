@@ -16,6 +16,7 @@ import { roboflowAccess } from './access';
 import type { RoboflowClient } from './client';
 import { describeShardError } from './ingest-errors';
 import { jobDefinitionFor, withoutUndefined } from './job-definition';
+import { roboflowJobProgress } from './job-progress';
 import { otherBatchError, startJobOnce } from './job-start';
 import { httpReferencesProblem, httpReferencesRefusal } from './references-url';
 import type { NotificationCategory } from './request-schemas';
@@ -128,6 +129,10 @@ export class RoboflowTarget implements BatchTarget {
       return { terminal: true, failed: true, detail: `job finished but no stage produced output batches (stages: ${names})`, outputBatches: [] };
     }
     return { terminal: true, failed: false, outputBatches: stage.outputBatches, resultsStage: stage.processingStageName };
+  }
+
+  jobProgress(run: RunRecord) {
+    return roboflowJobProgress(this.client, run.jobId);
   }
 
   async *outputFiles(_run: RunRecord, batchId: string): AsyncIterable<OutputFile[]> {

@@ -1,0 +1,59 @@
+import { errorMessage } from '../errors';
+import { etaSeconds, type JobProgress } from '../progress';
+import type { StateStore } from '../state/port';
+import type { RunPhase, RunRecord } from '../state/run-record';
+import type { BatchTarget } from '../targets/port';
+
+/** Where a run is, from its record and, while it runs, from the target. */
+export interface RunProgress {
+  phase: RunPhase;
+  listed: number;
+  submitted: number;
+  /** While ingesting: items the target holds of those submitted, and files reported failed so far. */
+  ingest?: { ingested: number; expected: number; failed: number };
+  /** While processing: the target's own account of the job, with the ETA it implies. */
+  job?: JobProgress & { etaSeconds?: number };
+  /**
+   * Result files done (copied or recorded failed), how many there are once the listing was read,
+   * and the files and bytes they stored (an archive stores its members).
+   */
+  export?: { done: number; total?: number; files: number; bytes: number };
+  /** The target could not be asked (its answer is left out, the rest stands). */
+  targetError?: string;
+}
+
+/**
+ * Reads a run's progress: counts from the state, and from the target what only it knows (the
+ * ingested count while ingesting, the job's stage and tasks while processing). A failed look at
+ * the target is reported in `targetError`, never thrown: progress is for people and must not end a run.
+ */
+export async function readRunProgress(state: StateStore, target: BatchTarget | undefined, run: RunRecord, nowMs = Date.now()): Promise<RunProgress> {
+  const progress: RunProgress = { phase: run.phase, listed: run.listed, submitted: run.submitted };
+  try {
+    if (run.phase === 'ingesting' && target) {
+      const { count } = await target.ingestProgress(run);
+      progress.ingest = { ingested: count, expected: run.submitted, failed: await failedInIngest(state, run.runId) };
+    } else if (run.phase === 'processing' && target?.jobProgress) {
+      const job = await target.jobProgress(run);
+      if (job) progress.job = { ...job, etaSeconds: etaSeconds(job, nowMs) };
+    }
+  } catch (err) {
+    progress.targetError = errorMessage(err);
+  }
+  if (run.phase === 'exporting' || run.exportTasks !== undefined) {
+    const exported = { done: 0, total: run.exportTasks, files: 0, bytes: 0 };
+    for await (const task of state.exportTaskResults(run.runId)) {
+      exported.done++;
+      exported.files += task.files;
+      exported.bytes += task.bytes;
+    }
+    progress.export = exported;
+  }
+  return progress;
+}
+
+async function failedInIngest(state: StateStore, runId: string): Promise<number> {
+  let failed = 0;
+  for await (const f of state.failures(runId)) if (f.stage === 'ingest') failed++;
+  return failed;
+}
