@@ -16,7 +16,7 @@ const LABEL_CHARS = 30;
 
 const short = (label: string) => (label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label);
 
-/** A horizontal bar chart as inline SVG: one row per bar, scaled to the largest value. */
+/** A captioned horizontal bar chart in inline SVG: one row per bar, scaled to the largest value. */
 export function barChart(title: string, bars: Bar[]): Html {
   const max = Math.max(1, ...bars.map((b) => b.value));
   const height = bars.length * ROW + 8;
@@ -30,8 +30,8 @@ export function barChart(title: string, bars: Bar[]): Html {
 <text x="${LABEL_WIDTH + width + 6}" y="${y + 17}" class="value">${bar.text ?? formatCount(bar.value)}</text>
 </g>`;
   });
-  return html`<svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" xmlns="http://www.w3.org/2000/svg">
+  return html`<figure><figcaption>${title}</figcaption><svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" xmlns="http://www.w3.org/2000/svg">
 <title>${title}</title>
 ${rows}
-</svg>`;
+</svg></figure>`;
 }

@@ -3,11 +3,21 @@ import { barChart, type Bar } from './bar-chart';
 import { dataCount } from './data-count';
 import { formatBytes } from './format';
 import { html, type Html } from './html';
+import type { ReasonGroup } from './reason-groups';
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** The run's headline counts as cards, and how many objects made it through each phase. */
-export function countsSection(s: RunSummary): Html {
+/**
+ * Skipped and failed objects by reason in one chart: drawn when there are two reasons or more
+ * (one reason is already said by the cards).
+ */
+function leftOutChart(skipped: ReasonGroup[], failed: ReasonGroup[]): Html | undefined {
+  const bars: Bar[] = [...skipped.map((g) => ({ label: `skipped: ${g.reason}`, value: g.total })), ...failed.map((g) => ({ label: g.reason, value: g.total }))];
+  return bars.length >= 2 ? barChart('Objects skipped or failed, by reason', bars) : undefined;
+}
+
+/** The run's headline counts as cards, how many objects made it through each phase, and why the others did not. */
+export function countsSection(s: RunSummary, skippedGroups: ReasonGroup[], failedGroups: ReasonGroup[]): Html {
   const skipped = sum(s.skipped);
   const card = (label: string, value: Html, bad = false) => html`<div class="card${bad ? ' bad' : ''}"><span class="label">${label}</span>${value}</div>`;
   const cards = [
@@ -31,5 +41,6 @@ export function countsSection(s: RunSummary): Html {
 <h2>Counts</h2>
 <div class="cards">${cards.filter((c) => c !== undefined)}</div>
 ${barChart('Objects per phase', bars)}
+${leftOutChart(skippedGroups, failedGroups)}
 </section>`;
 }

@@ -1,5 +1,4 @@
 import type { RunSummary } from '../pipeline/summary';
-import { barChart } from './bar-chart';
 import { dataCount } from './data-count';
 import { formatCount } from './format';
 import { html, type Html } from './html';
@@ -35,9 +34,8 @@ ${groups.length === 0
 /** Objects and result files that failed, counted by stage and type, with their keys and reasons. */
 export function failedSection(s: RunSummary, groups: ReasonGroup[], keysShown: number): Html {
   if (s.failed.total === 0) return html`<section id="failed"><h2>Failed objects</h2><p class="note">Nothing failed.</p></section>`;
-  return html`<section id="failed" class="failures">
+  return html`<section id="failed">
 <h2>Failed objects</h2>
-${barChart('Failures by reason', groups.map((g) => ({ label: g.reason, value: g.total })))}
 ${countTable('stage', 'failed.byStage', s.failed.byStage)}
 ${countTable('type', 'failed.byType', s.failed.byType)}
 ${groups.map((g) => groupBlock(g, 'failed', `the first ${keysShown} of each reason are shown; failed.jsonl lists them all`))}

@@ -48,7 +48,7 @@ ${s.durationSeconds !== undefined ? html`<p class="note">took ${dataCount('durat
 ${s.error ? html`<p class="error" id="error">${s.error}</p>` : ''}
 <dl class="facts">${facts.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => html`<dt>${k}</dt><dd><code>${String(v)}</code></dd>`)}</dl>
 </header>
-${countsSection(s)}
+${countsSection(s, report.skipped, report.failed)}
 ${timelineSection(s)}
 ${skippedSection(report.skipped, SKIPPED_KEYS_KEPT)}
 ${failedSection(s, report.failed, REPORT_KEYS_PER_REASON)}

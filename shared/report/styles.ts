@@ -17,14 +17,15 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; word-break: break-
 .card .label { color: var(--muted); font-size: 12px; } .card .num { display: block; font-size: 22px; font-weight: 600; }
 .card.bad .num { color: var(--bad); }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); margin: 6px 0; }
+table { font-size: 13px; }
 th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #eef1f5; font-weight: 600; font-size: 13px; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
 .more, .note { color: var(--muted); font-size: 13px; margin: 4px 0 10px; }
+figure { margin: 12px 0; } figcaption { color: var(--muted); font-size: 12px; font-weight: 600; }
 .chart { max-width: 100%; height: auto; background: #fff; border: 1px solid var(--line); border-radius: 8px; margin: 6px 0; }
 .chart text { font: 12px system-ui, sans-serif; fill: var(--ink); } .chart .value { fill: var(--muted); }
 .bar-0 rect { fill: #3b6fd8; } .bar-1 rect { fill: #7a57d1; } .bar-2 rect { fill: #1f8a70; } .bar-3 rect { fill: #d08c1f; } .bar-4 rect { fill: #c2410c; } .bar-5 rect { fill: #64748b; }
-.failures .bar rect { fill: var(--bad); }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 `;
