@@ -7,7 +7,7 @@ import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResul
  * process doing the work (each scenario in its own child process: VmHWM, cross-checked by sampling
  * /proc/<pid>/status every 50 ms), object counts and the machine. Loopback only (127.0.0.1); each
  * scenario has a deadline; the whole run stays under 5 minutes on 2 cores.
- * Optional arguments pick scenarios: sign, pipeline, llamacloud, export, export-members, cold-start, aws-cli.
+ * Optional arguments pick scenarios: sign, pipeline, llamacloud, upload, export, export-members, cold-start, aws-cli.
  */
 process.once('SIGINT', () => {
   void stopAllServices().finally(() => process.exit(130));
@@ -176,6 +176,49 @@ await attempt('llamacloud', async () => {
   } finally {
     await emulator.stop();
     await bytes.stop();
+  }
+});
+
+// Upload mode (Roboflow plans without signed-URL ingest): one chunk of images streamed from the
+// local S3 server into tar archives PUT to a sink, against a plain bucket→bucket stream copy of
+// the same objects, both UPLOAD_CONCURRENCY at a time.
+await attempt('upload', async () => {
+  const s3 = await startService<{ endpoint: string }>('s3-service.ts', ['media,results']);
+  const sink = await startService<{ url: string }>('put-sink-service.ts', []);
+  const objects = 1000;
+  const kib = 128;
+  const perArchive = 250;
+  try {
+    log(`upload: seeding ${objects} × ${kib} KiB`);
+    await runChild('upload.ts', ['seed', s3.info.endpoint, String(objects), String(kib)], 120_000);
+    const runs: Record<string, ChildResult[]> = { baseline: [], bridge: [] };
+    for (const mode of ['baseline', 'bridge', 'bridge', 'baseline']) {
+      if (overBudget()) break;
+      log(`upload: ${mode}`);
+      const args = mode === 'bridge' ? [mode, s3.info.endpoint, sink.info.url, String(perArchive)] : [mode, s3.info.endpoint];
+      runs[mode]!.push(await runChild('upload.ts', args, 120_000));
+    }
+    if (runs.bridge!.length === 0 || runs.baseline!.length === 0) {
+      row({ scenario: 'Upload mode', measured: 'skipped: time budget used up', result: 'SKIPPED' });
+      return;
+    }
+    const best = (list: ChildResult[]) => list.reduce((a, b) => ((b.mbPerSecond as number) > (a.mbPerSecond as number) ? b : a));
+    const bridge = best(runs.bridge!);
+    const baseline = best(runs.baseline!);
+    const rss = Math.max(...runs.bridge!.map(peak));
+    row({
+      scenario: `Upload mode: images streamed from the bucket into ${perArchive}-image tar archives, signed PUTs, 4 at a time (UploadChunk)`,
+      measured: `${n(bridge.objectsPerSecond as number)} objects/s, ${(bridge.mbPerSecond as number).toFixed(0)} MB/s (best of ${runs.bridge!.length})`,
+      baseline: `bucket→bucket stream copy: ${n(baseline.objectsPerSecond as number)} objects/s, ${(baseline.mbPerSecond as number).toFixed(0)} MB/s`,
+      ratio: `${Math.round(((bridge.mbPerSecond as number) / (baseline.mbPerSecond as number)) * 100)}%`,
+      rss: `${mb(rss)} (baseline ${mb(Math.max(...runs.baseline!.map(peak)))})`,
+      size: `${n(objects)} objects × ${kib} KiB = ${mb(objects * kib * 1024)}`,
+      target: 'peak RSS < 256 MB (no archive held whole)',
+      result: verdict(rss < 256 * MiB, 'upload mode'),
+    });
+  } finally {
+    await s3.stop();
+    await sink.stop();
   }
 });
 
