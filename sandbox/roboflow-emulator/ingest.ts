@@ -8,7 +8,7 @@ import type { EmulatorContext } from './context';
 import { badRequest } from './http-io';
 import { KEEP_BYTES_UP_TO } from './content-sink';
 import { inputBatchFor } from './input-batches';
-import { assertPlanAllowsSignedUrlIngest } from './plan';
+import { applyPlanToReferencesIngest, type IngestRefusal } from './plan';
 import { download } from './remote-fetch';
 import { MAX_INLINE_REFERENCES, Reference, type IngestRequest } from './schemas';
 import { stagingEvent } from './staging-events';
@@ -54,17 +54,19 @@ interface IngestRun {
   request: IngestRequest;
   ingestId: string;
   shards: Shard[];
+  /** Set when the plan switch refuses signed-URL ingest during the ingest rather than at the request. */
+  planRefusal?: IngestRefusal;
 }
 
 export function acceptIngest(ctx: EmulatorContext, batchId: string, displayName: string, request: IngestRequest): IngestResponse {
-  assertPlanAllowsSignedUrlIngest(ctx);
+  const planRefusal = applyPlanToReferencesIngest(ctx);
   if (ctx.faults.current.refuseHttpReferences) refuseHttpUrls(request);
   const batch = inputBatchFor(ctx, batchId, displayName, 'sharded-batch', request.kind);
   const ingestId = request.ingestId ?? randomUUID().replaceAll('-', '');
   if (batch.ingestIds.has(ingestId)) return { ingestId, duplicated: true };
   batch.ingestIds.add(ingestId);
 
-  const run: IngestRun = { batch, request, ingestId, shards: [] };
+  const run: IngestRun = { batch, request, ingestId, shards: [], planRefusal };
   // Inline references are known now, so their shards exist (in progress) before the response is sent.
   if ('inline' in request.source) run.shards = createShards(run, request.source.inline.length);
   ctx.scope.run(() => runIngest(ctx, run), (err) => ctx.reportError(err));
@@ -98,6 +100,7 @@ async function runIngest(ctx: EmulatorContext, run: IngestRun): Promise<void> {
   await ctx.scope.sleep(ctx.options.ingestDelayMs);
   let references: Reference[];
   try {
+    if (run.planRefusal) throw new IngestFailure(run.planRefusal.type, run.planRefusal.reason);
     references = 'inline' in run.request.source ? run.request.source.inline : await loadReferencesFile(ctx, run.request.source.url);
     assertTrustedHosts(ctx, references);
   } catch (err) {

@@ -7,13 +7,15 @@
 import { parseArgs } from 'node:util';
 import { optionalInt, parseOrExit } from '../emulator-kit/cli-args';
 import { serveUntilSignal } from '../emulator-kit/serve-until-signal';
-import { startRoboflowEmulator, type EmulatorOptions } from './index';
+import { startRoboflowEmulator, type EmulatorFaults, type EmulatorOptions } from './index';
 
 const USAGE =
   'usage: main.ts --api-key KEY --workspace SLUG [--port N] [--host H] [--workspace-id ID] [--page-size N]\n' +
   '               [--trusted-host HOST ...] [--ingest-delay-ms N] [--job-stage-delay-ms N] [--max-image-bytes N]\n' +
   '               [--export-stage-name NAME|none] [--repeated-job-post-status N] [--refuse-http-references]\n' +
-  '               [--untrusted-host HOST ...]   (the switches: see README.md)';
+  '               [--untrusted-host HOST ...] [--max-images-per-archive N] [--max-archive-bytes N]\n' +
+  '               [--plan-without-signed-urls [--signed-url-refusal-status N | --signed-url-refusal-during-ingest]]\n' +
+  '               (the switches: see README.md)';
 
 function parseOptions(argv: string[]): EmulatorOptions {
   const { values } = parseArgs({
@@ -33,6 +35,11 @@ function parseOptions(argv: string[]): EmulatorOptions {
       'repeated-job-post-status': { type: 'string' },
       'refuse-http-references': { type: 'boolean', default: false },
       'untrusted-host': { type: 'string', multiple: true },
+      'max-images-per-archive': { type: 'string' },
+      'max-archive-bytes': { type: 'string' },
+      'plan-without-signed-urls': { type: 'boolean', default: false },
+      'signed-url-refusal-status': { type: 'string' },
+      'signed-url-refusal-during-ingest': { type: 'boolean', default: false },
     },
   });
   const exportStageName = values['export-stage-name'];
@@ -49,13 +56,31 @@ function parseOptions(argv: string[]): EmulatorOptions {
     ingestDelayMs: optionalInt('ingest-delay-ms', values['ingest-delay-ms']),
     jobStageDelayMs: optionalInt('job-stage-delay-ms', values['job-stage-delay-ms']),
     maxImageBytes: optionalInt('max-image-bytes', values['max-image-bytes']),
+    maxImagesPerArchive: optionalInt('max-images-per-archive', values['max-images-per-archive']),
+    maxArchiveBytes: optionalInt('max-archive-bytes', values['max-archive-bytes']),
     faults: {
       exportStageName: exportStageName === 'none' ? null : exportStageName,
       repeatedJobPostStatus: optionalInt('repeated-job-post-status', values['repeated-job-post-status']),
       refuseHttpReferences: values['refuse-http-references'],
       untrustedHosts: values['untrusted-host'],
+      signedUrlIngestRefused: planRefusal(values),
     },
   };
+}
+
+function planRefusal(values: {
+  'plan-without-signed-urls': boolean;
+  'signed-url-refusal-status'?: string;
+  'signed-url-refusal-during-ingest': boolean;
+}): EmulatorFaults['signedUrlIngestRefused'] {
+  const status = optionalInt('signed-url-refusal-status', values['signed-url-refusal-status']);
+  const duringIngest = values['signed-url-refusal-during-ingest'];
+  if (!values['plan-without-signed-urls']) {
+    if (status !== undefined || duringIngest) throw new Error('--signed-url-refusal-* needs --plan-without-signed-urls');
+    return undefined;
+  }
+  if (status !== undefined && duringIngest) throw new Error('--signed-url-refusal-status and --signed-url-refusal-during-ingest exclude each other');
+  return duringIngest ? { during: 'ingest' } : status === undefined ? true : { status };
 }
 
 const options = parseOrExit(parseOptions, USAGE);

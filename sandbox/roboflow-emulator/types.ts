@@ -29,11 +29,13 @@ export interface EmulatorFaults {
   /** Hosts refused as `unsafe-url-detected` at ingest, even when `trustedHosts` lists them. */
   untrustedHosts?: string[];
   /**
-   * A plan without signed-URL ingest: every references ingest is refused before anything is created.
-   * `true` answers 403 `{"error": "Only Growth Plan customers and Enterprise customers can ingest data
-   * through signed URLs."}`; an object sets the status and/or the error text (Roboflow documents neither).
+   * A plan without signed-URL ingest: every references ingest is refused. `true` answers the request 403
+   * `{"error": "Only Growth Plan customers and Enterprise customers can ingest data through signed URLs."}`
+   * and creates nothing; an object sets the status and/or the error text, or (`during: 'ingest'`) accepts
+   * the request and fails the ingest as a whole (`signed-url-ingest-not-allowed`, the text as reason).
+   * Roboflow documents none of these.
    */
-  signedUrlIngestRefused?: boolean | { status?: number; error?: string };
+  signedUrlIngestRefused?: boolean | { status?: number; error?: string; during?: 'request' | 'ingest' };
 }
 
 export interface EmulatorOptions {

@@ -301,4 +301,20 @@ describe('plan switch: no signed-URL ingest', () => {
     const emu = await start({ faults: { signedUrlIngestRefused: { status: 402, error: 'Upgrade your plan' } } });
     expect(await postJson(emu, `${DS}/batches/plan-c/bulk-upload/image-references`, refs)).toEqual({ status: 402, body: { error: 'Upgrade your plan' } });
   });
+
+  it('the refusal can come during the ingest instead: accepted, then the shard fails and ingest-status reports the plan', async () => {
+    const emu = await start({ faults: { signedUrlIngestRefused: { during: 'ingest' } } });
+    const receiver = await startHookReceiver();
+    const accepted = await postJson(emu, `${DS}/batches/plan-d/bulk-upload/image-references`, { ...refs, notificationsURL: receiver.url });
+    expect(accepted.status).toBe(200);
+    const shard = await waitFor('shard failed', async () => (await shardsOf(emu, 'plan-d')).find((s) => s.statusType === 'error'));
+    expect(shard.statusMetadata).toMatchObject({ errorType: SIGNED_URL_INGEST_REFUSAL.ingestErrorType, reason: SIGNED_URL_INGEST_REFUSAL.error });
+    const [hook] = await waitFor('webhook', async () => (receiver.hooks.length >= 1 ? receiver.hooks : undefined));
+    expect(hook!.body.notification).toEqual({
+      type: 'ingest-status-notification-v1',
+      success: false,
+      error_details: { type: 'signed-url-ingest-not-allowed', reason: SIGNED_URL_INGEST_REFUSAL.error },
+    });
+    expect(await countOf(emu, 'plan-d')).toBe(0);
+  });
 });
