@@ -304,6 +304,24 @@ await attempt('export-members', async () => {
   }
 });
 
+// 4c. Results joined to source keys: 200,000 and 1,000,000 names, file state, one result per name.
+await attempt('results-join', async () => {
+  for (const [count, shape] of [[200_000, 'objects'], [1_000_000, 'objects'], [1_000_000, 'aggregated']] as const) {
+    if (overBudget()) break;
+    log(`results-join: ${n(count)} names, ${shape}`);
+    const r = await runChild('results-join.ts', [String(count), shape], 150_000);
+    const rss = peak(r);
+    const complete = r.objects === count && r.exported === count && (shape === 'objects' || r.predictionRows === count);
+    row({
+      scenario: `results-by-key.jsonl join, ${shape === 'objects' ? 'one unpacked result object per name' : 'aggregated JSONL rows (+ predictions-by-key.jsonl)'}`,
+      measured: `${n(count / (r.seconds as number))} names/s (${(r.seconds as number).toFixed(1)} s)`,
+      rss: `${mb(rss)} (before the join ${mb(r.rssBefore as number)})`,
+      size: `${n(count)} names, ${r.partitions} partitions`,
+      target: 'peak RSS < 384 MB',
+      result: verdict(rss < 384 * MiB && complete, `results-join ${count} ${shape}`),
+    });
+  }
+});
 // 5. Cold start: bundle size, module initialisation, SDK clients per function.
 await attempt('cold-start', async () => {
   log('cold start: bundling and importing each function');
