@@ -19,11 +19,19 @@ type DemoTarget = 'roboflow' | 'extend' | 'llamacloud';
 /**
  * `npm run demo -- --source-store gcs`: read the images from a (fake) GCS bucket instead of S3.
  * `npm run demo -- --target extend|llamacloud`: send documents to that target's emulator instead.
+ * `npm run demo -- --ingest upload|references|auto`: how the images reach the emulator (default auto).
+ * `npm run demo -- --refuse-signed-urls`: the emulator acts as a plan without signed-URL ingest
+ *   (with the default `--ingest auto`, the run switches to uploads by itself).
  */
-function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs'; target: DemoTarget } {
+function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs'; target: DemoTarget; ingest?: string; refuseSignedUrls: boolean } {
   const { values } = parseArgs({
     args: argv,
-    options: { 'source-store': { type: 'string', default: 's3' }, target: { type: 'string', default: 'roboflow' } },
+    options: {
+      'source-store': { type: 'string', default: 's3' },
+      target: { type: 'string', default: 'roboflow' },
+      ingest: { type: 'string' },
+      'refuse-signed-urls': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const sourceStore = values['source-store'];
@@ -33,7 +41,9 @@ function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs'; target: DemoT
     throw new Error(`--target: expected roboflow, extend or llamacloud, got ${JSON.stringify(target)}`);
   }
   if (target !== 'roboflow' && sourceStore !== 's3') throw new Error('--source-store gcs goes with the Roboflow demo');
-  return { sourceStore, target };
+  const refuseSignedUrls = values['refuse-signed-urls'] === true;
+  if (target !== 'roboflow' && (values.ingest !== undefined || refuseSignedUrls)) throw new Error('--ingest and --refuse-signed-urls go with the Roboflow demo');
+  return { sourceStore, target, ingest: values.ingest, refuseSignedUrls };
 }
 
 /**
@@ -42,7 +52,7 @@ function demoOptions(argv: string[]): { sourceStore: 's3' | 'gcs'; target: DemoT
  * webhooks. No credentials, no internet.
  */
 async function demo(): Promise<number> {
-  const { sourceStore, target } = demoOptions(process.argv.slice(2));
+  const { sourceStore, target, ingest, refuseSignedUrls } = demoOptions(process.argv.slice(2));
   if (target !== 'roboflow') return documentsDemo(target);
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
@@ -51,6 +61,10 @@ async function demo(): Promise<number> {
   const stateDir = await mkdtemp(join(tmpdir(), 'bucket-bridge-demo-state-'));
   try {
     say(`local S3 server ${stack.s3.endpoint}, Roboflow emulator ${stack.roboflow.url}`);
+    if (refuseSignedUrls) {
+      stack.roboflow.setFaults({ signedUrlIngestRefused: true });
+      say('the emulator refuses signed-URL ingest, as Roboflow does for plans below Growth');
+    }
     if (stack.gcs) say(`fake GCS ${stack.gcs.server.url} (signed URLs verified against ${stack.gcs.account.email})`);
     const sourceUrl = stack.gcs ? `gs://${GCS_BUCKET}` : `s3://${BUCKET}`;
     const seeded = await seedDemoBucket(stack.gcs ? stack.gcs.store(GCS_BUCKET) : stack.store(BUCKET));
@@ -67,6 +81,7 @@ async function demo(): Promise<number> {
       '--workflow', SANDBOX_WORKFLOW,
       // The local S3 server (and fake GCS) sign plain-http URLs, which Roboflow itself refuses.
       '--allow-http-references',
+      ...(ingest === undefined ? [] : ['--ingest', ingest]),
       '--webhook-url', `http://127.0.0.1:${port}`,
       '--webhook-listen', `127.0.0.1:${port}`,
       '--page-size', '10',
