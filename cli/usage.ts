@@ -29,6 +29,10 @@ Run options:
   --webhook-listen HOST:PORT   where the webhook receiver listens (default 127.0.0.1:8787)
   --allow-http-references      submit plain-http signed URLs to Roboflow (local emulators, private endpoints;
                                Roboflow refuses them; or BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES=true)
+  --ingest references|upload|auto   how objects reach Roboflow (default auto): signed references, or the
+                               bytes streamed as tar archives of images (videos one by one) to Roboflow's
+                               signed uploads; auto sends references and switches to uploads when the plan
+                               refuses signed-URL ingest (Growth and Enterprise only take it)
   --poll-interval SECONDS      polling interval (default 15)
   --timeout SECONDS            give up waiting after this long (default 86400); the run goes on remotely
   --page-size N                listing page size     --chunk-size N   references per file (default 20000/5000)
