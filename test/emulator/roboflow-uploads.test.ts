@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pack as tarPack } from 'tar-stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SIGNED_URL_INGEST_REFUSAL, startRoboflowEmulator, type EmulatorOptions, type RunningEmulator } from '../../sandbox/roboflow-emulator/index';
 
 /** The upload endpoints of Data Staging over HTTP on loopback, with the emulator serving its own signed PUT URLs. */
@@ -39,15 +39,16 @@ async function call(emu: RunningEmulator, method: string, path: string, query: R
 const postJson = (emu: RunningEmulator, path: string, body: unknown, query: Record<string, string> = {}) =>
   call(emu, 'POST', path, query, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The probe's first defined value, looked for every 20 ms for at most WAIT_MS. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> =>
+  vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error(`still waiting for ${what}`);
+      return value;
+    },
+    { timeout: WAIT_MS, interval: 20 },
+  );
 
 const imageBytes = (name: string, size = 100) => Buffer.alloc(size, `jpeg:${name};`);
 
@@ -174,6 +175,13 @@ describe('bulk-upload/image-files', () => {
     expect(failed.statusMetadata).toMatchObject({ errorType: 'images-limit-exceeded' });
     expect(await shardsOf(emu, 'limits')).toHaveLength(1); // the refused PUT made no shard
     expect(await countOf(emu, 'limits')).toBe(0);
+
+    const junk = await requestArchiveSlot(emu, 'limits');
+    expect((await put(junk.uploadURL, junk.extensionHeaders, Buffer.alloc(700, 'not a tar'))).status).toBe(200);
+    const unreadable = await waitFor('unreadable shard failed', async () =>
+      (await shardsOf(emu, 'limits')).find((s) => s.shardId === junk.shardId && s.statusType === 'error'),
+    );
+    expect(unreadable.statusMetadata).toMatchObject({ errorType: 'invalid-archive' });
 
     const two = await requestArchiveSlot(emu, 'limits');
     expect((await put(two.uploadURL, two.extensionHeaders, await tarOf(['x.jpg', 'y.jpg'].map((name) => ({ name, data: imageBytes(name) }))))).status).toBe(200);
