@@ -43,6 +43,11 @@ export class SpillFolder {
     for await (const line of lines) if (line !== '') yield JSON.parse(line) as T;
   }
 
+  /** Deletes the files of one kind that are no longer needed (keeps local disk use down). */
+  discard(kind: string, count: number): Promise<void> {
+    return Promise.all(Array.from({ length: count }, (_, p) => rm(this.path(kind, p), { force: true }))).then(() => undefined);
+  }
+
   remove(): Promise<void> {
     return rm(this.dir, { recursive: true, force: true });
   }

@@ -112,6 +112,7 @@ async function spillByName(deps: ResultsByKeyDeps, spill: SpillFolder, run: RunR
   const rows = spill.partitioned<Row>('rows', partitions);
   try {
     for await (const e of spill.read<Entry>('listed', 0)) await entries.add(e.n, e);
+    await spill.discard('listed', 1);
     for (const [f, file] of aggregated.entries()) {
       const body = await deps.dest.read(file.key);
       const read = file.format === 'csv' ? csvRows(body, (header) => (file.header = header)) : jsonlRows(body);
