@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
+import { main } from '../../cli/main';
 import { runCli } from '../support/cli';
 import { spawnCli } from '../support/cli-process';
 
@@ -56,6 +57,8 @@ describe('progress of every phase, off a terminal (the real CLI, stderr a pipe)'
     expect(shown, stderr).toBe(true);
     const runId = /"message":"run started","runId":"([a-z0-9-]+)"/.exec(stderr)![1]!;
     const status = await runCli(['status', runId, '--json', '--state-dir', stateDir], stack.env);
+    let text = '';
+    const textCode = await main(['status', runId, '--state-dir', stateDir], { env: stack.env, stdout: { isTTY: true, write: (s: string) => (text += s) }, stderr: { write: () => true } });
     const result = await cli.exited(60_000);
     expect(result.code, result.stderr).toBe(0);
 
@@ -82,6 +85,11 @@ describe('progress of every phase, off a terminal (the real CLI, stderr a pipe)'
     expect(live.status).toBe('in-progress');
     expect(live.progress.phase).toBe('processing');
     expect(live.progress.job).toMatchObject({ stage: expect.stringMatching(/^(processing|export)$/), unit: 'tasks', total: expect.any(Number) });
+    // The same for people on a terminal.
+    expect(textCode).toBe(0);
+    expect(text).toMatch(new RegExp(`^run ${runId}: in-progress \\(processing\\)\n`));
+    expect(text).toMatch(/^ {2}listed 34 · submitted 32 · ingested 32 · failed 0$/m);
+    expect(text).toMatch(/^ {2}job: (processing \(stage 1\/2\)|export \(stage 2\/2\)) · tasks \d \/ \d · \d+%/m);
   }, 60_000);
 
   it('writes the same progress as text lines with --log-format text, and no JSON', async () => {
