@@ -159,6 +159,35 @@ describe('bulk-upload/image-files', () => {
     expect(await namesInJobResults(emu, 'tar-1', 'job-tar-1')).toEqual(names);
   });
 
+  it('keeps member names as packed (nested, long, non-ASCII); a large image is staged with its size, one over maxImageBytes fails alone', async () => {
+    const emu = await start({ maxImageBytes: 300 * 1024 });
+    const receiver = await startHookReceiver();
+    const longName = `${'deep/'.repeat(30)}x-${'y'.repeat(120)}.jpg`;
+    const names = ['a/b/c.jpg', longName, 'café ü.png'];
+    const big = Buffer.alloc(200 * 1024, 'large');
+    const archive = await tarOf([
+      ...names.map((name) => ({ name, data: imageBytes(name) })),
+      { name: 'large.jpg', data: big },
+      { name: 'huge.jpg', data: Buffer.alloc(400 * 1024, 'h') },
+      { name: 'notification_config.json', data: Buffer.from(JSON.stringify({ notificationsURL: receiver.url, notificationCategories: ['files-status'] })) },
+    ]);
+    const slot = await requestArchiveSlot(emu, 'names');
+    expect((await put(slot.uploadURL, slot.extensionHeaders, archive)).status).toBe(200);
+    await waitFor('4 staged', async () => ((await countOf(emu, 'names')) === 4 ? true : undefined));
+    const all: any[] = [];
+    for (let page = 0, token: string | null = ''; token !== null && page < 10; page++) {
+      const { body } = await call(emu, 'GET', `${DS}/batches/names/list`, token ? { nextPageToken: token } : {});
+      all.push(...body.filesMetadata);
+      token = body.nextPageToken;
+    }
+    expect(all.map((f) => f.fileName).sort()).toEqual([...names, 'large.jpg'].sort());
+    const large = all.find((f) => f.fileName === 'large.jpg');
+    expect((await (await fetch(large.downloadURL)).arrayBuffer()).byteLength).toBe(big.length);
+    const [hook] = await waitFor('files-status', async () => (receiver.hooks.length >= 1 ? receiver.hooks : undefined));
+    expect(hook!.body).toMatchObject({ ingest_id: slot.shardId, shard_id: slot.shardId });
+    expect(hook!.body.notification.failed_files).toEqual([{ type: 'file-size-limit-exceeded', file_name: 'huge.jpg', reason: 'Max size of single image is 307200B.' }]);
+  });
+
   it('maxShardSize: a larger PUT is refused 400 and stages nothing; maxNumberOfImages: a shard of more images fails whole', async () => {
     const emu = await start({ maxImagesPerArchive: 2, maxArchiveBytes: 8 * 1024 });
     const big = await requestArchiveSlot(emu, 'limits');
