@@ -11,7 +11,7 @@ export const REPORT_FILE = 'report.html';
 /** Written with every summary, so always linked. */
 const RUN_FILES = ['summary.json', 'failed.jsonl', 'names.jsonl'];
 /** Written by some runs only (joined results): linked when they are there. */
-const OPTIONAL_FILES = ['results-by-key.jsonl', 'results-by-key.csv', 'results.jsonl'];
+const OPTIONAL_FILES = ['results-by-key.jsonl', 'predictions-by-key.jsonl', 'predictions-by-key.csv', 'results.jsonl'];
 
 /** Reads what the report shows from state, each stream once and bounded, and the run folder's optional files. */
 export async function gatherReport(dest: ObjectStore, state: StateStore, run: RunRecord, summary: RunSummary): Promise<RunReport> {

@@ -9,6 +9,7 @@ import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type Lo
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { runCli } from '../support/cli';
 import { listObjects } from '../support/s3';
+import { isResultKey } from '../support/run-files';
 
 const BUCKET = 'e2e-media';
 
@@ -51,7 +52,8 @@ describe('bucket-bridge run, end to end on loopback', () => {
     expect(keys).toContain(`${dest}/${runId}/summary.json`);
     expect(keys).toContain(`${dest}/${runId}/failed.jsonl`);
     expect(keys).toContain(`${dest}/${runId}/names.jsonl`);
-    const results = keys.filter((k) => !/\/(summary\.json|failed\.jsonl|names\.jsonl)$/.test(k));
+    expect(keys).toContain(`${dest}/${runId}/report.html`);
+    const results = keys.filter(isResultKey);
     expect(results).toHaveLength(exportedFiles);
     // Every submitted image has its own result file, named after its reference name.
     for (const key of seeded.images) expect(results.some((r) => r.includes(referenceName(key)))).toBe(true);

@@ -14,6 +14,7 @@ import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { referenceName } from '../../shared/pipeline/name';
 import { runCli } from '../support/cli';
 import { listObjects } from '../support/s3';
+import { isResultKey } from '../support/run-files';
 
 const GCS_BUCKET = 'gcs-e2e-media';
 const S3_BUCKET = 'gcs-e2e-results';
@@ -93,7 +94,7 @@ describe('bucket-bridge run with a GCS source and an S3-compatible destination, 
   async function expectResultsInS3(prefix: string, runId: string, exportedFiles: number) {
     const keys = (await listObjects(stack.store(S3_BUCKET), `${prefix}/${runId}/`)).map((o) => o.key);
     expect(keys).toContain(`${prefix}/${runId}/summary.json`);
-    const results = keys.filter((k) => !/\/(summary\.json|failed\.jsonl|names\.jsonl)$/.test(k));
+    const results = keys.filter(isResultKey);
     expect(results).toHaveLength(exportedFiles);
     for (const key of seeded.images) expect(results.some((r) => r.includes(referenceName(key)))).toBe(true);
     const names = (await text(await stack.store(S3_BUCKET).read(`${prefix}/${runId}/names.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
@@ -176,7 +177,7 @@ describe('bucket-bridge run with a GCS source and an S3-compatible destination, 
     expect(s).toMatchObject({ status: 'completed', submitted: fromS3.images.length, destination: `gs://${GCS_BUCKET}/from-s3/${s.runId}/` });
     const names = gcs.server.names(GCS_BUCKET).filter((n) => n.startsWith(`from-s3/${s.runId}/`));
     expect(names).toContain(`from-s3/${s.runId}/summary.json`);
-    expect(names.filter((n) => !/\/(summary\.json|failed\.jsonl|names\.jsonl)$/.test(n))).toHaveLength(s.exported.files);
+    expect(names.filter(isResultKey)).toHaveLength(s.exported.files);
     const stored = JSON.parse(gcs.server.get(GCS_BUCKET, `from-s3/${s.runId}/summary.json`)!.data.toString('utf8'));
     expect(stored).toMatchObject({ runId: s.runId, status: 'completed' });
     expect(gcs.server.requests.filter((r) => r.path.startsWith('/upload/')).length).toBeGreaterThanOrEqual(s.exported.files);

@@ -17,6 +17,7 @@ import { tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
 import { startHoldingProxy } from '../support/holding-proxy';
 import { startS3Proxy } from '../support/s3-proxy';
+import { isResultKey } from '../support/run-files';
 
 const BUCKET = 'resume-media';
 const INGEST_PATH = 'bulk-upload/image-references';
@@ -116,7 +117,7 @@ describe('bucket-bridge resume and status after the CLI process ended early (iss
     expect(stack.roboflow.jobsStarted().slice(jobsBefore)).toEqual([run.jobId]);
     // Results, names and the summary are in the destination.
     const keys = (await listObjects(stack.store(BUCKET), `${dest}/${runId}/`)).map((o) => o.key);
-    const results = keys.filter((k) => !/\/(summary\.json|failed\.jsonl|names\.jsonl)$/.test(k));
+    const results = keys.filter(isResultKey);
     expect(results).toHaveLength(seeded.images.length);
     const names = (await text(await stack.store(BUCKET).read(`${dest}/${runId}/names.jsonl`))).trim().split('\n');
     expect(names).toHaveLength(seeded.images.length);

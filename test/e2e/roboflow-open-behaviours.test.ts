@@ -13,6 +13,7 @@ import { batchIdFor, jobIdFor } from '../../shared/targets/roboflow/ids';
 import { runCli } from '../support/cli';
 import { specFor, stackDeps } from '../support/domain';
 import { listObjects } from '../support/s3';
+import { isResultKey } from '../support/run-files';
 
 const BUCKET = 'open-behaviours';
 
@@ -52,7 +53,7 @@ describe('Roboflow behaviours the documents leave open', () => {
   const jobPosts = (jobId: string) => stack.roboflow.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/jobs/${jobId}`));
   const storedSummary = async (dest: string, runId: string) => JSON.parse(await text(await stack.store(BUCKET).read(`${dest}/${runId}/summary.json`)));
   const resultKeys = async (dest: string, runId: string) =>
-    (await listObjects(stack.store(BUCKET), `${dest}/${runId}/`)).map((o) => o.key).filter((k) => !/\/(summary\.json|failed\.jsonl|names\.jsonl)$/.test(k));
+    (await listObjects(stack.store(BUCKET), `${dest}/${runId}/`)).map((o) => o.key).filter(isResultKey);
 
   describe('the stage holding the results', () => {
     it.each([

@@ -133,7 +133,7 @@ describe.each(CASES)('deployed loop with $target: schedule -> batches per chunk 
     expect(results.sort()).toEqual(PROCESSED.map((k) => `${folder}results/${referenceName(k)}.${c.ext}`).sort());
     for (const key of PROCESSED) c.expectResult(key, await read(`${folder}results/${referenceName(key)}.${c.ext}`));
     const all = (await listObjects(h.stack.store('results'), folder)).map((o) => o.key);
-    const reports = ['summary.json', 'failed.jsonl', 'names.jsonl', ...(c.combined ? [c.combined] : [])].map((f) => `${folder}${f}`);
+    const reports = ['summary.json', 'failed.jsonl', 'names.jsonl', 'report.html', 'results-by-key.jsonl', ...(c.combined ? [c.combined] : [])].map((f) => `${folder}${f}`);
     expect(all.sort()).toEqual([...results, ...reports].sort());
     if (c.combined) expect((await jsonl(`${folder}${c.combined}`)).map((r) => r.key).sort()).toEqual([...PROCESSED].sort());
 
