@@ -121,7 +121,7 @@ export async function driveRun(
       log.info('waiting on webhooks', { listen: server.url });
     }
     const finished = await guard.during(untilEnded()).catch((err) => endRunOnFailure(deps, run.runId, err));
-    await watch?.stop();
+    watch?.stop();
     view.update(await readRunProgress(deps.state, undefined, finished));
     view.finish();
     const summary = await buildSummary(deps.state, finished);
@@ -137,7 +137,7 @@ export async function driveRun(
     throw err;
   } finally {
     guard.release();
-    await watch?.stop();
+    watch?.stop();
     await ownership?.release();
     view.finish();
     await server?.close();

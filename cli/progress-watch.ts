@@ -1,8 +1,8 @@
 import type { RunProgress } from '../shared/run/run-progress';
 
 export interface ProgressWatch {
-  /** Stops looking; resolves once a look under way has ended. */
-  stop(): Promise<void>;
+  /** Stops looking; a look under way is not waited for (its answer is dropped). */
+  stop(): void;
 }
 
 /**
@@ -12,9 +12,8 @@ export interface ProgressWatch {
 export function watchProgress(look: () => Promise<RunProgress | undefined>, onProgress: (progress: RunProgress) => void, everyMs: number): ProgressWatch {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
   const tick = () => {
-    current = look()
+    void look()
       .then((progress) => {
         if (progress && !stopped) onProgress(progress);
       })
@@ -27,10 +26,9 @@ export function watchProgress(look: () => Promise<RunProgress | undefined>, onPr
   };
   tick();
   return {
-    stop: async () => {
+    stop: () => {
       stopped = true;
       clearTimeout(timer);
-      await current;
     },
   };
 }

@@ -22,20 +22,30 @@ export interface RunProgress {
   targetError?: string;
 }
 
+export interface ReadOptions {
+  nowMs?: number;
+  /** How long the target may take to answer (with its retries) before its part is left out. */
+  targetTimeoutMs?: number;
+}
+
+/** A look at the target's progress is given up after this long (its retries can take minutes). */
+export const TARGET_TIMEOUT_MS = 15_000;
+
 /**
  * Reads a run's progress: counts from the state, and from the target what only it knows (the
  * ingested count while ingesting, the job's stage and tasks while processing). A failed look at
  * the target is reported in `targetError`, never thrown: progress is for people and must not end a run.
  */
-export async function readRunProgress(state: StateStore, target: BatchTarget | undefined, run: RunRecord, nowMs = Date.now()): Promise<RunProgress> {
+export async function readRunProgress(state: StateStore, target: BatchTarget | undefined, run: RunRecord, options: ReadOptions = {}): Promise<RunProgress> {
   const progress: RunProgress = { phase: run.phase, listed: run.listed, submitted: run.submitted };
+  const timeoutMs = options.targetTimeoutMs ?? TARGET_TIMEOUT_MS;
   try {
     if (run.phase === 'ingesting' && target) {
-      const { count } = await target.ingestProgress(run);
+      const { count } = await withDeadline(target.ingestProgress(run), timeoutMs);
       progress.ingest = { ingested: count, expected: run.submitted, failed: await failedInIngest(state, run.runId) };
     } else if (run.phase === 'processing' && target?.jobProgress) {
-      const job = await target.jobProgress(run);
-      if (job) progress.job = { ...job, etaSeconds: etaSeconds(job, nowMs) };
+      const job = await withDeadline(target.jobProgress(run), timeoutMs);
+      if (job) progress.job = { ...job, etaSeconds: etaSeconds(job, options.nowMs ?? Date.now()) };
     }
   } catch (err) {
     progress.targetError = errorMessage(err);
@@ -56,4 +66,13 @@ async function failedInIngest(state: StateStore, runId: string): Promise<number>
   let failed = 0;
   for await (const f of state.failures(runId)) if (f.stage === 'ingest') failed++;
   return failed;
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -58,12 +58,14 @@ describe('the progress of a run, read from the state and the target', () => {
     }
   });
 
-  it('a target that cannot be asked leaves its part out and says why, without throwing', async () => {
+  it('a target that cannot be asked, or does not answer in time, leaves its part out and says why, without throwing', async () => {
     const state = new FileStateStore(await tempDir('bb-job-progress-'));
     const spec = specFor('s3://docs/in/', 's3://docs/out/');
     const now = new Date().toISOString();
     const run = { runId: 'r1', batchId: 'bb-r1', jobId: 'bb-1', spec, phase: 'processing' as const, listed: 4, skipped: {}, submitted: 4, chunks: [], checkpoint: { nextChunk: 1 }, retried: false, submissionComplete: true, jobStarted: true, timings: {}, createdAt: now, updatedAt: now };
     const target = { jobProgress: () => Promise.reject(new Error('Roboflow GET job: 503')) } as unknown as BatchTarget;
     expect(await readRunProgress(state, target, run as never)).toEqual({ phase: 'processing', listed: 4, submitted: 4, targetError: 'Roboflow GET job: 503' });
+    const silent = { jobProgress: () => new Promise(() => {}) } as unknown as BatchTarget;
+    expect(await readRunProgress(state, silent, run as never, { targetTimeoutMs: 50 })).toEqual({ phase: 'processing', listed: 4, submitted: 4, targetError: 'no answer within 0.05 s' });
   });
 });
