@@ -28,6 +28,7 @@ describe('bucket-bridge run against a SigV4-verifying S3 server', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.summary).toMatchObject({ status: 'completed', listed: 33, submitted: 32, ingested: 32, failed: { total: 0 } });
     const objects = await listObjects(stack.store('strict'), `out/${result.summary!.runId}/`);
-    expect(objects.length).toBe(result.summary!.exported.files + 3);
+    // The results, plus summary.json, failed.jsonl, names.jsonl, report.html and results-by-key.jsonl.
+    expect(objects.length).toBe(result.summary!.exported.files + 5);
   });
 });

@@ -31,8 +31,16 @@ describe('deployed loop: schedule -> queues -> webhooks -> export', () => {
     expect(done).toMatchObject({ submitted: seeded.images.length, ingested: seeded.images.length, jobState: 'success' });
     expect(h.stack.roboflow.jobsStarted()).toEqual([done.jobId]);
     const results = await listObjects(h.stack.store('results'), `out/${runId}/`);
-    expect(results.map((o) => o.key)).toEqual(expect.arrayContaining([`out/${runId}/summary.json`, `out/${runId}/failed.jsonl`, `out/${runId}/names.jsonl`]));
-    expect(results.length).toBe(done.exported!.files + 3);
+    const runFiles = ['summary.json', 'failed.jsonl', 'names.jsonl', 'report.html', 'results-by-key.jsonl'].map((f) => `out/${runId}/${f}`);
+    expect(results.map((o) => o.key)).toEqual(expect.arrayContaining(runFiles));
+    expect(results.length).toBe(done.exported!.files + runFiles.length);
+    // Results joined to their objects through the deployed state (the name map in DynamoDB), by the export function.
+    const joined = (await text(await h.stack.store('results').read(`out/${runId}/results-by-key.jsonl`))).trim().split('\n').map((l) => JSON.parse(l));
+    expect(joined.map((l) => l.source_key).sort()).toEqual([...seeded.images].sort());
+    for (const line of joined) {
+      expect(line).toMatchObject({ status: 'exported', results: [expect.stringMatching(new RegExp(`/${line.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.json$`))] });
+      expect(results.map((o) => o.key)).toContain(`out/${runId}/${line.results[0]}`);
+    }
     const summary = JSON.parse(await text(await h.stack.store('results').read(`out/${runId}/summary.json`)));
     expect(summary).toMatchObject({ status: 'completed', submitted: seeded.images.length });
 

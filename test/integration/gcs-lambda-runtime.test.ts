@@ -64,7 +64,8 @@ describe('deployed functions with a GCS source', () => {
     expect(done.spec.source).toEqual({ scheme: 'gs', bucket: GCS_BUCKET, prefix: 'incoming/' });
 
     const results = await listObjects(h.stack.store('results'), `out/${runId}/`);
-    expect(results.length).toBe(done.exported!.files + 3);
+    // The results, plus summary.json, failed.jsonl, names.jsonl, report.html and results-by-key.jsonl.
+    expect(results.length).toBe(done.exported!.files + 5);
     const summary = JSON.parse(await text(await h.stack.store('results').read(`out/${runId}/summary.json`)));
     expect(summary).toMatchObject({ status: 'completed', source: `gs://${GCS_BUCKET}/incoming/` });
 
