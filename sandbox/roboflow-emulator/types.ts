@@ -36,6 +36,8 @@ export interface EmulatorFaults {
    * Roboflow documents none of these.
    */
   signedUrlIngestRefused?: boolean | { status?: number; error?: string; during?: 'request' | 'ingest' };
+  /** Upload PUTs without `Content-Length` (chunked) are refused 411, as S3-style storage does; by default they are taken. */
+  uploadsRequireContentLength?: boolean;
 }
 
 export interface EmulatorOptions {

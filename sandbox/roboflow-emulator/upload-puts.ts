@@ -29,6 +29,9 @@ export async function serveUpload(ctx: EmulatorContext, req: IncomingMessage, re
   if (!slot) return refuse(404, 'NoSuchUpload');
   const headerProblem = extensionHeaderProblem(slot, req);
   if (headerProblem) return refuse(400, `MalformedSecurityHeader: ${headerProblem}`);
+  if (req.headers['content-length'] === undefined && ctx.faults.current.uploadsRequireContentLength) {
+    return refuse(411, 'MissingContentLength: the PUT must state Content-Length');
+  }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > slot.maxBytes) return refuse(400, `EntityTooLarge: the body is ${declared} bytes; at most ${slot.maxBytes} are allowed`);
 

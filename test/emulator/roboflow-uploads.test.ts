@@ -64,8 +64,12 @@ async function tarOf(members: Array<{ name: string; data: Buffer }>): Promise<Bu
   return Buffer.concat(chunks);
 }
 
-async function put(url: string, headers: Record<string, string>, body: Buffer) {
-  const res = await fetch(url, { method: 'PUT', headers, body });
+/** PUTs `body`, with Content-Length unless `chunked` (then as a stream, as a client streaming an archive does). */
+async function put(url: string, headers: Record<string, string>, body: Buffer, { chunked = false } = {}) {
+  const init = chunked
+    ? { body: new Blob([body]).stream(), duplex: 'half' as const }
+    : { body };
+  const res = await fetch(url, { method: 'PUT', headers, ...init } as RequestInit);
   return { status: res.status, text: await res.text() };
 }
 
@@ -196,6 +200,10 @@ describe('bulk-upload/image-files', () => {
     expect(refused.status).toBe(400);
     expect(refused.text).toContain('EntityTooLarge');
 
+    const streamed = await put(big.uploadURL, big.extensionHeaders, tooBig, { chunked: true });
+    expect(streamed.status).toBe(400); // no Content-Length: the range is enforced as the bytes arrive
+    expect(streamed.text).toContain('EntityTooLarge');
+
     const many = await requestArchiveSlot(emu, 'limits');
     const three = await tarOf(['x.jpg', 'y.jpg', 'z.jpg'].map((name) => ({ name, data: imageBytes(name) })));
     expect((await put(many.uploadURL, many.extensionHeaders, three)).status).toBe(200);
@@ -233,15 +241,19 @@ describe('bulk-upload/image-files', () => {
     forged.searchParams.set('signature', '0'.repeat(64));
     expect((await put(forged.toString(), slot.extensionHeaders, archive)).status).toBe(403);
     expect(await shardsOf(emu, 'headers')).toEqual([]);
+    emu.setFaults({ uploadsRequireContentLength: true });
+    expect((await put(slot.uploadURL, slot.extensionHeaders, archive, { chunked: true })).status).toBe(411);
+    emu.setFaults({});
+    expect((await put(slot.uploadURL, slot.extensionHeaders, archive, { chunked: true })).status).toBe(200); // streamed, no Content-Length
 
-    expect((await put(slot.uploadURL, slot.extensionHeaders, archive)).status).toBe(200);
-    expect((await put(slot.uploadURL, slot.extensionHeaders, archive)).status).toBe(200);
+    expect((await put(slot.uploadURL, slot.extensionHeaders, archive)).status).toBe(200); // the same bytes again: a no-op
     const other = await tarOf([{ name: 'two.jpg', data: imageBytes('two') }]);
     expect((await put(slot.uploadURL, slot.extensionHeaders, other)).status).toBe(409);
     await waitFor('1 staged', async () => ((await countOf(emu, 'headers')) === 1 ? true : undefined));
     expect(await shardsOf(emu, 'headers')).toHaveLength(1);
     const puts = emu.requests.filter((r) => r.method === 'PUT');
     expect(puts.every((r) => r.query.signature === '[redacted]')).toBe(true);
+    expect(puts.filter((r) => r.headers['transfer-encoding'] === 'chunked' && r.headers['content-length'] === undefined)).toHaveLength(2);
   });
 });
 
