@@ -6,11 +6,13 @@ Commands:
            start the job when ingest is confirmed, and copy the results to <dest>/<runId>/.
   resume   <runId>   Continue an unfinished run from local state (submission from its checkpoint, waiting,
            the job start, export) [--webhook-url URL] [--webhook-listen HOST:PORT] [--poll-interval S]
-           [--timeout S] [--state-dir DIR] [--quiet]; --allow-http-references and the storage flags override
-           those the run was started with.
-  status   <runId>   Print a run's summary from local state; a run whose process failed or was killed
-           shows as interrupted.
-  export   <jobId>   Copy a finished job's results again [--dest s3://|gs://...] [--keep-archives].
+           [--timeout S] [--progress-interval S] [--log-format text|json] [--state-dir DIR] [--quiet];
+           --allow-http-references and the storage flags override those the run was started with.
+  status   <runId>   Show where a run is: its summary from local state and, while it goes on, the target's
+           own progress (ingest, job stage and tasks); a run whose process failed or was killed shows as
+           interrupted. [--json] prints JSON (the default when stdout is not a terminal).
+  export   <jobId>   Copy a finished job's results again [--dest s3://|gs://...] [--keep-archives]
+           [--log-format text|json].
 
 Run options:
   --target roboflow|extend|llamacloud   which batch API processes the run (default roboflow)
@@ -37,6 +39,8 @@ Run options:
   --timeout SECONDS            give up waiting after this long (default 86400); the run goes on remotely
   --page-size N                listing page size     --chunk-size N   references per file (default 20000/5000)
   --state-dir DIR              local run state (default .bucket-bridge, or BUCKET_BRIDGE_STATE_DIR)
+  --progress-interval SECONDS  how often progress is read and, off a terminal, printed (default 5)
+  --log-format text|json       stderr lines for people or for machines (default: text on a terminal, else json)
   --quiet                      no progress output
 
 Storage options (run; export takes the --dest-* and --gcs-* ones):
