@@ -118,6 +118,10 @@ describe('export of result archives', () => {
       'results/keep/p1/evil.tar.gz',
       'results/keep/p1/good.tar.gz',
       'results/keep/p2/plain.jsonl',
+      // Its rows name no object: written again with an empty source_key.
+      'results/keep/predictions-by-key.jsonl',
+      'results/keep/report.html',
+      'results/keep/results-by-key.jsonl',
       'results/keep/summary.json',
     ]);
     expect(await s3.store('out').sizeOf('results/keep/p1/good.tar.gz')).toBe(served.get('/good.tar.gz')!.length);
