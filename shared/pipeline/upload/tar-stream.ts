@@ -68,13 +68,29 @@ export function tarStream(source: ObjectStore, members: readonly PlannedMember[]
   const archive = tarPack();
   // tar-stream's streams are streamx streams: wrapped as a Node stream for the PUT.
   const out = Readable.from(archive, { objectMode: false });
+  // The next object is opened while one streams (a GET's latency hidden behind the transfer), so
+  // at most two responses per archive are open: one read, one waiting with its first bytes.
+  const open = (i: number) => {
+    const opened = i < members.length ? readMember(source, members[i]!) : undefined;
+    opened?.catch(() => undefined);
+    return opened;
+  };
+  let next = open(0);
   void (async () => {
-    for (const member of members) {
-      if (out.destroyed) return;
-      await addMember(archive, await readMember(source, member), member);
+    for (let i = 0; i < members.length; i++) {
+      const body = await next!;
+      next = open(i + 1);
+      if (out.destroyed) {
+        body.destroy();
+        return void next?.then((b) => b.destroy(), () => undefined);
+      }
+      await addMember(archive, body, members[i]!);
     }
     archive.finalize();
-  })().catch((err: unknown) => out.destroy(err as Error));
+  })().catch((err: unknown) => {
+    void next?.then((body) => body.destroy(), () => undefined);
+    out.destroy(err as Error);
+  });
   return out;
 }
 
