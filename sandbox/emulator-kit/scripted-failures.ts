@@ -7,7 +7,7 @@ export interface ScriptedFailure {
   /** Matches every request whose path contains this. */
   pathIncludes: string;
   /** Matches any method when omitted. */
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   status: number;
   count: number;
   /** Matching requests served normally before the failures start (default 0). */

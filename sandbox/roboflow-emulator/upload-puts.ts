@@ -38,6 +38,12 @@ export async function serveUpload(ctx: EmulatorContext, req: IncomingMessage, re
   const body = await readUpload(ctx, slot, req);
   if (body === 'cut') return void req.socket.destroy();
   if (body === 'too-large') return refuse(400, `EntityTooLarge: at most ${slot.maxBytes} bytes are allowed`);
+  // A scripted failure (`failures` matching `/_uploads/`) answers once the bytes are in, and stages nothing.
+  const injected = ctx.faults.take('PUT', url.pathname);
+  if (injected) {
+    record.status = injected.status;
+    return sendJson(res, injected.status, injected.body, injected.headers);
+  }
   if (slot.uploadedSha256 !== undefined) {
     if (slot.uploadedSha256 !== body.sha256) return refuse(409, 'this upload URL was already used for other bytes');
   } else {

@@ -244,6 +244,12 @@ describe('bulk-upload/image-files', () => {
     emu.setFaults({ uploadsRequireContentLength: true });
     expect((await put(slot.uploadURL, slot.extensionHeaders, archive, { chunked: true })).status).toBe(411);
     emu.setFaults({});
+    emu.setFaults({ failures: [{ pathIncludes: '/_uploads/', method: 'PUT', status: 503, count: 1 }] });
+    const unavailable = await fetch(slot.uploadURL, { method: 'PUT', headers: slot.extensionHeaders, body: archive });
+    expect(unavailable.status).toBe(503); // a scripted failure: the bytes were read, nothing is staged
+    expect(unavailable.headers.get('retry-after')).toBe('0');
+    await unavailable.body?.cancel();
+    expect(await shardsOf(emu, 'headers')).toEqual([]);
     expect((await put(slot.uploadURL, slot.extensionHeaders, archive, { chunked: true })).status).toBe(200); // streamed, no Content-Length
 
     expect((await put(slot.uploadURL, slot.extensionHeaders, archive)).status).toBe(200); // the same bytes again: a no-op
