@@ -32,7 +32,8 @@ describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (upload
     stack.roboflow.requests.length = 0;
   });
 
-  const env = () => ({ ...stack.env, ...stack.gcs!.env });
+  /** Without the stack's plain-http opt-in: each test that sends references opts in with the flag. */
+  const env = () => Object.fromEntries(Object.entries({ ...stack.env, ...stack.gcs!.env }).filter(([name]) => name !== 'BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES'));
   const args = (source: string, dest: string, ...extra: string[]) => [
     'run',
     '--source', source,
@@ -40,7 +41,7 @@ describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (upload
     '--workspace', SANDBOX_WORKSPACE,
     '--workflow', SANDBOX_WORKFLOW,
     '--page-size', '10',
-    '--poll-interval', '0.05',
+    '--poll-interval', '0.2',
     '--timeout', '60',
     '--state-dir', stateDir,
     '--quiet',
@@ -58,7 +59,7 @@ describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (upload
 
   it('--ingest auto: the plan refuses the references, the run switches to tar uploads by itself and says why', async () => {
     const result = await runCli(args(`s3://${BUCKET}/${s3Seed.prefix}`, `s3://${BUCKET}/auto/`, '--allow-http-references', '--chunk-size', '10'), env());
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, `${result.stderr} ${result.summary?.error ?? result.stdout.slice(0, 2000)}`).toBe(0);
     const s = result.summary!;
     expect(s).toMatchObject({ status: 'completed', submitted: s3Seed.images.length, ingested: s3Seed.images.length, failed: { total: 0 } });
     expect(s.ingest).toEqual({ mode: 'upload', reason: expect.stringMatching(/refused signed-URL references .*HTTP 403.*switched to uploads/) });
@@ -73,8 +74,14 @@ describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (upload
   });
 
   it('--ingest upload from GCS: no URL reaches Roboflow, so plain-http signing needs no opt-in', async () => {
+    // The same run sending references is refused by the preflight (exit 2) before anything is written.
+    const refused = await runCli(args(`gs://${GCS_BUCKET}/${gcsSeed.prefix}`, `s3://${BUCKET}/gcs/`, '--ingest', 'references'), env());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/https/);
+    stack.roboflow.requests.length = 0;
+
     const result = await runCli(args(`gs://${GCS_BUCKET}/${gcsSeed.prefix}`, `s3://${BUCKET}/gcs/`, '--ingest', 'upload'), env());
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, `${result.stderr} ${result.summary?.error ?? result.stdout.slice(0, 2000)}`).toBe(0);
     const s = result.summary!;
     expect(s).toMatchObject({ status: 'completed', ingested: gcsSeed.images.length, ingest: { mode: 'upload', reason: 'asked for (ingest: upload)' } });
     expect(calls('/bulk-upload/image-references')).toHaveLength(0);
@@ -84,7 +91,7 @@ describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (upload
 
   it('--ingest upload with videos: each video goes through its own upload/video PUT', async () => {
     const result = await runCli([...args(`s3://${BUCKET}/clips/`, `s3://${BUCKET}/videos/`, '--ingest', 'upload'), '--media', 'videos'], env());
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, `${result.stderr} ${result.summary?.error ?? result.stdout.slice(0, 2000)}`).toBe(0);
     expect(result.summary).toMatchObject({ status: 'completed', ingested: 2, ingest: { mode: 'upload' } });
     expect(calls('/upload/video').map((r) => r.query?.fileName ?? r.path)).toHaveLength(2);
     expect(calls('/bulk-upload/video-references')).toHaveLength(0);
@@ -103,7 +110,7 @@ describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (upload
       [...args(`s3://${BUCKET}/${s3Seed.prefix}`, `s3://${BUCKET}/hooks/`, '--ingest', 'upload'), '--webhook-url', `http://127.0.0.1:${port}`, '--webhook-listen', `127.0.0.1:${port}`],
       env(),
     );
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, `${result.stderr} ${result.summary?.error ?? result.stdout.slice(0, 2000)}`).toBe(0);
     expect(result.summary).toMatchObject({ status: 'completed', ingested: s3Seed.images.length, ingest: { mode: 'upload' } });
   });
 });
