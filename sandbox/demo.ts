@@ -1,18 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main } from '../cli/main';
 import { formatBytes } from '../cli/progress-line';
 import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack } from './local-stack';
-import { seedDemoBucket, seedDocuments } from './seed';
+import { fakeImage, seedDemoBucket, seedDocuments } from './seed';
 import { startExtendEmulator } from './extend-emulator';
 import { startLlamaCloudEmulator } from './llamacloud-emulator';
 import { webhookPath } from '../shared/webhook/receive';
 import { randomBytes } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import { pathToFileURL } from 'node:url';
+import type { ObjectStore } from '../shared/storage/port';
 
 const BUCKET = 'demo-media';
 const GCS_BUCKET = 'demo-gcs-media';
+/** The emulator refuses images over this in the demo, so one seeded image fails at ingest and the run report shows a failed object. */
+const DEMO_EMULATOR_MAX_IMAGE_BYTES = 1024 * 1024;
 
 type DemoTarget = 'roboflow' | 'extend' | 'llamacloud';
 
@@ -57,7 +62,7 @@ async function demo(): Promise<number> {
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`[demo] ${line}\n`);
   // Each job stage runs a few seconds, so the job's progress can be seen moving (read every second).
-  const stack = await startLocalStack({ buckets: [BUCKET], gcsBuckets: sourceStore === 'gcs' ? [GCS_BUCKET] : undefined, emulator: { jobStageDelayMs: 3000 } });
+  const stack = await startLocalStack({ buckets: [BUCKET], gcsBuckets: sourceStore === 'gcs' ? [GCS_BUCKET] : undefined, emulator: { jobStageDelayMs: 3000, maxImageBytes: DEMO_EMULATOR_MAX_IMAGE_BYTES } });
   const stateDir = await mkdtemp(join(tmpdir(), 'bucket-bridge-demo-state-'));
   try {
     say(`local S3 server ${stack.s3.endpoint}, Roboflow emulator ${stack.roboflow.url}`);
@@ -67,11 +72,15 @@ async function demo(): Promise<number> {
     }
     if (stack.gcs) say(`fake GCS ${stack.gcs.server.url} (signed URLs verified against ${stack.gcs.account.email})`);
     const sourceUrl = stack.gcs ? `gs://${GCS_BUCKET}` : `s3://${BUCKET}`;
-    const seeded = await seedDemoBucket(stack.gcs ? stack.gcs.store(GCS_BUCKET) : stack.store(BUCKET));
+    const source = stack.gcs ? stack.gcs.store(GCS_BUCKET) : stack.store(BUCKET);
+    const seeded = await seedDemoBucket(source);
     say(
       `seeded ${sourceUrl}/${seeded.prefix}: ${seeded.images.length} images, ` +
         `${seeded.notMedia.length} non-image, ${seeded.tooLarge.length} image over 20 MiB`,
     );
+    const refused = `${seeded.prefix}cams/lot4/0001.jpg`;
+    await source.write(refused, fakeImage(refused, DEMO_EMULATOR_MAX_IMAGE_BYTES + 1));
+    say(`and ${refused}, over the emulator's ${formatBytes(DEMO_EMULATOR_MAX_IMAGE_BYTES)} limit here: it fails at ingest, as the run report shows`);
     const port = await freePort();
     const argv = [
       'run',
@@ -101,12 +110,22 @@ async function demo(): Promise<number> {
     say(`results in s3://${BUCKET}/results/ (${results.length} objects, ${formatBytes(results.reduce((n, o) => n + o.size, 0))}):`);
     for (const o of results.slice(0, 8)) say(`  ${o.key} (${formatBytes(o.size)})`);
     if (results.length > 8) say(`  … and ${results.length - 8} more`);
+    await saveReport(stack.store(BUCKET), results.map((o) => o.key), say);
     say(`finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return code;
   } finally {
     await stack.close();
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** Copies the run's report.html out of the local bucket (which goes away with the demo) into a file to open. */
+async function saveReport(store: ObjectStore, keys: string[], print: (line: string) => void) {
+  const key = keys.find((k) => k.endsWith('/report.html'));
+  if (!key) return;
+  const file = join(tmpdir(), 'bucket-bridge-demo-report.html');
+  await writeFile(file, await text(await store.read(key)));
+  print(`run report (s3://${BUCKET}/${key}) saved as ${pathToFileURL(file).href}: open it in a browser`);
 }
 
 /**
@@ -151,7 +170,8 @@ async function documentsDemo(target: 'extend' | 'llamacloud'): Promise<number> {
         : { LLAMA_CLOUD_API_KEY: 'demo-llama-key', LLAMA_CLOUD_BASE_URL: emulator.url }),
     };
     const code = await main(argv, { env, stdout: process.stdout, stderr: process.stderr });
-    await listResults(say);
+    const keys = await listResults(say);
+    await saveReport(stack.store(BUCKET), keys, say);
     say(`finished with exit code ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return code;
   } finally {
@@ -166,6 +186,7 @@ async function documentsDemo(target: 'extend' | 'llamacloud'): Promise<number> {
     print(`results in s3://${BUCKET}/results/ (${results.length} objects, ${formatBytes(results.reduce((n, o) => n + o.size, 0))}):`);
     for (const o of results.slice(0, 8)) print(`  ${o.key} (${formatBytes(o.size)})`);
     if (results.length > 8) print(`  … and ${results.length - 8} more`);
+    return results.map((o) => o.key);
   }
 }
 

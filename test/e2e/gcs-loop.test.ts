@@ -218,7 +218,9 @@ describe('npm run demo -- --source-store gcs', () => {
     });
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/seeded gs:\/\/demo-gcs-media\/incoming\/: 32 images/);
-    expect(stderr).toMatch(/fake GCS served 33 signed downloads \(0 refused\)/);
+    // The 32 images, the image the demo's emulator refuses at ingest, and the references file.
+    expect(stderr).toMatch(/fake GCS served 34 signed downloads \(0 refused\)/);
+    expect(stderr).toMatch(/run report \(s3:\/\/demo-media\/results\/[^/]+\/report\.html\) saved as file:\/\//);
     expect(stderr).toMatch(/finished with exit code 0/);
   }, 60_000);
 });
