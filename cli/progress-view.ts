@@ -42,6 +42,7 @@ export function progressView(out: ProgressOutput, options: ProgressViewOptions):
   let lastPhase: ProgressReport['phase'] | undefined;
   let finished = false;
   let trailing: NodeJS.Timeout | undefined;
+  let pending = false;
 
   const fit = (line: string) => (out.columns && line.length >= out.columns ? line.slice(0, out.columns - 1) : line);
   const draw = (force: boolean) => {
@@ -74,7 +75,13 @@ export function progressView(out: ProgressOutput, options: ProgressViewOptions):
   return {
     listener: (stage, increment) => {
       counters[stage] += increment;
-      draw(false);
+      // Counters that move together (a file and its bytes) are drawn together.
+      if (pending) return;
+      pending = true;
+      queueMicrotask(() => {
+        pending = false;
+        draw(false);
+      });
     },
     update: (next) => {
       live = next;

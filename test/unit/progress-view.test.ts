@@ -10,6 +10,9 @@ function output(isTTY: boolean, columns?: number) {
   return { writes, out: { isTTY, columns, write: (s: string) => writes.push(s) } };
 }
 
+/** Lets the view draw what the counters it was just given say (it draws them together, a moment later). */
+const flush = () => Promise.resolve();
+
 const job = (percent: number): RunProgress => ({
   phase: 'processing',
   listed: 10,
@@ -22,12 +25,15 @@ describe('progress view', () => {
   afterEach(() => vi.useRealTimers());
 
   describe('on a terminal', () => {
-    it('redraws one status line in place, at most every 100 ms, drawing the latest numbers once that time has passed', () => {
+    it('redraws one status line in place, at most every 100 ms, drawing the latest numbers once that time has passed', async () => {
       const { writes, out } = output(true);
       const view = progressView(out, { enabled: true, lineEveryMs: 5000, report: () => expect.unreachable() });
       view.listener('listed', 10);
+      await flush();
       view.listener('listed', 5);
+      await flush();
       view.listener('signed', 15);
+      await flush();
       expect(writes).toEqual([`\rlisting: 10 listed · 0 signed · 0 submitted${CLEAR}`]);
       vi.advanceTimersByTime(100);
       expect(writes).toEqual([`\rlisting: 10 listed · 0 signed · 0 submitted${CLEAR}`, `\rlisting: 15 listed · 15 signed · 0 submitted${CLEAR}`]);
@@ -35,6 +41,15 @@ describe('progress view', () => {
       expect(writes).toHaveLength(2);
       view.update(job(40));
       expect(writes.at(-1)).toBe(`\rjob: processing · tasks 0 / 1 · 40%${CLEAR}`);
+    });
+
+    it('draws counters that move together (a file stored and its bytes) in one line', async () => {
+      const { writes, out } = output(true);
+      const view = progressView(out, { enabled: true, lineEveryMs: 5000, report: () => {} });
+      view.listener('exported-files', 3);
+      view.listener('exported-bytes', 2048);
+      await flush();
+      expect(writes).toEqual([`\rexport: result files 0 · 3 files stored, 2.0 KiB${CLEAR}`]);
     });
 
     it('writes log lines above the status line and draws it again under them', () => {
@@ -68,17 +83,21 @@ describe('progress view', () => {
   });
 
   describe('off a terminal', () => {
-    it('reports a line at most every interval, at once when the phase changes, and never the same line twice', () => {
+    it('reports a line at most every interval, at once when the phase changes, and never the same line twice', async () => {
       const { writes, out } = output(false);
       const reports: Array<[string, ProgressReport]> = [];
       const view = progressView(out, { enabled: true, lineEveryMs: 5000, report: (line, fields) => reports.push([line, fields]) });
       view.listener('listed', 10);
+      await flush();
       view.listener('listed', 10);
+      await flush();
       vi.advanceTimersByTime(4999);
       view.listener('signed', 20);
+      await flush();
       expect(reports.map(([line]) => line)).toEqual(['listing: 10 listed · 0 signed · 0 submitted']);
       vi.advanceTimersByTime(1);
       view.listener('signed', 0);
+      await flush();
       view.update(job(10));
       view.update(job(20));
       vi.advanceTimersByTime(5000);
@@ -111,11 +130,12 @@ describe('progress view', () => {
     });
   });
 
-  it('shows nothing when disabled (--quiet), on a terminal or not', () => {
+  it('shows nothing when disabled (--quiet), on a terminal or not', async () => {
     for (const tty of [true, false]) {
       const { writes, out } = output(tty);
       const view = progressView(out, { enabled: false, lineEveryMs: 5000, report: () => expect.unreachable() });
       view.listener('listed', 3);
+      await flush();
       view.update(job(50));
       view.finish();
       view.writeLine('a warning');
