@@ -100,19 +100,28 @@ describe.skipIf(!hasChromium)(`the run report in headless Chromium${hasChromium 
     await store.write(HOSTILE_IMAGE, fakeImage(HOSTILE_IMAGE, EMULATOR_MAX_IMAGE_BYTES * 2));
     await store.write(HOSTILE_TEXT, 'not an image\n');
 
+    ({ summary, failedLines, report, reportKey } = await runAndRead('out'));
+  });
+  /** Runs the CLI on `in/` into `<dest>/` through webhooks and reads the run folder's summary, failures and report. */
+  async function runAndRead(dest: string) {
     const port = await freePort();
     const result = await runCli(
-      ['run', '--source', `s3://${BUCKET}/in/`, '--dest', `s3://${BUCKET}/out/`, '--workspace', SANDBOX_WORKSPACE, '--workflow', SANDBOX_WORKFLOW,
+      ['run', '--source', `s3://${BUCKET}/in/`, '--dest', `s3://${BUCKET}/${dest}/`, '--workspace', SANDBOX_WORKSPACE, '--workflow', SANDBOX_WORKFLOW,
         '--webhook-url', `http://127.0.0.1:${port}`, '--webhook-listen', `127.0.0.1:${port}`, '--timeout', '30', '--state-dir', join(workDir, 'state'), '--quiet'],
       stack.env,
     );
-    expect(result.code, result.stderr).toBe(0);
-    const folder = `out/${result.summary!.runId}/`;
-    summary = JSON.parse(await text(await store.read(`${folder}summary.json`)));
-    failedLines = (await text(await store.read(`${folder}failed.jsonl`))).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    reportKey = `${folder}report.html`;
-    report = await text(await store.read(reportKey));
-  });
+    expect(result.summary, result.stderr).toBeDefined();
+    const store = stack.store(BUCKET);
+    const folder = `${dest}/${result.summary!.runId}/`;
+    return {
+      code: result.code,
+      summary: JSON.parse(await text(await store.read(`${folder}summary.json`))) as RunSummary,
+      failedLines: (await text(await store.read(`${folder}failed.jsonl`))).split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+      reportKey: `${folder}report.html`,
+      report: await text(await store.read(`${folder}report.html`)),
+    };
+  }
+
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
@@ -159,6 +168,23 @@ describe.skipIf(!hasChromium)(`the run report in headless Chromium${hasChromium 
     }
     expect(dom.skipped).toContainEqual(['not-media', HOSTILE_TEXT]);
   }
+
+  it('of a failed run shows its status and reason, escaped', async () => {
+    const error = 'emulated 402 <img src=x onerror=alert(3)>';
+    stack.roboflow.setFaults({ failures: [{ pathIncludes: '/batch-processing/', method: 'POST', status: 402, count: 1, body: { error } }] });
+    const failedRun = await runAndRead('failed-run');
+    stack.roboflow.setFaults({});
+    expect(failedRun.code).toBe(1);
+    expect(failedRun.summary).toMatchObject({ status: 'failed', error: expect.stringContaining(error) });
+    const url = await stack.store(BUCKET).presignGet(failedRun.reportKey, { expiresInSeconds: 300 });
+    const { page, seen } = await visit(browser, url);
+    expect(await page.locator('#status').getAttribute('data-status')).toBe('failed');
+    expect(await page.locator('#error').textContent()).toBe(failedRun.summary.error);
+    expect(await page.locator('[data-count="submitted"]').getAttribute('data-value')).toBe(String(failedRun.summary.submitted));
+    expect(await page.locator('img, script').count()).toBe(0);
+    expect(seen.problems).toEqual([]);
+    expect(seen.requests).toEqual([url]);
+  });
 
   it('renders from the bucket with the numbers of summary.json, the failed object with its reason, and no outside request', async () => {
     expect(summary).toMatchObject({ status: 'completed', listed: IMAGES.length + 2, skipped: { 'not-media': 1 }, submitted: IMAGES.length + 1, ingested: IMAGES.length });
