@@ -139,6 +139,11 @@ describe.each(CASES)('deployed loop with $target: schedule -> batches per chunk 
 
     const failed = await jsonl(`${folder}failed.jsonl`);
     expect(failed).toEqual([expect.objectContaining(c.failure)]);
+    // The deployed run's report names the failed result file with its reason, and the skipped object.
+    const report = await read(`${folder}report.html`);
+    expect(report).toContain(`data-key="${failed[0].key ?? failed[0].name}"`);
+    expect(report).toContain(`data-count="failed.total" data-value="1"`);
+    expect(report).toContain(`<code>${NOT_A_DOCUMENT}</code>`);
     expect(JSON.stringify(failed)).not.toMatch(/X-Amz-Signature/);
     expect((await jsonl(`${folder}names.jsonl`)).map((n) => n.key).sort()).toEqual([...DOCS].sort());
     const summary = JSON.parse(await read(`${folder}summary.json`));
