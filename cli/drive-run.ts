@@ -122,7 +122,8 @@ export async function driveRun(
     }
     const finished = await guard.during(untilEnded()).catch((err) => endRunOnFailure(deps, run.runId, err));
     watch?.stop();
-    view.update(await readRunProgress(deps.state, undefined, finished));
+    // The export's last numbers (a run that failed before it keeps its last line).
+    if (finished.phase === 'completed' || finished.exportTasks !== undefined) view.update(await readRunProgress(deps.state, undefined, finished));
     view.finish();
     const summary = await buildSummary(deps.state, finished);
     io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
