@@ -63,8 +63,8 @@ export const Chunk = z.object({
   /** Carries inputs signed again because the target could not fetch them the first time. */
   retry: z.boolean().optional(),
   error: z.string().optional(),
-  /** Upload mode: indices of the chunk's archives (or files) already put, in its deterministic plan. */
-  archivesSent: z.array(z.number().int().nonnegative()).optional(),
+  /** Upload mode: the chunk's archives (or files) already put, as `[first, last]` index ranges of its deterministic plan. */
+  archivesSent: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
 });
 export type Chunk = z.infer<typeof Chunk>;
 

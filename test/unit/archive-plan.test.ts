@@ -4,6 +4,7 @@ import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { referenceName } from '../../shared/pipeline/name';
 import { planArchives, type PlannedMember } from '../../shared/pipeline/upload/archive-plan';
+import { countIndices, hasIndex, withIndex, type IndexRanges } from '../../shared/pipeline/upload/index-ranges';
 import { tarBytes, tarMemberBytes } from '../../shared/pipeline/upload/tar-size';
 import { MemberFailed, tarStream } from '../../shared/pipeline/upload/tar-stream';
 import type { ObjectStore } from '../../shared/storage/port';
@@ -108,5 +109,17 @@ describe('tar streaming', () => {
     }
     const missing = await buffer(tarStream(memoryStore(objects), [member('gone.jpg', 10)])).catch((err: unknown) => err);
     expect(missing).toMatchObject({ key: 'gone.jpg', type: 'read-failed' });
+  });
+});
+
+describe('archive index ranges', () => {
+  it('keeps the archives sent as merged ranges, whatever order they finish in', () => {
+    let ranges: IndexRanges = [];
+    for (const i of [1, 0, 3, 5, 4, 2, 3]) ranges = withIndex(ranges, i);
+    expect(ranges).toEqual([[0, 5]]);
+    expect(withIndex(withIndex([], 7), 2)).toEqual([[2, 2], [7, 7]]);
+    expect(hasIndex([[2, 4]], 4)).toBe(true);
+    expect(hasIndex([[2, 4]], 5)).toBe(false);
+    expect(countIndices([[0, 4], [7, 7]])).toBe(6);
   });
 });

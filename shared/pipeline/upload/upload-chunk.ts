@@ -8,6 +8,7 @@ import type { UploadIntake, UploadSlot } from '../../targets/port';
 import { ingestIdFor } from '../../targets/roboflow/ids';
 import type { IngestDeps } from '../ingest';
 import { referenceName } from '../name';
+import { hasIndex, withIndex } from './index-ranges';
 import { planArchives, type ArchiveLimits, type PlannedArchive, type PlannedMember } from './archive-plan';
 import { ListedSize, MemberFailed, readMember, tarStream } from './tar-stream';
 import { tarBytes } from './tar-size';
@@ -57,8 +58,8 @@ export class UploadChunk {
     const plan = videos ? onePerArchive(members) : planArchives(members, limits);
     await this.fail(plan.tooLarge, 'too-large', `over the ${limits.maxBytes} bytes an upload archive may have`);
 
-    const sent = new Set(recorded.archivesSent ?? []);
-    const pending = plan.archives.filter((a) => !sent.has(a.index));
+    const sent = recorded.archivesSent ?? [];
+    const pending = plan.archives.filter((a) => !hasIndex(sent, a.index));
     let yielded = false;
     await mapLimit(pending, UPLOAD_CONCURRENCY, async (archive) => {
       if (yielded || this.options.shouldYield?.()) return void (yielded = true);
@@ -69,12 +70,12 @@ export class UploadChunk {
       deps.progress('signed', archive.members.length);
     });
     if (yielded) {
-      deps.log.info('upload yielded mid-chunk', { runId: run.runId, chunk: index, sent: sent.size, archives: plan.archives.length });
+      deps.log.info('upload yielded mid-chunk', { runId: run.runId, chunk: index, archives: plan.archives.length });
       return undefined;
     }
     deps.log.info('chunk uploaded', { runId: run.runId, chunk: index, objects: members.length, archives: plan.archives.length });
     // Uploads send no ingest notifications: the batch count confirms them.
-    return { ...recorded, status: 'ingested', archivesSent: plan.archives.map((a) => a.index) };
+    return { ...recorded, status: 'ingested', archivesSent: plan.archives.length > 0 ? [[0, plan.archives.length - 1]] : [] };
   }
 
   /** The chunk's record: created (with the names recorded) on its first submission, found on a resumed one. */
@@ -147,7 +148,7 @@ export class UploadChunk {
     const { index } = this;
     await this.deps.state.updateRun(this.run.runId, (r) => ({
       ...r,
-      chunks: r.chunks.map((c) => (c.index === index ? { ...c, archivesSent: [...new Set([...(c.archivesSent ?? []), archiveIndex])].sort((a, b) => a - b) } : c)),
+      chunks: r.chunks.map((c) => (c.index === index ? { ...c, archivesSent: withIndex(c.archivesSent ?? [], archiveIndex) } : c)),
     }));
   }
 
