@@ -79,7 +79,7 @@ async function visit(browser: Browser, url: string): Promise<{ page: Page; seen:
   return { page, seen };
 }
 
-describe.skipIf(!hasChromium)(`the run report in headless Chromium${hasChromium ? '' : ' (skipped: no /usr/bin/chromium)'}`, () => {
+describe.skipIf(!hasChromium)(`the run report in headless Chromium${hasChromium ? '' : ` (skipped: no Chromium at ${CHROMIUM})`}`, () => {
   let stack: LocalStack;
   let browser: Browser;
   let workDir: string;
