@@ -49,14 +49,15 @@ export class UploadChunk {
   async submit(objects: readonly StoredObject[]): Promise<Chunk | undefined> {
     const { deps, run, index } = this;
     const members: PlannedMember[] = objects.map((o) => ({ key: o.key, name: referenceName(o.key), size: o.size }));
-    const recorded = await this.start(members);
+    const { chunk: recorded, fresh } = await this.start(members);
     const videos = run.spec.media === 'videos';
     let firstSlot: UploadSlot | undefined;
     let limits: ArchiveLimits;
     if (videos) limits = { maxMembers: 1, maxBytes: Number.MAX_SAFE_INTEGER };
     else ({ limits, slot: firstSlot } = await this.archiveLimits());
     const plan = videos ? onePerArchive(members) : planArchives(members, limits);
-    await this.fail(plan.tooLarge, 'too-large', `over the ${limits.maxBytes} bytes an upload archive may have`);
+    // Recorded once, with the chunk: a resumed chunk plans them out again.
+    if (fresh) await this.fail(plan.tooLarge, 'too-large', `over the ${limits.maxBytes} bytes an upload archive may have`);
 
     const sent = recorded.archivesSent ?? [];
     const pending = plan.archives.filter((a) => !hasIndex(sent, a.index));
@@ -79,15 +80,15 @@ export class UploadChunk {
   }
 
   /** The chunk's record: created (with the names recorded) on its first submission, found on a resumed one. */
-  private async start(members: PlannedMember[]): Promise<Chunk> {
+  private async start(members: PlannedMember[]): Promise<{ chunk: Chunk; fresh: boolean }> {
     const { deps, run, index } = this;
     const current = await deps.state.getRun(run.runId);
     const earlier = current?.chunks.find((c) => c.index === index && c.archivesSent !== undefined);
-    if (earlier) return earlier;
+    if (earlier) return { chunk: earlier, fresh: false };
     if (!this.options.namesRecorded) await deps.state.appendNames(run.runId, members.map(({ name, key }) => ({ name, key })));
     const chunk: Chunk = { index, ingestId: ingestIdFor(run.batchId, index), manifestKey: '', references: members.length, status: 'written', archivesSent: [] };
     await deps.state.updateRun(run.runId, (r) => ({ ...r, chunks: [...r.chunks.filter((c) => c.index !== index), chunk].sort((a, b) => a.index - b.index) }));
-    return chunk;
+    return { chunk, fresh: true };
   }
 
   /** The run's archive limits: fixed by its first slot (kept with the run), so every plan of a chunk is the same. */
