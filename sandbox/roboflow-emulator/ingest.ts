@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chunk, mapWithLimit } from '../emulator-kit/concurrency';
+import { KEEP_BYTES_UP_TO } from './content-sink';
 import type { EmulatorContext } from './context';
 import { badRequest } from './http-io';
-import { KEEP_BYTES_UP_TO } from './content-sink';
 import { inputBatchFor } from './input-batches';
 import { applyPlanToReferencesIngest, type IngestRefusal } from './plan';
 import { download } from './remote-fetch';
