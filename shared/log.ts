@@ -1,6 +1,6 @@
 import { scrubSecrets, scrubSecretsIn } from './scrub-secrets';
 
-/** Structured logger port; the CLI prints lines, Lambda handlers plug in Powertools. */
+/** Structured logger port; the CLI writes text or JSON lines to stderr, the Lambda functions JSON lines to stdout (createLogger). */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
