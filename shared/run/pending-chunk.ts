@@ -4,7 +4,7 @@ import type { Chunk, RunRecord } from '../state/run-record';
 import type { StoredObject } from '../storage/port';
 import type { BridgeDeps } from './deps';
 
-export type IngestMode = 'references' | 'upload';
+export type SettledMode = 'references' | 'upload';
 
 /**
  * The run's ingest mode as it stands: the one recorded with the run, else the one asked for
@@ -12,7 +12,7 @@ export type IngestMode = 'references' | 'upload';
  * take references.
  */
 export class IngestChoice {
-  current: IngestMode | 'auto';
+  current: SettledMode | 'auto';
   /** The mode is stored with the run. */
   settled: boolean;
 
@@ -25,7 +25,7 @@ export class IngestChoice {
   }
 
   /** Stores the mode with the run (once) and why; the summary shows it. */
-  async settle(mode: IngestMode, reason: string): Promise<void> {
+  async settle(mode: SettledMode, reason: string): Promise<void> {
     if (this.settled && this.current === mode) return;
     const wasAuto = this.current === 'auto';
     this.current = mode;
