@@ -1,4 +1,4 @@
-import type { LogFormat, Logger } from '../shared/log';
+import type { Logger } from '../shared/log';
 import { buildSummary } from '../shared/pipeline/summary';
 import type { BridgeDeps } from '../shared/run/deps';
 import { advanceOnWebhooks, runFollowUp } from '../shared/run/follow-up';
@@ -11,22 +11,12 @@ import { startWebhookServer, type RunningWebhookServer } from '../shared/webhook
 import { webhookPath } from '../shared/webhook/receive';
 import { cliEnvironment, webhookSecret } from './environment';
 import type { CliIo } from './io';
-import type { CliStorageOptions, WaitCommandOptions } from './options';
+import type { DriveOptions } from './options';
 import { endRunOnFailure, guardProcess } from './process-guard';
 import { cliOutput } from './cli-output';
 import { watchProgress } from './progress-watch';
 import { takeRun, type Ownership } from './run-ownership';
 import { wire } from './wiring';
-
-export interface DriveOptions extends WaitCommandOptions {
-  pageSize?: number;
-  chunkSize?: number;
-  stateDir?: string;
-  quiet: boolean;
-  logFormat?: LogFormat;
-  storage: CliStorageOptions;
-  allowHttpReferences?: boolean;
-}
 
 export interface DrivenRun {
   command: RunOwner['command'];

@@ -179,8 +179,8 @@ export function runIdArgument(positionals: string[]): string {
   return runId;
 }
 
-export interface RunCommandOptions extends WaitCommandOptions {
-  spec: RunSpec;
+/** How a run is driven to its end by `run` or `resume` (see cli/drive-run.ts). */
+export interface DriveOptions extends WaitCommandOptions {
   /** Submit plain-http references URLs (local emulators, private endpoints); Roboflow refuses them. */
   allowHttpReferences?: boolean;
   pageSize?: number;
@@ -189,6 +189,10 @@ export interface RunCommandOptions extends WaitCommandOptions {
   quiet: boolean;
   logFormat?: LogFormat;
   storage: CliStorageOptions;
+}
+
+export interface RunCommandOptions extends DriveOptions {
+  spec: RunSpec;
 }
 
 /** Turns `run` flags into a validated spec; throws InputError naming the first bad flag. */
