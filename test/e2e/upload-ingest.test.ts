@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -7,6 +7,7 @@ import { freePort, SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type Lo
 import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { referenceName } from '../../shared/pipeline/name';
 import { runCli } from '../support/cli';
+import { spawnCli } from '../support/cli-process';
 import { listObjects } from '../support/s3';
 
 const BUCKET = 'upload-e2e';
@@ -102,6 +103,32 @@ describe('bucket-bridge run on a Roboflow plan without signed-URL ingest (upload
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/Growth Plan/);
     expect(calls('/bulk-upload/image-files')).toHaveLength(0);
+  });
+
+  it('a run SIGKILLed between archives is resumed: the archives already put are not sent again, the rest once each', async () => {
+    const slots = '/bulk-upload/image-files';
+    // The third slot request is answered 503 with a long Retry-After: the process is killed while it waits.
+    stack.roboflow.setFaults({ signedUrlIngestRefused: true, failures: [{ pathIncludes: slots, method: 'POST', status: 503, count: 1000, after: 2, retryAfterSeconds: 60 }] });
+    const cli = spawnCli(args(`s3://${BUCKET}/${s3Seed.prefix}`, `s3://${BUCKET}/killed/`, '--ingest', 'upload', '--chunk-size', '10'), env());
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!calls(slots).some((r) => r.status === 503) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(calls(slots).some((r) => r.status === 503), 'the third slot request never arrived').toBe(true);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+    await cli.exited(10_000);
+    const putsBefore = stack.roboflow.requests.filter((r) => r.method === 'PUT').length;
+    expect(putsBefore).toBe(2);
+    stack.roboflow.setFaults({ signedUrlIngestRefused: true });
+    const [runId] = (await readdir(join(stateDir, 'runs'))).filter((n) => !n.startsWith('.'));
+    if (!runId) throw new Error('the killed run left no state');
+    const result = await runCli(['resume', runId, '--state-dir', stateDir, '--poll-interval', '0.2', '--timeout', '60', '--quiet'], env());
+    expect(result.code, `${result.stderr} ${result.summary?.error ?? ''}`).toBe(0);
+    expect(result.summary).toMatchObject({ status: 'completed', ingested: s3Seed.images.length, ingest: { mode: 'upload' } });
+    // Four chunks of one archive each: two before the kill, two after, none twice.
+    expect(stack.roboflow.requests.filter((r) => r.method === 'PUT' && r.status === 200)).toHaveLength(4);
+    await expectResults('killed/', runId, s3Seed.images);
   });
 
   it('--ingest upload through webhooks (as the demo runs): uploads send no ingest notification, the API count starts the job', async () => {

@@ -79,13 +79,17 @@ export class UploadChunk {
     return { ...recorded, status: 'ingested', archivesSent: plan.archives.length > 0 ? [[0, plan.archives.length - 1]] : [] };
   }
 
-  /** The chunk's record: created (with the names recorded) on its first submission, found on a resumed one. */
+  /**
+   * Records the chunk's names (every time it is built, as references chunks do: the CLI's resume
+   * drops names past the checkpoint first; deployed, names are keyed) and finds the chunk's record,
+   * or creates it on its first submission.
+   */
   private async start(members: PlannedMember[]): Promise<{ chunk: Chunk; fresh: boolean }> {
     const { deps, run, index } = this;
+    if (!this.options.namesRecorded) await deps.state.appendNames(run.runId, members.map(({ name, key }) => ({ name, key })));
     const current = await deps.state.getRun(run.runId);
     const earlier = current?.chunks.find((c) => c.index === index && c.archivesSent !== undefined);
     if (earlier) return { chunk: earlier, fresh: false };
-    if (!this.options.namesRecorded) await deps.state.appendNames(run.runId, members.map(({ name, key }) => ({ name, key })));
     const chunk: Chunk = { index, ingestId: ingestIdFor(run.batchId, index), manifestKey: '', references: members.length, status: 'written', archivesSent: [] };
     await deps.state.updateRun(run.runId, (r) => ({ ...r, chunks: [...r.chunks.filter((c) => c.index !== index), chunk].sort((a, b) => a.index - b.index) }));
     return { chunk, fresh: true };
