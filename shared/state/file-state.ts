@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KeyedLock } from '../run-lock';
@@ -160,14 +159,7 @@ export class FileStateStore implements StateStore {
   }
 
   private keepFailures(runId: string, keep: (f: FileFailure) => boolean): Promise<void> {
-    return this.lock.run(`${runId}#failures`, async () => {
-      const path = join(this.runDir(runId), 'failures.jsonl');
-      const kept: string[] = [];
-      for await (const f of readJsonl(path, FileFailure)) if (keep(f)) kept.push(JSON.stringify(f) + '\n');
-      const temp = `${path}.${process.pid}.tmp`;
-      await writeFile(temp, kept.join(''));
-      await rename(temp, path);
-    });
+    return this.lock.run(`${runId}#failures`, () => filterJsonl(join(this.runDir(runId), 'failures.jsonl'), FileFailure, keep));
   }
 
   failures(runId: string): AsyncIterable<FileFailure> {
@@ -189,20 +181,8 @@ export class FileStateStore implements StateStore {
    * stopped mid-chunk leaves mappings past the checkpoint that the resumed chunk would add again.
    */
   async keepFirstNames(runId: string, count: number): Promise<void> {
-    const path = join(this.runDir(runId), 'names.jsonl');
-    const temp = `${path}.${process.pid}.tmp`;
-    const out = createWriteStream(temp);
     let seen = 0;
-    try {
-      for await (const entry of readJsonl(path, NameMapping)) {
-        if (++seen > count) continue;
-        if (!out.write(JSON.stringify(entry) + '\n')) await once(out, 'drain');
-      }
-    } finally {
-      await new Promise((resolve) => out.end(resolve));
-    }
-    if (seen > count) await rename(temp, path);
-    else await rm(temp, { force: true });
+    await filterJsonl(join(this.runDir(runId), 'names.jsonl'), NameMapping, () => (++seen > count ? 'stop' : true));
   }
 
   private runDir(runId: string) {
@@ -274,6 +254,41 @@ async function readOptional(path: string): Promise<string | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** Kept lines are written in batches of about this many characters. */
+const WRITE_BATCH_CHARS = 64 * 1024;
+
+/**
+ * Rewrites a JSONL file with only the entries `keep` accepts, streamed (memory stays flat however
+ * long the file is); `'stop'` drops that entry and every one after it. The file is replaced
+ * atomically (temp file + rename), and only when an entry was dropped.
+ */
+async function filterJsonl<T>(path: string, schema: { parse(v: unknown): T }, keep: (entry: T) => boolean | 'stop'): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  const out = await open(temp, 'w');
+  let batch = '';
+  let dropped = false;
+  let replace = false;
+  try {
+    for await (const entry of readJsonl(path, schema)) {
+      const verdict = keep(entry);
+      dropped ||= verdict !== true;
+      if (verdict === 'stop') break;
+      if (!verdict) continue;
+      batch += JSON.stringify(entry) + '\n';
+      if (batch.length >= WRITE_BATCH_CHARS) {
+        await out.write(batch);
+        batch = '';
+      }
+    }
+    if (batch) await out.write(batch);
+    replace = dropped;
+  } finally {
+    await out.close();
+    if (!replace) await rm(temp, { force: true });
+  }
+  if (replace) await rename(temp, path);
 }
 
 async function* readJsonl<T>(path: string, schema: { parse(v: unknown): T }): AsyncGenerator<T> {
