@@ -20,7 +20,7 @@ export async function keyAccepted(service: string, read: () => Promise<unknown>)
 }
 
 /** The access problem a refused key (401/403) stands for, else undefined. */
-export function refusedKey(service: string, err: unknown): AccessProblem | undefined {
+function refusedKey(service: string, err: unknown): AccessProblem | undefined {
   if (!(err instanceof RemoteError) || err.status === undefined || !KEY_REFUSED.has(err.status)) return undefined;
   return { setting: 'api-key', expected: `an API key ${service} accepts (it answered HTTP ${err.status})` };
 }

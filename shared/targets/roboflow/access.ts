@@ -1,4 +1,4 @@
-import { refusedKey } from '../access';
+import { keyAccepted } from '../access';
 import type { AccessProblem } from '../port';
 import type { RoboflowClient } from './client';
 
@@ -8,13 +8,8 @@ import type { RoboflowClient } from './client';
  */
 export async function roboflowAccess(client: RoboflowClient): Promise<AccessProblem | undefined> {
   let owner: string | undefined;
-  try {
-    owner = await client.workspaceOfKey();
-  } catch (err) {
-    const problem = refusedKey('Roboflow', err);
-    if (problem) return problem;
-    throw err;
-  }
+  const refused = await keyAccepted('Roboflow', async () => (owner = await client.workspaceOfKey()));
+  if (refused) return refused;
   if (owner === undefined) return { setting: 'api-key', expected: 'a private Roboflow API key (GET / names no workspace for this one)' };
   if (owner !== client.workspace) {
     return { setting: 'workspace', expected: `the workspace the API key belongs to ("${owner}")`, received: client.workspace };
