@@ -1,7 +1,7 @@
 /**
- * Signed webhooks carry the time they were sent; a signed body older than this is a replay. Both
- * targets' retries fall well within it (Extend: its SDK's default; LlamaCloud: 3 attempts, at most
- * 60 s apart).
+ * Signed webhooks carry the time they were sent; a signed body older than this is a replay. It is
+ * the Extend SDK's default `maxAgeSeconds` (Extend does not publish its retry schedule); LlamaCloud's
+ * retries (3 attempts, at most 60 s apart) fall well within it.
  */
 export const MAX_EVENT_AGE_SECONDS = 300;
 /** Clocks differ a little: a send time up to this far ahead is accepted. */
