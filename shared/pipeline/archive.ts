@@ -5,8 +5,6 @@ import { ArchiveLimitError, CorruptArchiveError, RepeatedMemberError, UnsafeArch
 import { byteCount, DEFAULT_EXPORT_LIMITS, RATIO_CHECK_AFTER_BYTES, type ExportLimits } from './export-limits';
 import { safeRelativePath } from './safe-path';
 
-export { UnsafeArchiveError } from './copy-errors';
-
 export const isArchive = (fileName: string) => /\.(tar|tar\.gz|tgz)$/i.test(fileName);
 
 export interface ArchiveMember {

@@ -4,8 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { isArchive, unpackArchive, UnsafeArchiveError } from '../../shared/pipeline/archive';
-import { ArchiveLimitError, CorruptArchiveError, FinalCopyError, RepeatedMemberError } from '../../shared/pipeline/copy-errors';
+import { isArchive, unpackArchive } from '../../shared/pipeline/archive';
+import { ArchiveLimitError, CorruptArchiveError, FinalCopyError, RepeatedMemberError, UnsafeArchiveError } from '../../shared/pipeline/copy-errors';
 import { DEFAULT_EXPORT_LIMITS, type ExportLimits } from '../../shared/pipeline/export-limits';
 
 async function tarOf(entries: Array<{ name: string; body?: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string }>) {
