@@ -10,6 +10,7 @@ import { crc32 } from 'node:zlib';
 export class ContentDigest {
   private crc = 0;
   private readonly whole?: Hash;
+  /** MD5 of the current part from the second part on (the first part's is read off `whole` where it ends). */
   private part?: Hash;
   private partFill = 0;
   private readonly partMd5s: Buffer[] = [];
@@ -22,12 +23,13 @@ export class ContentDigest {
   update(chunk: Buffer): void {
     this.crc = crc32(chunk, this.crc);
     if (!this.md5Parts) return;
-    this.whole!.update(chunk);
     const { partBytes } = this.md5Parts;
     for (let at = 0; at < chunk.length; ) {
-      this.part ??= createHash('md5');
       const take = Math.min(partBytes - this.partFill, chunk.length - at);
-      this.part.update(chunk.subarray(at, at + take));
+      const bytes = chunk.subarray(at, at + take);
+      this.whole!.update(bytes);
+      // Each byte is hashed once more only from the second part on: most objects are one part.
+      if (this.partMd5s.length > 0) (this.part ??= createHash('md5')).update(bytes);
       this.partFill += take;
       at += take;
       if (this.partFill === partBytes) this.closePart();
@@ -49,7 +51,7 @@ export class ContentDigest {
   md5Etags(): string[] | undefined {
     if (!this.md5Parts) return undefined;
     if (!this.etags) {
-      if (this.part) this.closePart();
+      if (this.partFill > 0) this.closePart();
       const whole = this.whole!.digest('hex');
       const parts = this.partMd5s.length;
       this.etags = parts <= 1 ? [whole] : [`${createHash('md5').update(Buffer.concat(this.partMd5s)).digest('hex')}-${parts}`, whole];
@@ -58,7 +60,7 @@ export class ContentDigest {
   }
 
   private closePart(): void {
-    this.partMd5s.push(this.part!.digest());
+    this.partMd5s.push(this.partMd5s.length === 0 ? this.whole!.copy().digest() : this.part!.digest());
     this.part = undefined;
     this.partFill = 0;
   }
