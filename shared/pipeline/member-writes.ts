@@ -16,8 +16,9 @@ export const BUFFERED_MEMBER_BYTES = 1024 * 1024;
 
 /**
  * The objects one result file becomes, written with bounded concurrency (at most
- * WRITES_IN_FLIGHT × BUFFERED_MEMBER_BYTES held in memory) and removed again, every one of them,
- * if the file fails: a file's objects are all in the bucket or none is.
+ * WRITES_IN_FLIGHT + 1 members of up to BUFFERED_MEMBER_BYTES held in memory: those being written
+ * and the next one, read while it waits for a slot) and removed again, every one of them, if the
+ * file fails: a file's objects are all in the bucket or none is.
  */
 export class MemberWrites {
   private readonly started: string[] = [];
