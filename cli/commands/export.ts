@@ -3,6 +3,7 @@ import { parseBucketUrl } from '../../shared/location';
 import { exportResults } from '../../shared/pipeline/export';
 import { buildSummary } from '../../shared/pipeline/summary';
 import { reopenExport } from '../../shared/run/resume-run';
+import { readRunProgress } from '../../shared/run/run-progress';
 import { FileStateStore } from '../../shared/state/file-state';
 import { JobId } from '../../shared/targets/roboflow/ids';
 import { cliEnvironment } from '../environment';
@@ -45,8 +46,9 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   );
   await reopenExport(deps.state, known.runId, (r) => ({ ...r, spec }));
   const result = await exportResults(deps, known.runId);
-  view.finish();
   const run = (await deps.state.getRun(known.runId))!;
+  view.update(await readRunProgress(deps.state, undefined, run));
+  view.finish();
   io.stdout.write(JSON.stringify(await buildSummary(deps.state, run), null, 2) + '\n');
   if (result === 'pending') io.stderr.write(`job ${jobId} has not finished yet\n`);
   return result === 'completed' ? 0 : 1;

@@ -92,8 +92,8 @@ describe('progress of every phase, off a terminal (the real CLI, stderr a pipe)'
     expect(text).toMatch(/^ {2}job: (processing \(stage 1\/2\)|export \(stage 2\/2\)) · tasks \d \/ \d · \d+%/m);
   }, 60_000);
 
-  it('writes the same progress as text lines with --log-format text, and no JSON', async () => {
-    const { argv } = await runArgs('text', '--log-format', 'text');
+  it('writes the same progress as text lines with --log-format text, and no JSON; export <jobId> reports its result files', async () => {
+    const { argv, stateDir } = await runArgs('text', '--log-format', 'text');
     const result = await runCli(argv, stack.env);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stderr.trim().split('\n');
@@ -104,5 +104,12 @@ describe('progress of every phase, off a terminal (the real CLI, stderr a pipe)'
     expect(result.stderr).toMatch(/^\d\d:\d\d:\d\d INFO  job: processing \(stage 1\/2\) · tasks \d \/ 1 · \d+%.*  phase=job stage=processing unit=tasks done=\d total=1 percent=\d+/m);
     expect(result.stderr).toMatch(/^\d\d:\d\d:\d\d INFO  export: result files \d+ \/ \d+ · \d+ files stored, .*  phase=export /m);
     expect(result.stderr).toMatch(/^\d\d:\d\d:\d\d WARN  object over the target's size limit skipped  key=incoming\/huge\/panorama.png bytes=\d+$/m);
+
+    const again = await runCli(['export', result.summary!.target.jobId, '--dest', `s3://${BUCKET}/again/`, '--state-dir', stateDir, '--log-format', 'json'], stack.env);
+    expect(again.code, again.stderr).toBe(0);
+    const last = jsonLines(again.stderr).filter((l) => l.phase === 'export').at(-1);
+    expect(last).toMatchObject({ results: expect.any(Number), resultsTotal: expect.any(Number), files: again.summary!.exported.files, bytes: again.summary!.exported.bytes });
+    expect(last!.results).toBe(last!.resultsTotal);
+    expect(last!.results).toBeGreaterThan(0);
   }, 60_000);
 });
