@@ -39,10 +39,10 @@ export const TARGET_TIMEOUT_MS = 15_000;
 export async function readRunProgress(state: StateStore, target: BatchTarget | undefined, run: RunRecord, options: ReadOptions = {}): Promise<RunProgress> {
   const progress: RunProgress = { phase: run.phase, listed: run.listed, submitted: run.submitted };
   const timeoutMs = options.targetTimeoutMs ?? TARGET_TIMEOUT_MS;
+  let ingested: number | undefined;
   try {
     if (run.phase === 'ingesting' && target) {
-      const { count } = await withDeadline(target.ingestProgress(run), timeoutMs);
-      progress.ingest = { ingested: count, expected: run.submitted, failed: await failedInIngest(state, run.runId) };
+      ingested = (await withDeadline(target.ingestProgress(run), timeoutMs)).count;
     } else if (run.phase === 'processing' && target?.jobProgress) {
       const job = await withDeadline(target.jobProgress(run), timeoutMs);
       if (job) progress.job = { ...job, etaSeconds: etaSeconds(job, options.nowMs ?? Date.now()) };
@@ -50,6 +50,7 @@ export async function readRunProgress(state: StateStore, target: BatchTarget | u
   } catch (err) {
     progress.targetError = errorMessage(err);
   }
+  if (ingested !== undefined) progress.ingest = { ingested, expected: run.submitted, failed: await failedInIngest(state, run.runId) };
   if (run.phase === 'exporting' || run.exportTasks !== undefined) {
     const exported = { done: 0, total: run.exportTasks, files: 0, bytes: 0 };
     for await (const task of state.exportTaskResults(run.runId)) {
