@@ -340,7 +340,7 @@ export class BucketBridge extends Construct {
     // export: one message per result file, fanned out by the export function itself.
     const exportFn = functions.export;
     this.useApiKey(exportFn);
-    this.allowDestination(exportFn);
+    this.allowDestination(exportFn, { remove: true });
     // Extend: inputs whose signed URL expired before Extend fetched them are signed and submitted again.
     if (config.target.name === 'extend') this.allowSources(exportFn);
     this.sendTo(exportFn, 'EXPORT_QUEUE_URL', this.queues.export.queue);
@@ -461,10 +461,17 @@ export class BucketBridge extends Construct {
   }
 
   /** Result files and run summaries: written (multipart), then read back to verify their size. */
-  private allowDestination(fn: BridgeFunction) {
+  /**
+   * Writes under the destination prefix, and listing there: results-by-key reads the run folder, and
+   * without s3:ListBucket S3 answers a HEAD of a missing object 403 instead of 404. `remove` lets the
+   * export delete what a failed copy wrote (and a write whose stored content differs from what was sent).
+   */
+  private allowDestination(fn: BridgeFunction, { remove = false } = {}) {
     const { bucket, prefix, kmsKeyArn } = this.config.destination;
-    this.allowObjects(fn, bucket, prefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+    const actions = ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', ...(remove ? ['s3:DeleteObject'] : [])];
+    this.allowObjects(fn, bucket, prefix, actions,
       `Results and run summaries are written under s3://${bucket}/${prefix}<runId>/; the file names come from the target when its work finishes.`);
+    this.allowList(fn, bucket, prefix);
     this.allowKms(fn, [kmsKeyArn], ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 

@@ -354,6 +354,7 @@ describe('IAM', () => {
       's3:PutObject arn:aws:s3:::example-results/roboflow/*',
       's3:GetObject arn:aws:s3:::example-results/roboflow/*',
       's3:AbortMultipartUpload arn:aws:s3:::example-results/roboflow/*',
+      's3:ListBucket arn:aws:s3:::example-results {"StringLike":{"s3:prefix":["roboflow/*"]}}',
       // The preflight's probe object is removed again.
       's3:DeleteObject arn:aws:s3:::example-results/roboflow/.bucket-bridge-probe-*',
     ].sort();
@@ -365,16 +366,18 @@ describe('IAM', () => {
     const destination = [
       's3:AbortMultipartUpload arn:aws:s3:::example-results/roboflow/*',
       's3:GetObject arn:aws:s3:::example-results/roboflow/*',
+      's3:ListBucket arn:aws:s3:::example-results {"StringLike":{"s3:prefix":["roboflow/*"]}}',
       's3:PutObject arn:aws:s3:::example-results/roboflow/*',
     ];
     expect(s3Grants('start-job')).toEqual(destination);
-    expect(s3Grants('export')).toEqual(destination);
+    // The export removes what a failed copy wrote, and lists the run folder for results-by-key.
+    expect(s3Grants('export')).toEqual([...destination, 's3:DeleteObject arn:aws:s3:::example-results/roboflow/*'].sort());
     expect(s3Grants('webhook')).toEqual([]);
     expect(s3Grants('object-created')).toEqual([]);
   });
 
   it('references no bucket other than the configured ones in any S3 statement', () => {
-    const allowed = /^arn:aws:s3:::(example-media(\/cameras\/\*|\/bucket-bridge\/manifests\/\*)?|example-videos(\/dashcam\/\*|\/bucket-bridge\/manifests\/\*)?|example-results\/roboflow\/(\.bucket-bridge-probe-)?\*)$/;
+    const allowed = /^arn:aws:s3:::(example-media(\/cameras\/\*|\/bucket-bridge\/manifests\/\*)?|example-videos(\/dashcam\/\*|\/bucket-bridge\/manifests\/\*)?|example-results(\/roboflow\/(\.bucket-bridge-probe-)?\*)?)$/;
     const s3 = statements.filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('s3:')));
     expect(s3.length).toBeGreaterThan(0);
     for (const { statement } of s3) {

@@ -111,7 +111,7 @@ describe('stack with LlamaCloud as the target', () => {
 
   it('keeps the export function to the destination: LlamaCloud results come from its API', () => {
     expect(s3Resources('export', 's3:GetObject')).toEqual(['arn:aws:s3:::example-results/extracted/*']);
-    expect(s3Resources('export', 's3:ListBucket')).toEqual([]);
+    expect(s3Resources('export', 's3:ListBucket')).toEqual(['arn:aws:s3:::example-results']); // its own run folders only
   });
 
   it('passes the target with its defaults', () => {
