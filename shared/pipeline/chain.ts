@@ -5,8 +5,9 @@ import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
 import type { ObjectStore } from '../storage/port';
 import type { Chunk, FileFailure, RunRecord } from '../state/run-record';
-import type { BatchTarget, FailedFile, TargetEvent } from '../targets/port';
+import type { BatchTarget, FailedFile, IngestProgress, TargetEvent } from '../targets/port';
 import { endRunFailed } from './fail-run';
+import { chunksWithoutShard, NO_SHARD_QUIET_MS } from './shard-evidence';
 
 export interface ChainDeps {
   state: StateStore;
@@ -128,6 +129,8 @@ export interface AdvanceOptions {
    * values are not published, so a shard that never leaves `info` must not hold a run forever.
    */
   longSettled?: boolean;
+  /** How long the staged count has not moved: past NO_SHARD_QUIET_MS, a chunk that shows no shard counts as never ingested. */
+  quietMs?: number;
 }
 
 const locks = new KeyedLock();
@@ -171,12 +174,10 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
   }
   const failedChunks = run.chunks.filter((c) => c.status === 'failed');
   const everyChunkFailed = failedChunks.length === run.chunks.length;
-  const running = progress.shards.some((s) => s.running);
-  // Webhook mode: every chunk has reported. An ingest reported finished shows its shards; one
-  // reported failed may have none (it never got that far).
-  const ingestEnded =
-    options.longSettled === true ||
-    (!running && (options.awaitIngestEvents ? progress.shards.length > 0 || everyChunkFailed : options.settled === true));
+  const reported = await ingestFailureCount(deps.state, run.runId);
+  let expected = expectedCount(run, reported);
+  const unshown = chunksWithoutShard(run, progress);
+  const ingestEnded = hasEnded(progress, expected, unshown, options);
   const waiting = (reason: string): AdvanceResult => ({ state: 'waiting', count: progress.count, reason, recheck: options.awaitIngestEvents || undefined });
 
   if (everyChunkFailed && progress.count === 0) {
@@ -186,11 +187,12 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
     return { state: 'failed' };
   }
 
-  const reported = await ingestFailureCount(deps.state, run.runId);
-  let expected = expectedCount(run, reported);
   // Per-file failures come from notifications too: the staged names confirm them first.
   if (progress.count < expected || failedChunks.length > 0 || reported > 0) {
-    if (!ingestEnded) return waiting(`${progress.count} of ${expected} items staged`);
+    if (!ingestEnded) {
+      const shardless = unshown > 0 ? `; ${unshown} ingest(s) show no shard yet` : '';
+      return waiting(`${progress.count} of ${expected} items staged${shardless}`);
+    }
     expected = await reconcileMissing(deps, run);
     if (progress.count < expected) {
       await endRunFailed(deps, run.runId, `ingest ended with ${progress.count} items staged, ${expected} expected`);
@@ -212,6 +214,21 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
   }));
   deps.log.info('job started', { runId: run.runId, jobId: run.jobId, items: progress.count });
   return { state: 'started' };
+}
+
+/**
+ * Ingest has ended only on positive evidence that it got going: the count reached what is
+ * expected, or every chunk shows a shard (or one that shows none has had NO_SHARD_QUIET_MS of an
+ * unchanged count). Then nothing may be running and, when polling, the count must have settled
+ * (webhook mode: every chunk has reported already); a count unchanged for long ends it even with a
+ * shard still running. An unchanged count alone never ends it: the first shard can take minutes.
+ */
+function hasEnded(progress: IngestProgress, expected: number, unshown: number, options: AdvanceOptions): boolean {
+  const started = progress.count >= expected || unshown === 0 || (options.quietMs ?? 0) >= NO_SHARD_QUIET_MS;
+  if (!started) return false;
+  const running = progress.shards.some((s) => s.running);
+  const quiet = options.awaitIngestEvents || options.settled === true;
+  return (!running && quiet) || options.longSettled === true;
 }
 
 async function ingestFailureCount(state: StateStore, runId: string): Promise<number> {

@@ -4,8 +4,10 @@ import type { ServerlessPorts } from './serverless-ports';
 /** Every notification is in but the API says ingest goes on: the run is looked at again this much later. */
 export const INGEST_RECHECK_DELAY_SECONDS = 60;
 /**
- * Looks in a row without the staged count moving before ingest is taken as ended (as when polling):
- * shard status values are not published, so a shard that never reports finished holds no run forever.
+ * Looks in a row without the staged count moving before ingest is taken as ended (as when polling),
+ * once every chunk shows a shard: shard status values are not published, so a shard that never
+ * reports finished holds no run forever. While a chunk shows no shard, the looks go on until the
+ * count has not moved for NO_SHARD_QUIET_MS (shared/pipeline/shard-evidence.ts).
  */
 export const INGEST_RECHECK_SETTLE = 10;
 

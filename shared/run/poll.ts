@@ -11,6 +11,26 @@ export interface WaitOptions {
   settlePolls?: number;
 }
 
+/** How long the staged count a run's ingest shows has not moved, in looks and in time. */
+class StagedCountWatch {
+  private last: number | undefined;
+  private since = Date.now();
+  unchanged = 0;
+
+  observe(count: number | undefined): void {
+    if (count !== undefined && count === this.last) this.unchanged++;
+    else {
+      this.unchanged = 0;
+      this.since = Date.now();
+    }
+    this.last = count;
+  }
+
+  get quietMs(): number {
+    return Date.now() - this.since;
+  }
+}
+
 export class WaitTimeout extends Error {
   constructor(runId: string, phase: string) {
     super(`run ${runId} still ${phase} when the wait timed out; it continues at the target — wait for it again with \`bucket-bridge resume ${runId}\``);
@@ -18,12 +38,15 @@ export class WaitTimeout extends Error {
   }
 }
 
-/** Drives a run to the end by polling the target: staged count and shards, then the job status. */
+/**
+ * Drives a run to the end by polling the target: staged count and shards, then the job status.
+ * Ingest ends once every chunk shows a shard (or the count reached the total) and the count stopped
+ * moving; while an ingest shows no shard yet, only the timeout (or NO_SHARD_QUIET_MS) ends the wait.
+ */
 export async function waitByPolling(deps: BridgeDeps, runId: string, options: WaitOptions): Promise<RunRecord> {
   const deadline = Date.now() + options.timeoutMs;
   const settlePolls = options.settlePolls ?? 3;
-  let lastCount: number | undefined;
-  let unchanged = 0;
+  const staged = new StagedCountWatch();
   for (;;) {
     const run = await deps.state.getRun(runId);
     if (!run) throw new Error(`run ${runId} not found`);
@@ -31,13 +54,11 @@ export async function waitByPolling(deps: BridgeDeps, runId: string, options: Wa
     if (run.phase === 'ingesting') {
       const result = await advance(deps, runId, {
         awaitIngestEvents: false,
-        settled: unchanged >= settlePolls,
-        longSettled: unchanged >= settlePolls * 4,
+        settled: staged.unchanged >= settlePolls,
+        longSettled: staged.unchanged >= settlePolls * 4,
+        quietMs: staged.quietMs,
       });
-      if (result.state === 'waiting') {
-        unchanged = result.count !== undefined && result.count === lastCount ? unchanged + 1 : 0;
-        lastCount = result.count;
-      }
+      if (result.state === 'waiting') staged.observe(result.count);
     } else if (run.phase === 'processing' || run.phase === 'exporting') {
       await exportResults(deps, runId);
     }
@@ -52,25 +73,21 @@ export async function waitByPolling(deps: BridgeDeps, runId: string, options: Wa
  * Waits while webhooks drive the run (the receiver runs advance/export). While the run ingests, it
  * also looks through the API every interval once every notification is in: one may have come early
  * (its shards still running) and none may follow. A count that stops moving for long ends the
- * ingest, as when polling.
+ * ingest, as when polling, once every chunk shows a shard.
  */
 export async function waitForWebhooks(deps: BridgeDeps, runId: string, options: WaitOptions): Promise<RunRecord> {
   const deadline = Date.now() + options.timeoutMs;
   const settlePolls = options.settlePolls ?? 3;
   let nextLook = Date.now() + options.intervalMs;
-  let lastCount: number | undefined;
-  let unchanged = 0;
+  const staged = new StagedCountWatch();
   for (;;) {
     const run = await deps.state.getRun(runId);
     if (!run) throw new Error(`run ${runId} not found`);
     if (run.phase === 'completed' || run.phase === 'failed') return run;
     if (run.phase === 'ingesting' && Date.now() >= nextLook) {
       nextLook = Date.now() + options.intervalMs;
-      const result = await advance(deps, runId, { awaitIngestEvents: true, longSettled: unchanged >= settlePolls * 4 });
-      if (result.state === 'waiting' && result.recheck) {
-        unchanged = result.count !== undefined && result.count === lastCount ? unchanged + 1 : 0;
-        lastCount = result.count;
-      }
+      const result = await advance(deps, runId, { awaitIngestEvents: true, longSettled: staged.unchanged >= settlePolls * 4, quietMs: staged.quietMs });
+      if (result.state === 'waiting' && result.recheck) staged.observe(result.count);
     }
     if (Date.now() >= deadline) throw new WaitTimeout(runId, run.phase);
     await sleep(Math.min(250, options.intervalMs));

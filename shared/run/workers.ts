@@ -7,7 +7,7 @@ import type { RecordContext } from '../runtime/sqs-batch';
 import { UNLIMITED_BUDGET, type TimeBudget } from '../runtime/time-budget';
 import { handleCopy } from './copy-worker';
 import type { ExportMessage, StartJobMessage, SubmissionMessage } from '../runtime/messages';
-import { INGEST_RECHECK_SETTLE, scheduleIngestRecheck } from './ingest-recheck';
+import { INGEST_RECHECK_DELAY_SECONDS, INGEST_RECHECK_SETTLE, scheduleIngestRecheck } from './ingest-recheck';
 import { flushPending } from './object-events';
 import { loadRun } from './run-deps';
 import { submitAndHandOn } from './scheduled-run';
@@ -35,7 +35,12 @@ export async function handleStartJob(ports: ServerlessPorts, message: StartJobMe
     const { deps } = await loadRun(ports, message.runId);
     if (!deps) return;
     const { recheck } = message;
-    const result = await advance(deps, message.runId, { awaitIngestEvents: true, longSettled: (recheck?.unchanged ?? 0) >= INGEST_RECHECK_SETTLE });
+    const unchanged = recheck?.unchanged ?? 0;
+    const result = await advance(deps, message.runId, {
+      awaitIngestEvents: true,
+      longSettled: unchanged >= INGEST_RECHECK_SETTLE,
+      quietMs: unchanged * INGEST_RECHECK_DELAY_SECONDS * 1000,
+    });
     if (result.state === 'waiting' && result.recheck) await scheduleIngestRecheck(ports, message.runId, recheck, result.count);
     // Batches that run from their submission may all have reported before the run was processing
     // (their export follow-ups then found nothing to do): plan its export from here as well.

@@ -1,6 +1,7 @@
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeImage } from '../../sandbox/seed';
+import { INGEST_RECHECK_SETTLE } from '../../shared/run/ingest-recheck';
 import { scheduledRunId } from '../../shared/run/scheduled-run';
 import type { RunRecord } from '../../shared/state/run-record';
 import { ingestStatusBody, ROBOFLOW_NOTIFICATION_HEADERS } from '../support/roboflow-notifications';
@@ -52,5 +53,43 @@ describe('deployed: an "ingest finished, success" notification that comes before
     await h.deliver({ ...rechecks[0]!, receiveCount: 1 });
     expect(await run()).toEqual(done);
     expect(h.stack.roboflow.jobsStarted()).toEqual([done.jobId]);
+  });
+});
+
+describe('deployed: rechecks of an ingest that shows no shard yet', () => {
+  let h: ServerlessHarness;
+  const tick = new Date('2026-11-26T09:00:00Z');
+  const runId = scheduledRunId('cams', tick);
+
+  beforeAll(async () => {
+    // Long enough that the looks below all find no shard and nothing staged.
+    h = await startServerlessHarness({ emulator: { ingestDelayMs: 3000 } });
+    for (const name of IMAGES) await h.stack.store('media').write(`incoming/${name}.jpg`, fakeImage(name));
+  });
+  afterAll(() => h.close());
+
+  const run = async (): Promise<RunRecord> => (await h.main.runtime.state.getRun(runId))!;
+  const pendingRechecks = () => [...h.waiting, ...h.aws.pending()].filter((m) => m.queue === 'start-job' && JSON.parse(m.body).recheck);
+
+  it('never ends the ingest on an unchanged count alone: the looks go on, and the run completes with every file', async () => {
+    expect(await h.main.scheduledRun({ sourceId: 'cams', time: tick.toISOString() }, h.context())).toEqual({ runId, result: 'submitted' });
+    await fetch(`${h.webhookUrl}webhooks/${WEBHOOK_TOKEN}`, { method: 'POST', headers: ROBOFLOW_NOTIFICATION_HEADERS, body: ingestStatusBody(await run(), 'early') });
+    await h.pump(async () => pendingRechecks().length > 0);
+    const [first] = pendingRechecks();
+
+    // The look after INGEST_RECHECK_SETTLE unchanged ones (the count still 0, no shard listed).
+    const settledLook = { kind: 'advance', runId, recheck: { lastCount: 0, unchanged: INGEST_RECHECK_SETTLE } };
+    await h.deliver({ ...first!, body: JSON.stringify(settledLook), receiveCount: 1 });
+    const waiting = await run();
+    expect(waiting.phase, waiting.error).toBe('ingesting');
+    const failures = [];
+    for await (const f of h.main.runtime.state.failures(runId)) failures.push(f);
+    expect(failures).toEqual([]);
+    expect(pendingRechecks().map((m) => JSON.parse(m.body).recheck)).toContainEqual({ lastCount: 0, unchanged: INGEST_RECHECK_SETTLE + 1 });
+
+    await h.pump(async () => ['completed', 'failed'].includes((await run()).phase), 20_000);
+    const done = await run();
+    expect(done.phase, done.error).toBe('completed');
+    expect(done.ingested).toBe(IMAGES.length);
   });
 });

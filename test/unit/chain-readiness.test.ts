@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log';
 import { advance, applyEvent } from '../../shared/pipeline/chain';
+import { NO_SHARD_QUIET_MS } from '../../shared/pipeline/shard-evidence';
 import { newRunRecord } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import type { BatchTarget, IngestProgress } from '../../shared/targets/port';
@@ -147,5 +148,85 @@ describe('ingest readiness on webhooks', () => {
     expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toEqual({ state: 'started' });
     expect(target.started).toBe(1);
     expect(await failures(state)).toEqual([expect.objectContaining({ name: 'in__c.jpg', type: 'not-ingested' })]);
+  });
+});
+
+describe('ingest readiness needs a shard for every chunk (polling)', () => {
+  const names = ['in__a.jpg', 'in__b.jpg', 'in__c.jpg', 'in__d.jpg'];
+
+  /** Two submitted chunks of two references each, as polling leaves them (no notification). */
+  async function setup(progress: IngestProgress, staged: string[]) {
+    const state = new FileStateStore(await tempDir('bb-chain-'));
+    const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), phase: 'ingesting' as const, submitted: 4, submissionComplete: true };
+    run.chunks = [0, 1].map((index) => ({ index, ingestId: `${run.batchId}-${index}`, manifestKey: `m${index}`, references: 2, status: 'submitted' as const }));
+    await state.createRun(run);
+    await state.appendNames('r1', names.map((name) => ({ name, key: name.replace('__', '/') })));
+    const target = scriptedTarget(progress, staged);
+    return { state, target, deps: { state, target, dest: nowhere, log: silentLogger } };
+  }
+
+  const failures = async (state: FileStateStore) => {
+    const all = [];
+    for await (const f of state.failures('r1')) all.push(f);
+    return all;
+  };
+
+  it('keeps waiting while no shard exists yet, however long the count stays at 0', async () => {
+    const { deps, state, target } = await setup({ count: 0, shards: [] }, []);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 0 });
+    expect((await state.getRun('r1'))?.phase).toBe('ingesting');
+    expect(await failures(state)).toEqual([]);
+    expect(target.started).toBe(0);
+
+    // The ingest starts late: its shards show up, finish, and every file is staged.
+    const done = (id: string) => ({ id, running: false, failed: false, detail: 'shard-ingest-completed (success)' });
+    target.set({ count: 4, shards: [done('s1'), done('s2')] }, names);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false })).toEqual({ state: 'started' });
+    expect(await state.getRun('r1')).toMatchObject({ phase: 'processing', ingested: 4 });
+    expect(await failures(state)).toEqual([]);
+  });
+
+  it('keeps waiting while a chunk shows no shard, even once the other chunk finished and the count settled', async () => {
+    const oneDone = { count: 2, shards: [{ id: 's1', running: false, failed: false, detail: 'shard-ingest-completed (success)' }] };
+    const { deps, state, target } = await setup(oneDone, names.slice(0, 2));
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 2 });
+    expect(await failures(state)).toEqual([]);
+    expect(target.started).toBe(0);
+  });
+
+  it('matches the shard ids a chunk was given at submission', async () => {
+    const { deps, state, target } = await setup({ count: 2, shards: [] }, names.slice(0, 2));
+    await state.updateRun('r1', (r) => ({ ...r, chunks: r.chunks.map((c) => ({ ...c, shardIds: [`shard-${c.index}`] })) }));
+    // Two shards listed, but both belong to chunk 0: chunk 1's shard is not there yet.
+    const done = (id: string) => ({ id, running: false, failed: false, detail: 'shard-ingest-completed (success)' });
+    target.set({ count: 2, shards: [done('shard-0'), done('other')] }, names.slice(0, 2));
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true })).toMatchObject({ state: 'waiting' });
+    expect(target.started).toBe(0);
+
+    target.set({ count: 3, shards: [done('shard-0'), done('shard-1')] }, names.slice(0, 3));
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true })).toEqual({ state: 'started' });
+    expect(await failures(state)).toEqual([expect.objectContaining({ name: 'in__d.jpg', type: 'not-ingested' })]);
+  });
+
+  it('takes a chunk that never shows a shard as not ingested once nothing changed for the no-shard limit', async () => {
+    const oneDone = { count: 2, shards: [{ id: 's1', running: false, failed: false, detail: 'shard-ingest-completed (success)' }] };
+    const { deps, state, target } = await setup(oneDone, names.slice(0, 2));
+    const almost = NO_SHARD_QUIET_MS - 1;
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true, quietMs: almost })).toMatchObject({ state: 'waiting' });
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, quietMs: NO_SHARD_QUIET_MS })).toEqual({ state: 'started' });
+    expect(target.started).toBe(1);
+    expect((await failures(state)).map((f) => [f.name, f.type])).toEqual([
+      ['in__c.jpg', 'not-ingested'],
+      ['in__d.jpg', 'not-ingested'],
+    ]);
+  });
+
+  it('on webhooks too: a long-unchanged count with no shard shown keeps the run waiting', async () => {
+    const { deps, state, target } = await setup({ count: 0, shards: [] }, []);
+    await state.updateRun('r1', (r) => ({ ...r, chunks: r.chunks.map((c) => ({ ...c, status: 'ingested' as const })) }));
+    expect(await advance(deps, 'r1', { awaitIngestEvents: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 0, recheck: true });
+    expect((await state.getRun('r1'))?.phase).toBe('ingesting');
+    expect(await failures(state)).toEqual([]);
+    expect(target.started).toBe(0);
   });
 });
