@@ -9,6 +9,13 @@ import { startServerlessHarness, WEBHOOK_TOKEN, type ServerlessHarness } from '.
 
 const IMAGES = ['a', 'b', 'c', 'd', 'e'];
 
+/** A deployment whose emulated Roboflow shows no shard for `ingestDelayMs` after each ingest request, and the images to send. */
+async function harnessWithImages(ingestDelayMs: number): Promise<ServerlessHarness> {
+  const h = await startServerlessHarness({ emulator: { ingestDelayMs } });
+  for (const name of IMAGES) await h.stack.store('media').write(`incoming/${name}.jpg`, fakeImage(name));
+  return h;
+}
+
 describe('deployed: an "ingest finished, success" notification that comes before the ingest ends', () => {
   let h: ServerlessHarness;
   const tick = new Date('2026-11-26T08:00:00Z');
@@ -16,8 +23,7 @@ describe('deployed: an "ingest finished, success" notification that comes before
 
   beforeAll(async () => {
     // Roboflow takes a while before its shards even show: the early notification lands first.
-    h = await startServerlessHarness({ emulator: { ingestDelayMs: 1500 } });
-    for (const name of IMAGES) await h.stack.store('media').write(`incoming/${name}.jpg`, fakeImage(name));
+    h = await harnessWithImages(1500);
   });
   afterAll(() => h.close());
 
@@ -63,8 +69,7 @@ describe('deployed: rechecks of an ingest that shows no shard yet', () => {
 
   beforeAll(async () => {
     // Long enough that the looks below all find no shard and nothing staged.
-    h = await startServerlessHarness({ emulator: { ingestDelayMs: 3000 } });
-    for (const name of IMAGES) await h.stack.store('media').write(`incoming/${name}.jpg`, fakeImage(name));
+    h = await harnessWithImages(3000);
   });
   afterAll(() => h.close());
 
