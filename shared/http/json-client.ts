@@ -5,6 +5,9 @@ import { RemoteError } from '../errors';
 import { scrubRemoteText } from '../scrub-secrets';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
 
+/** How much of a non-2xx body is read for its message (scrubbed and cut to REMOTE_TEXT_MAX_CHARS after). */
+export const ERROR_BODY_MAX_BYTES = 64 * 1024;
+
 export interface JsonRequest<T extends z.ZodType> {
   method: 'GET' | 'POST';
   path: string;
@@ -60,8 +63,8 @@ export class JsonClient {
           bodyTimeout: req.timeoutMs,
           dispatcher: this.options.dispatcher,
         });
-        const text = await res.body.text();
-        if (res.statusCode >= 200 && res.statusCode < 300) return this.parse(req, label, text);
+        if (res.statusCode >= 200 && res.statusCode < 300) return this.parse(req, label, await res.body.text());
+        const text = await errorBodyHead(res.body);
         const retryAfter = res.headers['retry-after'];
         failure = {
           reason: this.redact(`HTTP ${res.statusCode}${errorDetail(text)}`),
@@ -135,7 +138,27 @@ async function encodeBody(req: JsonRequest<z.ZodType>): Promise<{ headers: Recor
   return { headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(req.body) };
 }
 
-/** The service's own message when its error body has one, else the body; whole, since it is scrubbed before it is cut. */
+/**
+ * The start of an error body, at most {@link ERROR_BODY_MAX_BYTES}; the rest is never read (the
+ * body is destroyed), so a hostile or broken server cannot make us buffer and scrub megabytes.
+ */
+async function errorBodyHead(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of body) {
+      const piece = Buffer.from(chunk as Uint8Array).subarray(0, ERROR_BODY_MAX_BYTES - bytes);
+      chunks.push(piece);
+      bytes += piece.length;
+      if (bytes >= ERROR_BODY_MAX_BYTES) break;
+    }
+  } finally {
+    if (!body.destroyed) body.destroy();
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** The service's own message when its error body has one, else the body; scrubbed before it is cut. */
 function errorDetail(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };

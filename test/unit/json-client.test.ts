@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { RemoteError } from '../../shared/errors';
 import { JsonClient, type JsonClientOptions } from '../../shared/http/json-client';
@@ -292,4 +294,47 @@ describe('JsonClient: network failures and timeouts', () => {
     expect(err.status).toBeUndefined();
     expect(err.message).not.toContain(KEY);
   });
+});
+
+describe('JsonClient: huge error bodies', () => {
+  it('reads a bounded head of a 50 MB error body, stops reading, and reports it scrubbed and bounded', async () => {
+    const total = 50 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    let closed!: () => void;
+    const socketClosed = new Promise<void>((resolve) => (closed = resolve));
+    const hostile = createServer((req, res) => {
+      req.resume();
+      res.once('close', () => closed());
+      res.writeHead(400, { 'content-type': 'text/plain', 'content-length': String(total) });
+      const head = Buffer.from(`refused ${KEY} \u001b[31m`);
+      res.write(head);
+      sent += head.length;
+      const pump = () => {
+        while (sent < total && !res.destroyed) {
+          const piece = chunk.subarray(0, Math.min(chunk.length, total - sent));
+          sent += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        if (sent >= total) res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    try {
+      const { http, retries } = client({ baseUrl: `http://127.0.0.1:${(hostile.address() as AddressInfo).port}` });
+      const err = await failure(get(http));
+      await socketClosed;
+      expect(retries).toHaveLength(0);
+      expect(err.status).toBe(400);
+      expect(err.message).toMatch(/^Svc GET \/things\/1 failed: HTTP 400: refused \[redacted\] {2}\[31mx+… \[\d+ more characters\]$/);
+      expect(err.message).not.toContain(KEY);
+      expect(err.message.length).toBeLessThan(600);
+      // The client stopped after its bounded head; what was sent beyond it sat in socket buffers.
+      expect(sent).toBeLessThan(total / 4);
+    } finally {
+      hostile.closeAllConnections();
+      await new Promise<void>((resolve) => hostile.close(() => resolve()));
+    }
+  }, 20_000);
 });
