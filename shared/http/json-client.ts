@@ -3,10 +3,8 @@ import { errors as undiciErrors, FormData, request, type Dispatcher } from 'undi
 import type { z } from 'zod';
 import { RemoteError } from '../errors';
 import { scrubRemoteText } from '../scrub-secrets';
+import { errorBodyHead } from './error-body-head';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, retryDelayMs, sleep, type RetryPolicy } from './retry-policy';
-
-/** How much of a non-2xx body is read for its message (scrubbed and cut to REMOTE_TEXT_MAX_CHARS after). */
-export const ERROR_BODY_MAX_BYTES = 64 * 1024;
 
 export interface JsonRequest<T extends z.ZodType> {
   method: 'GET' | 'POST';
@@ -136,26 +134,6 @@ async function encodeBody(req: JsonRequest<z.ZodType>): Promise<{ headers: Recor
   if (req.form) return { headers: { accept: 'application/json' }, body: req.form };
   if (req.body === undefined) return { headers: { accept: 'application/json' } };
   return { headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(req.body) };
-}
-
-/**
- * The start of an error body, at most {@link ERROR_BODY_MAX_BYTES}; the rest is never read (the
- * body is destroyed), so a hostile or broken server cannot make us buffer and scrub megabytes.
- */
-async function errorBodyHead(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  try {
-    for await (const chunk of body) {
-      const piece = Buffer.from(chunk as Uint8Array).subarray(0, ERROR_BODY_MAX_BYTES - bytes);
-      chunks.push(piece);
-      bytes += piece.length;
-      if (bytes >= ERROR_BODY_MAX_BYTES) break;
-    }
-  } finally {
-    if (!body.destroyed) body.destroy();
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** The service's own message when its error body has one, else the body; scrubbed before it is cut. */

@@ -1,11 +1,13 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { RemoteError } from '../errors';
+import { scrubRemoteText } from '../scrub-secrets';
+import { errorBodyHead } from './error-body-head';
+import { requestFunctionFor } from './request-function';
 
 /** How long the upload server may go without taking a byte or answering. */
 export const PUT_TIMEOUT_MS = 120_000;
-const DETAIL_CHARS = 300;
 
 /**
  * PUTs a stream of known length to a signed URL with the headers the signature covers. The length
@@ -14,7 +16,7 @@ const DETAIL_CHARS = 300;
  */
 export function putSigned(url: string, body: Readable, bytes: number, headers: Record<string, string>, label: string): Promise<void> {
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
+  const send = requestFunctionFor(target);
   if (!send) return Promise.reject(new RemoteError(`upload of ${label} failed: not an http(s) URL`));
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -37,11 +39,14 @@ export function putSigned(url: string, body: Readable, bytes: number, headers: R
   });
 }
 
+/** Success once the answer is read; else its status and its bounded head, scrubbed (servers may quote the signed request). */
 async function answer(res: IncomingMessage, label: string): Promise<void> {
-  let text = '';
-  for await (const chunk of res) if (text.length < DETAIL_CHARS) text += String(chunk);
   const status = res.statusCode ?? 0;
-  if (status >= 200 && status < 300) return;
-  const detail = text.trim() ? `: ${text.trim().slice(0, DETAIL_CHARS)}` : '';
+  if (status >= 200 && status < 300) {
+    await finished(res.resume()); // read the (small) answer so the connection can be reused
+    return;
+  }
+  const text = scrubRemoteText(await errorBodyHead(res)).trim();
+  const detail = text ? `: ${text}` : '';
   throw new RemoteError(`upload of ${label} failed: HTTP ${status}${detail}`, status, status >= 500 || status === 429 || status === 408);
 }

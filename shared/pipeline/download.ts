@@ -1,7 +1,7 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { RemoteError } from '../errors';
+import { requestFunctionFor } from '../http/request-function';
 
 export interface Download {
   body: Readable;
@@ -22,7 +22,7 @@ export const DOWNLOAD_TIMEOUT_MS = 60_000;
  */
 export async function openDownload(url: string, label: string, timeoutMs = DOWNLOAD_TIMEOUT_MS): Promise<Download> {
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
+  const send = requestFunctionFor(target);
   if (!send) throw new RemoteError(`download of ${label} failed: not an http(s) URL`);
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = send(target, { method: 'GET' }, resolve);
