@@ -111,6 +111,11 @@ export type AdvanceResult =
   | {
       state: 'waiting';
       count?: number;
+      /**
+       * The ingest has shown it got going (every chunk shows a shard, or the count is complete):
+       * from here on an unchanged count settles it (`settled`, `longSettled`).
+       */
+      underway?: boolean;
       reason: string;
       /**
        * Webhook mode: every notification is in, but the API says ingest goes on. No further
@@ -122,11 +127,12 @@ export type AdvanceResult =
 export interface AdvanceOptions {
   /** Webhook mode: wait for every chunk's ingest-status before asking the API. */
   awaitIngestEvents: boolean;
-  /** Polling mode: the count has stopped moving (and no shard says it is still running). */
+  /** Polling mode: the count has stopped moving while the ingest was underway (and no shard says it is still running). */
   settled?: boolean;
   /**
-   * The count has not moved for much longer (polling, or rechecks in webhook mode). Shard status
-   * values are not published, so a shard that never leaves `info` must not hold a run forever.
+   * The count has not moved for much longer while the ingest was underway (polling, or rechecks
+   * in webhook mode). Shard status values are not published, so a shard that never leaves `info`
+   * must not hold a run forever.
    */
   longSettled?: boolean;
   /** How long the staged count has not moved: past NO_SHARD_QUIET_MS, a chunk that shows no shard counts as never ingested. */
@@ -177,8 +183,15 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
   const reported = await ingestFailureCount(deps.state, run.runId);
   let expected = expectedCount(run, reported);
   const unshown = chunksWithoutShard(run, progress);
-  const ingestEnded = hasEnded(progress, expected, unshown, options);
-  const waiting = (reason: string): AdvanceResult => ({ state: 'waiting', count: progress.count, reason, recheck: options.awaitIngestEvents || undefined });
+  const underway = progress.count >= expected || unshown === 0;
+  const ingestEnded = hasEnded(progress, underway, options);
+  const waiting = (reason: string): AdvanceResult => ({
+    state: 'waiting',
+    count: progress.count,
+    underway,
+    reason,
+    recheck: options.awaitIngestEvents || undefined,
+  });
 
   if (everyChunkFailed && progress.count === 0) {
     if (!ingestEnded) return waiting('every ingest reported failed; waiting for the API to confirm');
@@ -217,15 +230,14 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
 }
 
 /**
- * Ingest has ended only on positive evidence that it got going: the count reached what is
- * expected, or every chunk shows a shard (or one that shows none has had NO_SHARD_QUIET_MS of an
- * unchanged count). Then nothing may be running and, when polling, the count must have settled
- * (webhook mode: every chunk has reported already); a count unchanged for long ends it even with a
- * shard still running. An unchanged count alone never ends it: the first shard can take minutes.
+ * Ingest has ended only once it is underway (or a chunk that shows no shard has had
+ * NO_SHARD_QUIET_MS of an unchanged count): then nothing may be running and, when polling, the
+ * count must have settled (webhook mode: every chunk has reported already); a count unchanged for
+ * long ends it even with a shard still running. An unchanged count alone never ends an ingest
+ * that shows no shard: the first shard can take minutes.
  */
-function hasEnded(progress: IngestProgress, expected: number, unshown: number, options: AdvanceOptions): boolean {
-  const started = progress.count >= expected || unshown === 0 || (options.quietMs ?? 0) >= NO_SHARD_QUIET_MS;
-  if (!started) return false;
+function hasEnded(progress: IngestProgress, underway: boolean, options: AdvanceOptions): boolean {
+  if (!underway && (options.quietMs ?? 0) < NO_SHARD_QUIET_MS) return false;
   const running = progress.shards.some((s) => s.running);
   const quiet = options.awaitIngestEvents || options.settled === true;
   return (!running && quiet) || options.longSettled === true;

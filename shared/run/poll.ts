@@ -1,4 +1,4 @@
-import { advance } from '../pipeline/chain';
+import { advance, type AdvanceResult } from '../pipeline/chain';
 import { exportResults } from '../pipeline/export';
 import { sleep } from '../http/retry-policy';
 import type { RunRecord } from '../state/run-record';
@@ -11,19 +11,21 @@ export interface WaitOptions {
   settlePolls?: number;
 }
 
-/** How long the staged count a run's ingest shows has not moved, in looks and in time. */
+/**
+ * How long the staged count a run's ingest shows has not moved: in time, and in looks that found
+ * the ingest underway (only those settle it).
+ */
 class StagedCountWatch {
   private last: number | undefined;
   private since = Date.now();
-  unchanged = 0;
+  settling = 0;
 
-  observe(count: number | undefined): void {
-    if (count !== undefined && count === this.last) this.unchanged++;
-    else {
-      this.unchanged = 0;
-      this.since = Date.now();
-    }
-    this.last = count;
+  observe(result: AdvanceResult): void {
+    if (result.state !== 'waiting') return;
+    const same = result.count !== undefined && result.count === this.last;
+    if (!same) this.since = Date.now();
+    this.settling = same && result.underway ? this.settling + 1 : 0;
+    this.last = result.count;
   }
 
   get quietMs(): number {
@@ -54,11 +56,11 @@ export async function waitByPolling(deps: BridgeDeps, runId: string, options: Wa
     if (run.phase === 'ingesting') {
       const result = await advance(deps, runId, {
         awaitIngestEvents: false,
-        settled: staged.unchanged >= settlePolls,
-        longSettled: staged.unchanged >= settlePolls * 4,
+        settled: staged.settling >= settlePolls,
+        longSettled: staged.settling >= settlePolls * 4,
         quietMs: staged.quietMs,
       });
-      if (result.state === 'waiting') staged.observe(result.count);
+      staged.observe(result);
     } else if (run.phase === 'processing' || run.phase === 'exporting') {
       await exportResults(deps, runId);
     }
@@ -86,8 +88,9 @@ export async function waitForWebhooks(deps: BridgeDeps, runId: string, options: 
     if (run.phase === 'completed' || run.phase === 'failed') return run;
     if (run.phase === 'ingesting' && Date.now() >= nextLook) {
       nextLook = Date.now() + options.intervalMs;
-      const result = await advance(deps, runId, { awaitIngestEvents: true, longSettled: staged.unchanged >= settlePolls * 4, quietMs: staged.quietMs });
-      if (result.state === 'waiting' && result.recheck) staged.observe(result.count);
+      const result = await advance(deps, runId, { awaitIngestEvents: true, longSettled: staged.settling >= settlePolls * 4, quietMs: staged.quietMs });
+      // While notifications are due the count is unknown: the quiet time starts once they are all in.
+      staged.observe(result);
     }
     if (Date.now() >= deadline) throw new WaitTimeout(runId, run.phase);
     await sleep(Math.min(250, options.intervalMs));

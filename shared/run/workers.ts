@@ -35,13 +35,12 @@ export async function handleStartJob(ports: ServerlessPorts, message: StartJobMe
     const { deps } = await loadRun(ports, message.runId);
     if (!deps) return;
     const { recheck } = message;
-    const unchanged = recheck?.unchanged ?? 0;
     const result = await advance(deps, message.runId, {
       awaitIngestEvents: true,
-      longSettled: unchanged >= INGEST_RECHECK_SETTLE,
-      quietMs: unchanged * INGEST_RECHECK_DELAY_SECONDS * 1000,
+      longSettled: (recheck?.settling ?? 0) >= INGEST_RECHECK_SETTLE,
+      quietMs: (recheck?.unchanged ?? 0) * INGEST_RECHECK_DELAY_SECONDS * 1000,
     });
-    if (result.state === 'waiting' && result.recheck) await scheduleIngestRecheck(ports, message.runId, recheck, result.count);
+    if (result.state === 'waiting' && result.recheck) await scheduleIngestRecheck(ports, message.runId, recheck, result);
     // Batches that run from their submission may all have reported before the run was processing
     // (their export follow-ups then found nothing to do): plan its export from here as well.
     if (deps.target.processesOnSubmission && (await ports.state.getRun(message.runId))?.phase === 'processing') {

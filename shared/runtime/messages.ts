@@ -11,13 +11,20 @@ export type SubmissionMessage = z.infer<typeof SubmissionMessage>;
 
 /**
  * `start-job` queue: re-check a run's ingest and start its job when ready. `recheck`: a later look
- * when every notification was in but the API said ingest went on (the staged count it saw then, and
- * how many looks in a row it has not moved).
+ * when every notification was in but the API said ingest went on (the staged count it saw then, how
+ * many looks in a row it has not moved, and how many of those found the ingest underway: every
+ * ingest showing a shard, or the count complete).
  */
 export const StartJobMessage = z.object({
   kind: z.literal('advance'),
   runId: z.string(),
-  recheck: z.object({ lastCount: z.number().int().nonnegative().optional(), unchanged: z.number().int().nonnegative() }).optional(),
+  recheck: z
+    .object({
+      lastCount: z.number().int().nonnegative().optional(),
+      unchanged: z.number().int().nonnegative(),
+      settling: z.number().int().nonnegative().default(0),
+    })
+    .optional(),
 });
 export type StartJobMessage = z.infer<typeof StartJobMessage>;
 

@@ -46,7 +46,7 @@ describe('deployed: an "ingest finished, success" notification that comes before
     expect(failures).toEqual([]);
     // No notification may follow: the run is looked at again later through the API (one chain of looks).
     const rechecks = [...h.waiting, ...h.aws.pending()].filter((m) => m.queue === 'start-job' && JSON.parse(m.body).recheck);
-    expect(rechecks.map((m) => [JSON.parse(m.body), m.delaySeconds])).toEqual([[{ kind: 'advance', runId, recheck: { lastCount: 0, unchanged: 0 } }, 60]]);
+    expect(rechecks.map((m) => [JSON.parse(m.body), m.delaySeconds])).toEqual([[{ kind: 'advance', runId, recheck: { lastCount: 0, unchanged: 0, settling: 0 } }, 60]]);
 
     // Roboflow's own notifications follow once its shards are done: the job starts and the run completes.
     await h.pump(async () => ['completed', 'failed'].includes((await run()).phase), 20_000);
@@ -82,15 +82,15 @@ describe('deployed: rechecks of an ingest that shows no shard yet', () => {
     await h.pump(async () => pendingRechecks().length > 0);
     const [first] = pendingRechecks();
 
-    // The look after INGEST_RECHECK_SETTLE unchanged ones (the count still 0, no shard listed).
-    const settledLook = { kind: 'advance', runId, recheck: { lastCount: 0, unchanged: INGEST_RECHECK_SETTLE } };
+    // The look after INGEST_RECHECK_SETTLE with the count unchanged (still 0, no shard listed).
+    const settledLook = { kind: 'advance', runId, recheck: { lastCount: 0, unchanged: INGEST_RECHECK_SETTLE, settling: 0 } };
     await h.deliver({ ...first!, body: JSON.stringify(settledLook), receiveCount: 1 });
     const waiting = await run();
     expect(waiting.phase, waiting.error).toBe('ingesting');
     const failures = [];
     for await (const f of h.main.runtime.state.failures(runId)) failures.push(f);
     expect(failures).toEqual([]);
-    expect(pendingRechecks().map((m) => JSON.parse(m.body).recheck)).toContainEqual({ lastCount: 0, unchanged: INGEST_RECHECK_SETTLE + 1 });
+    expect(pendingRechecks().map((m) => JSON.parse(m.body).recheck)).toContainEqual({ lastCount: 0, unchanged: INGEST_RECHECK_SETTLE + 1, settling: 0 });
 
     await h.pump(async () => ['completed', 'failed'].includes((await run()).phase), 20_000);
     const done = await run();

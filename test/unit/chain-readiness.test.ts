@@ -173,10 +173,15 @@ describe('ingest readiness needs a shard for every chunk (polling)', () => {
 
   it('keeps waiting while no shard exists yet, however long the count stays at 0', async () => {
     const { deps, state, target } = await setup({ count: 0, shards: [] }, []);
-    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 0 });
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 0, underway: false });
     expect((await state.getRun('r1'))?.phase).toBe('ingesting');
     expect(await failures(state)).toEqual([]);
     expect(target.started).toBe(0);
+
+    // The ingest starts late: once its shards show, the count must settle again before it ends.
+    const running = (id: string) => ({ id, running: true, failed: false, detail: 'shard-ingest-in-progress (info)' });
+    target.set({ count: 0, shards: [running('s1'), running('s2')] }, []);
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false })).toMatchObject({ state: 'waiting', count: 0, underway: true });
 
     // The ingest starts late: its shards show up, finish, and every file is staged.
     const done = (id: string) => ({ id, running: false, failed: false, detail: 'shard-ingest-completed (success)' });
@@ -189,7 +194,7 @@ describe('ingest readiness needs a shard for every chunk (polling)', () => {
   it('keeps waiting while a chunk shows no shard, even once the other chunk finished and the count settled', async () => {
     const oneDone = { count: 2, shards: [{ id: 's1', running: false, failed: false, detail: 'shard-ingest-completed (success)' }] };
     const { deps, state, target } = await setup(oneDone, names.slice(0, 2));
-    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 2 });
+    expect(await advance(deps, 'r1', { awaitIngestEvents: false, settled: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 2, underway: false });
     expect(await failures(state)).toEqual([]);
     expect(target.started).toBe(0);
   });
