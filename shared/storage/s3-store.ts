@@ -56,10 +56,23 @@ export class S3Store implements ObjectStore {
     const pages = paginateListObjectsV2(
       { client: this.client, pageSize: options.pageSize, startingToken: options.startToken },
       // URL-encoded keys: XML cannot carry every key raw (parsers turn a CR into LF).
-      { Bucket: this.bucket, Prefix: prefix, MaxKeys: options.pageSize, RequestPayer: this.requestPayer, EncodingType: 'url' },
+      {
+        Bucket: this.bucket,
+        Prefix: prefix,
+        MaxKeys: options.pageSize,
+        RequestPayer: this.requestPayer,
+        EncodingType: 'url',
+        StartAfter: options.startAfter,
+        Delimiter: options.delimiter,
+      },
     );
     let previous: string | undefined;
+    // Every token this listing was handed (small strings, one per page): a token handed out again
+    // means pages that go round in circles, however many of them there are.
+    const tokens = new Set<string>(options.startToken === undefined ? [] : [options.startToken]);
+    let pageNumber = 0;
     for await (const page of pages) {
+      pageNumber++;
       const encoded = page.EncodingType === 'url';
       const objects: StoredObject[] = (page.Contents ?? []).map((o) => ({
         key: encoded ? decodeListedKey(o.Key!) : o.Key!,
@@ -73,7 +86,13 @@ export class S3Store implements ObjectStore {
         throw new RemoteError(`ListObjectsV2 s3://${this.bucket}/${prefix}: the store answered the same page twice (keys ${span}); the listing does not advance`);
       }
       previous = span;
-      yield { objects, nextToken: page.IsTruncated ? page.NextContinuationToken : undefined };
+      const next = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (next !== undefined && tokens.has(next)) {
+        throw new RemoteError(`ListObjectsV2 s3://${this.bucket}/${prefix}: the store handed out a continuation token it had handed out before (page ${pageNumber}); the listing goes round in circles`);
+      }
+      if (next !== undefined) tokens.add(next);
+      const commonPrefixes = options.delimiter === undefined ? undefined : (page.CommonPrefixes ?? []).map((p) => (encoded ? decodeListedKey(p.Prefix!) : p.Prefix!));
+      yield { objects, nextToken: next, ...(commonPrefixes ? { commonPrefixes } : {}) };
     }
   }
 

@@ -46,6 +46,18 @@ describe('S3Store listings of keys with control characters', () => {
     expect(proxy.requests.filter((r) => r.query.get('list-type') === '2').length).toBeLessThan(5);
   }, 10_000);
 
+  it('fails a listing whose continuation tokens alternate between two pages instead of listing forever', async () => {
+    // Each page differs from the one before, so only a repeated token shows the listing goes round in circles.
+    proxy.scriptListing([
+      { keys: ['odd/1', 'odd/2'], next: 'token-A' },
+      { token: 'token-A', keys: ['odd/3', 'odd/4'], next: 'token-B' },
+      { token: 'token-B', keys: ['odd/5', 'odd/6'], next: 'token-A' },
+    ]);
+    const listing = listObjects(store, 'odd/', 2);
+    await expect(listing).rejects.toThrow(/^ListObjectsV2 s3:\/\/keys\/odd\/: the store handed out a continuation token it had handed out before \(page 3\); the listing goes round in circles$/);
+    expect(proxy.requests.filter((r) => r.query.get('list-type') === '2').length).toBeLessThan(5);
+  }, 10_000);
+
   it('keeps raw keys of a store that ignores EncodingType (no EncodingType in the answer)', async () => {
     // Straight to s3rver: it ignores encoding-type, so nothing may be decoded ('+' and '%2F' stay).
     const listed = await listObjects(s3.store('keys'), 'odd/p');

@@ -16,6 +16,14 @@ export interface ScriptedError {
   count: number;
 }
 
+/** One scripted ListObjectsV2 page: answered to the request carrying `token` (none: the first page). */
+export interface ScriptedListingPage {
+  token?: string;
+  keys: string[];
+  /** The continuation token the page hands out; none ends the listing. */
+  next?: string;
+}
+
 export interface ProxiedRequest {
   method: string;
   /** Raw path, still percent-encoded. */
@@ -38,6 +46,8 @@ export interface ProxiedRequest {
  *   flipped and the same length (a store that stores the right size and the wrong content); with
  *   `keepEtags` the store still answers the MD5 of the bytes sent (it lost them after hashing);
  * - `failWith(error)`: scripted error answers, e.g. an empty `<Message>` like Ceph RGW;
+ * - `scriptListing(pages)`: ListObjectsV2 answers scripted pages chosen by continuation token
+ *   (e.g. a broken store whose tokens alternate between two pages forever);
  * - `arm(kind)`: later listing pages (with a continuation token) answer 500 or never answer
  *   (like a Lambda timeout freezing the invocation mid-listing), after `afterPages` pages.
  * Every request is recorded.
@@ -57,6 +67,7 @@ export async function startS3Proxy(target: string) {
   /** S3's ETag of each object completed from parts while `multipartEtags` is on, by path. */
   const completedEtags = new Map<string, string>();
   let scripted: ScriptedError[] = [];
+  let listingPages: ScriptedListingPage[] | undefined;
   const requests: ProxiedRequest[] = [];
 
   const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, rewrite?: (status: number, headers: IncomingHttpHeaders, body: Buffer) => Promise<{ headers: IncomingHttpHeaders; body: Buffer }>) => {
@@ -108,6 +119,12 @@ export async function startS3Proxy(target: string) {
       if (fault === 'hang') return void hung.push(res);
       record.status = 500;
       return void res.writeHead(500, { 'content-type': 'application/xml' }).end('<Error><Code>InternalError</Code><Message>disk on fire</Message></Error>');
+    }
+    const scriptedPage = listing && listingPages?.find((p) => p.token === (url.searchParams.get('continuation-token') ?? undefined));
+    if (scriptedPage) {
+      req.resume();
+      record.status = 200;
+      return void res.writeHead(200, { 'content-type': 'application/xml' }).end(listingXml(url.pathname.split('/')[1] ?? '', url.searchParams, scriptedPage));
     }
     if (listing && url.searchParams.get('encoding-type') === 'url') {
       return forward(req, res, record, async (status, headers, body) => ({
@@ -171,6 +188,9 @@ export async function startS3Proxy(target: string) {
     opaqueEtags(shape: 'md5-like' | 'other' | undefined) {
       opaqueEtags = shape;
     },
+    scriptListing(pages: ScriptedListingPage[] | undefined) {
+      listingPages = pages;
+    },
     failWith(error: ScriptedError) {
       scripted.push({ ...error });
     },
@@ -182,6 +202,7 @@ export async function startS3Proxy(target: string) {
       opaqueEtags = undefined;
       completedEtags.clear();
       scripted = [];
+      listingPages = undefined;
       requests.length = 0;
     },
     close: () =>
@@ -191,6 +212,22 @@ export async function startS3Proxy(target: string) {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A ListObjectsV2 answer (raw keys, no EncodingType) for a scripted page. */
+function listingXml(bucket: string, query: URLSearchParams, page: ScriptedListingPage): string {
+  const esc = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  const contents = page.keys
+    .map((key) => `<Contents><Key>${esc(key)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"0cc175b9c0f1b6a831c399e269772661"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+    .join('');
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${esc(bucket)}</Name>` +
+    `<Prefix>${esc(query.get('prefix') ?? '')}</Prefix><KeyCount>${page.keys.length}</KeyCount><MaxKeys>${query.get('max-keys') ?? 1000}</MaxKeys>` +
+    (page.token ? `<ContinuationToken>${esc(page.token)}</ContinuationToken>` : '') +
+    `<IsTruncated>${page.next ? 'true' : 'false'}</IsTruncated>` +
+    (page.next ? `<NextContinuationToken>${esc(page.next)}</NextContinuationToken>` : '') +
+    `${contents}</ListBucketResult>`
+  );
 }
 
 /** Flips one byte in the middle of the first chunk: same length, different content. */
