@@ -181,7 +181,7 @@ export function runIdArgument(positionals: string[]): string {
 
 /** How a run is driven to its end by `run` or `resume` (see cli/drive-run.ts). */
 export interface DriveOptions extends WaitCommandOptions {
-  /** Submit plain-http references URLs (local emulators, private endpoints); Roboflow refuses them. */
+  /** Submit plain-http references URLs (local emulators, private endpoints); Roboflow's official client refuses them, the API's answer is not documented. */
   allowHttpReferences?: boolean;
   pageSize?: number;
   chunkSize?: number;

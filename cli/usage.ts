@@ -30,7 +30,7 @@ Run options:
   --webhook-url URL            public base URL reaching --webhook-listen; wait on webhooks instead of polling
   --webhook-listen HOST:PORT   where the webhook receiver listens (default 127.0.0.1:8787)
   --allow-http-references      submit plain-http signed URLs to Roboflow (local emulators, private endpoints;
-                               Roboflow refuses them; or BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES=true)
+                               Roboflow's official client refuses them; or BUCKET_BRIDGE_ALLOW_HTTP_REFERENCES=true)
   --ingest references|upload|auto   how objects reach Roboflow (default auto): signed references, or the
                                bytes streamed as tar archives of images (videos one by one) to Roboflow's
                                signed uploads; auto sends references and switches to uploads when the plan

@@ -88,7 +88,7 @@ async function demo(): Promise<number> {
       '--dest', `s3://${BUCKET}/results/`,
       '--workspace', SANDBOX_WORKSPACE,
       '--workflow', SANDBOX_WORKFLOW,
-      // The local S3 server (and fake GCS) sign plain-http URLs, which Roboflow itself refuses.
+      // The local S3 server (and fake GCS) sign plain-http URLs, which Roboflow's official client refuses.
       '--allow-http-references',
       ...(ingest === undefined ? [] : ['--ingest', ingest]),
       '--webhook-url', `http://127.0.0.1:${port}`,

@@ -19,7 +19,7 @@ export const DeployedTarget = z.discriminatedUnion('name', [
     workflowId: Slug,
     job: JobOptions.default({}),
     apiUrl: ApiUrl,
-    /** Submit plain-http references URLs (private S3-compatible endpoints); Roboflow itself refuses them. */
+    /** Submit plain-http references URLs (private S3-compatible endpoints); Roboflow's official client refuses them, the API's answer is not documented. */
     allowHttpReferences: z.boolean().optional(),
     /** How objects reach Roboflow: signed references, uploads, or references unless the plan refuses them (default). */
     ingest: z.enum(['references', 'upload', 'auto']).optional(),

@@ -158,7 +158,7 @@ export interface BatchTarget {
    */
   checkAccess(): Promise<AccessProblem | undefined>;
   /**
-   * For targets with rules on the signed URLs they are given (Roboflow refuses plain http): checks
+   * For targets with rules on the signed URLs they are given (Roboflow: plain http only with an opt-in): checks
    * a sample, signed only when needed, before anything is written; what would be right otherwise.
    */
   checkSignedUrls?(sample: () => Promise<string>): Promise<{ expected: string; received: string } | undefined>;

@@ -145,7 +145,7 @@ describe('Roboflow behaviours the documents leave open', () => {
       argv[argv.indexOf('--state-dir') + 1] = fresh;
       const result = await runCli(argv, withoutOptIn());
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toMatch(/--source: expected https signed URLs \(Roboflow refuses http:\/\/ references URLs; .*--allow-http-references.*\), got "http:\/\/127\.0\.0\.1:\d+"/);
+      expect(result.stderr).toMatch(/--source: expected https signed URLs \(Roboflow's official client refuses http:\/\/ references URLs; the API's answer to them is not documented; .*--allow-http-references.*\), got "http:\/\/127\.0\.0\.1:\d+"/);
       expect(result.stderr).not.toMatch(/X-Amz-Signature/);
       expect(existsSync(fresh)).toBe(false);
       expect(stack.roboflow.requests.length).toBe(requestsBefore);

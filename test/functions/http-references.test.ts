@@ -7,7 +7,7 @@ import { startServerlessHarness, type ServerlessHarness } from '../support/serve
 
 /**
  * Deployed, plain-http references are refused before a run exists unless the Roboflow target opts
- * in (`allowHttpReferences`, e.g. a private S3-compatible endpoint): Roboflow refuses them itself.
+ * in (`allowHttpReferences`, e.g. a private S3-compatible endpoint): Roboflow's official client refuses them, and the API's answer is not documented.
  */
 describe('deployed plain-http references', () => {
   let h: ServerlessHarness | undefined;
@@ -23,7 +23,7 @@ describe('deployed plain-http references', () => {
     const outcome = await h.main.scheduledRun({ sourceId: 'cams', time: tick.toISOString() }, h.context()).catch((err: unknown) => err);
     expect(outcome).toBeInstanceOf(InputError);
     expect((outcome as InputError).message).toMatch(
-      /^sources\[id=cams\]: expected https signed URLs \(Roboflow refuses http:\/\/ references URLs; .*allowHttpReferences in a deployment's Roboflow target\), got "http:\/\/127\.0\.0\.1:\d+"$/,
+      /^sources\[id=cams\]: expected https signed URLs \(Roboflow's official client refuses http:\/\/ references URLs; the API's answer to them is not documented; .*allowHttpReferences in a deployment's Roboflow target\), got "http:\/\/127\.0\.0\.1:\d+"$/,
     );
     expect(await h.main.runtime.state.getRun(scheduledRunId('cams', tick))).toBeUndefined();
     expect(h.stack.roboflow.requests).toEqual([]);

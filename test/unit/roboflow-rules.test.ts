@@ -113,7 +113,7 @@ describe('submitting a chunk of plain-http references', () => {
     const client = { ingestImageReferences: async (...args: unknown[]) => (sent.push(args), { ingestId: 'bb-r2-0' }) } as unknown as RoboflowClient;
     const refusal = await new RoboflowTarget(client).submitChunk(run, chunk).catch((err: Error) => err);
     expect((refusal as Error).message).toBe(
-      "the references file is signed as a plain http URL (http://minio.internal:9000), which Roboflow refuses; opt in with --allow-http-references, or allowHttpReferences in a deployment's Roboflow target",
+      "the references file is signed as a plain http URL (http://minio.internal:9000); Roboflow's official client refuses http:// references URLs; the API's answer to them is not documented; opt in with --allow-http-references, or allowHttpReferences in a deployment's Roboflow target",
     );
     expect(sent).toEqual([]);
     await expect(new RoboflowTarget(client, undefined, { allowHttpReferences: true }).submitChunk(run, chunk)).resolves.toMatchObject({ duplicated: false });

@@ -27,7 +27,7 @@ import { parseRoboflowWebhook } from './webhook';
 const NOTIFICATION_CATEGORIES: NotificationCategory[] = ['ingest-status', 'files-status'];
 
 export interface RoboflowTargetOptions {
-  /** Submit plain-http references URLs (local emulators, private endpoints); Roboflow itself refuses them. */
+  /** Submit plain-http references URLs (local emulators, private endpoints); Roboflow's official client refuses them, the API's answer is not documented. */
   allowHttpReferences?: boolean;
 }
 
@@ -63,7 +63,7 @@ export class RoboflowTarget implements BatchTarget {
     return roboflowAccess(this.client);
   }
 
-  /** Roboflow refuses plain-http references; the sample is signed only when that rule applies. */
+  /** Plain-http references are refused without the opt-in (see references-url.ts); the sample is signed only when that rule applies. */
   async checkSignedUrls(sample: () => Promise<string>) {
     if (this.options.allowHttpReferences) return undefined;
     return httpReferencesProblem(await sample(), false);
