@@ -9,8 +9,7 @@ import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputLocator, ResultFailure } from '../targets/port';
 import { writeResultsByKey } from '../results/results-by-key';
 import { combineJsonResults } from './combine-results';
-import { CopyDeadlineError } from './copy-errors';
-import { copyResultFile, type CopyJob } from './copy-result';
+import { copyResultFile, type CopyJob, type CopyResume, type HandOn } from './copy-result';
 import { exportLimits, type ExportLimits } from './export-limits';
 import { endRun, endRunFailed } from './fail-run';
 import { resubmitInputs, type RetryInput } from './resubmit';
@@ -114,8 +113,13 @@ export interface CopyOptions {
   attempts?: number;
   /** Milliseconds the caller has for the copy (a function's time left): the copy ends in time to record its outcome. */
   timeLeftMs?: number;
-  /** A copy cut short by `timeLeftMs` is not recorded but left to the caller to hand on (it removed what it wrote). */
-  mayHandOn?: boolean;
+  /**
+   * What a copy cut short by `timeLeftMs` does instead of failing: it is not recorded but left to
+   * the caller to hand on, with the archive members it confirmed kept (see HandOn).
+   */
+  handOn?: HandOn;
+  /** Where earlier invocations of this copy stopped. */
+  resume?: CopyResume;
 }
 
 /**
@@ -124,7 +128,12 @@ export interface CopyOptions {
  * file that cannot be copied is recorded as a failure, never thrown, so the run can still finish;
  * nothing of it is left in the bucket.
  */
-export async function runExportTask(deps: ExportDeps, runId: string, task: ExportTask, options: CopyOptions = {}): Promise<{ done: number; handOn?: undefined } | { handOn: true }> {
+export async function runExportTask(
+  deps: ExportDeps,
+  runId: string,
+  task: ExportTask,
+  options: CopyOptions = {},
+): Promise<{ done: number; handOn?: undefined } | { handOn: CopyResume }> {
   const run = await deps.state.getRun(runId);
   if (!run) throw new Error(`run ${runId} not found`);
   let result: ExportTaskResult;
@@ -135,13 +144,13 @@ export async function runExportTask(deps: ExportDeps, runId: string, task: Expor
   const cutByCaller = options.timeLeftMs !== undefined && options.timeLeftMs < deadlineMs;
   const time = { ms: cutByCaller ? Math.max(0, options.timeLeftMs!) : deadlineMs, functionTime: cutByCaller };
   try {
-    const copied = await copyResultFile(deps, copyJob(run, task), { attempts: options.attempts ?? 3, time, limits });
+    const copied = await copyResultFile(deps, copyJob(run, task), { attempts: options.attempts ?? 3, time, limits, handOn: options.handOn, resume: options.resume });
+    if ('handOn' in copied) {
+      deps.log.warn('result file copy handed on: the function ran out of time', { runId, part: task.part, file: task.fileName, membersStored: copied.handOn.members });
+      return copied;
+    }
     result = { taskId: task.taskId, part: task.part, ...copied };
   } catch (err) {
-    if (options.mayHandOn && err instanceof CopyDeadlineError && err.functionTime) {
-      deps.log.warn('result file copy handed on: the function ran out of time', { runId, part: task.part, file: task.fileName });
-      return { handOn: true };
-    }
     deps.log.warn('result file not copied', { runId, part: task.part, file: task.fileName, error: errorMessage(err) });
     result = { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: { type: 'export-failed', reason: errorMessage(err) } };
   }
@@ -185,12 +194,19 @@ export async function finishExport(deps: ExportDeps, runId: string): Promise<Exp
 
 const locks = new KeyedLock();
 
+/**
+ * Result files the in-process export copies at once. Per-image result files are small: with 32 in
+ * flight their copy waits on the store's request rate, not on one file after another. Memory stays
+ * bounded whatever this is: every copy's writes draw on the process's write budget (write-budget).
+ */
+export const FILES_IN_FLIGHT = 32;
+
 /** The in-process export (CLI): plan, then copy each page of tasks with bounded concurrency. */
 export function exportResults(deps: ExportDeps & { concurrency?: number }, runId: string): Promise<ExportResult> {
   return locks.run(runId, async () => {
     try {
       return await planExport(deps, runId, async (tasks) => {
-        await mapLimit(tasks, deps.concurrency ?? 4, (task) => runExportTask(deps, runId, task));
+        await mapLimit(tasks, deps.concurrency ?? FILES_IN_FLIGHT, (task) => runExportTask(deps, runId, task));
       });
     } catch (err) {
       await endRunFailed(deps, runId, `export failed: ${errorMessage(err)}`);

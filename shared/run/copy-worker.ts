@@ -10,9 +10,12 @@ type CopyMessage = Extract<ExportMessage, { kind: 'copy' }>;
 /**
  * Copies one result file and finishes the run after its last one, always ending while the
  * function still has time to record the outcome. A copy with too little time left is handed on to
- * a fresh invocation untouched; one the function's time cuts short is handed on once (what it
- * wrote removed), and recorded as failed if cut short again. On the last delivery a copy that
- * keeps failing counts as failed, so the run can still end.
+ * a fresh invocation untouched. One the function's time cuts short is handed on from where it
+ * stopped (the archive members it stored are kept, the message says how many, and the next
+ * invocation reads past them unwritten): always the first time, after that as long as each
+ * invocation gets further; cut short without getting further, it is recorded as failed and every
+ * object it stored, in any invocation, is removed. On the last delivery a copy that keeps failing
+ * counts as failed, so the run can still end.
  */
 export async function handleCopy(ports: ServerlessPorts, deps: ExportDeps, message: CopyMessage, context: RecordContext, budget: TimeBudget) {
   const { runId, task } = message;
@@ -22,9 +25,10 @@ export async function handleCopy(ports: ServerlessPorts, deps: ExportDeps, messa
     return;
   }
   try {
-    const outcome = await runExportTask(deps, runId, task, { timeLeftMs, mayHandOn: !message.handedOn });
+    const outcome = await runExportTask(deps, runId, task, { timeLeftMs, handOn: message.handedOn ? 'with-progress' : 'always', resume: message.resume });
     if (outcome.handOn) {
-      await ports.queues.export.send([{ ...message, handedOn: true }]);
+      const resume = outcome.handOn.members > 0 ? { resume: outcome.handOn } : {};
+      await ports.queues.export.send([{ ...message, handedOn: true, ...resume }]);
       return;
     }
     await finishAfterLast(ports, deps, runId, outcome.done);

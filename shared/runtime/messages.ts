@@ -44,7 +44,16 @@ export const ExportTaskMessage = z.object({
 /** `export` queue: plan a run's export, or copy one of its result files. */
 export const ExportMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('plan'), runId: z.string() }),
-  /** `handedOn`: an earlier invocation ran out of time for this copy and handed it on. */
-  z.object({ kind: z.literal('copy'), runId: z.string(), task: ExportTaskMessage, handedOn: z.boolean().optional() }),
+  /**
+   * `handedOn`: an earlier invocation ran out of time for this copy and handed it on; `resume`: the
+   * archive's first `members` members (`bytes` in all) are stored already.
+   */
+  z.object({
+    kind: z.literal('copy'),
+    runId: z.string(),
+    task: ExportTaskMessage,
+    handedOn: z.boolean().optional(),
+    resume: z.object({ members: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }).optional(),
+  }),
 ]);
 export type ExportMessage = z.infer<typeof ExportMessage>;

@@ -31,7 +31,9 @@ export type Route =
   /** Content-Length `length`, then one byte every `everyMs` (an idle timeout never fires). */
   | { kind: 'trickle'; length: number; everyMs: number }
   /** The first `failures` requests send half the bytes and drop the connection; later ones send it all. */
-  | { kind: 'drop-first'; body: Buffer; failures: number };
+  | { kind: 'drop-first'; body: Buffer; failures: number }
+  /** The first request sends `chunkBytes` every `everyMs`; later ones send it all at once. */
+  | { kind: 'slow-first'; body: Buffer; chunkBytes: number; everyMs: number };
 
 export interface ArchiveServer {
   base: string;
@@ -74,6 +76,12 @@ export async function startArchiveServer(options: { keepAliveTimeoutMs?: number 
         return;
       case 'trickle':
         return trickle(res, route.length, route.everyMs, (b) => count(path, b));
+      case 'slow-first':
+        if (n > 1) {
+          count(path, route.body.length);
+          return void res.writeHead(200, { 'content-length': route.body.length }).end(route.body);
+        }
+        return paced(res, route.body, route.chunkBytes, route.everyMs, (b) => count(path, b));
       case 'bomb':
         return void bomb(res, route.member, route.bytes, (b) => count(path, b)).catch(() => res.destroy());
     }
@@ -101,6 +109,20 @@ function trickle(res: ServerResponse, length: number, everyMs: number, counted: 
     counted(1);
     res.write('x');
     if (left === 0) res.end();
+  }, everyMs);
+  res.on('close', () => clearInterval(timer));
+}
+
+function paced(res: ServerResponse, body: Buffer, chunkBytes: number, everyMs: number, counted: (bytes: number) => void) {
+  res.writeHead(200, { 'content-length': body.length });
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed || at >= body.length) return void clearInterval(timer);
+    const chunk = body.subarray(at, at + chunkBytes);
+    at += chunk.length;
+    counted(chunk.length);
+    res.write(chunk);
+    if (at >= body.length) res.end();
   }, everyMs);
   res.on('close', () => clearInterval(timer));
 }
