@@ -18,6 +18,8 @@ export interface BridgeDeps {
   ledger?: ObjectLedger;
   /** Listing page size (S3 default 1000). */
   pageSize?: number;
+  /** Partitions of the source listed at once (see pipeline/partition); 1 (default) lists it as one listing. */
+  listConcurrency?: number;
   /** Lines per references file (defaults to the target's limit). */
   chunkSize?: number;
   /** Caps per result file at export; unset ones keep their defaults. */

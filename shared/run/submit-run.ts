@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors';
 import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/discover';
 import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
+import { listSource } from '../pipeline/partition/listing';
 import { copySkippedKeys, keepSkippedKey } from '../pipeline/skip-samples';
 import type { Chunk, RunRecord, RunSpec } from '../state/run-record';
 import type { ListPage, StoredObject } from '../storage/port';
@@ -51,7 +52,7 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
   const chunkSize = Math.min(deps.chunkSize ?? limit, limit);
   // A page never overflows a references file, so files can end on page boundaries.
   const pageSize = Math.min(deps.pageSize ?? DEFAULT_PAGE_SIZE, chunkSize);
-  const pages = discover(options.pages ?? deps.source.list(spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken }), {
+  const pages = discover(options.pages ?? listSource(deps.source, spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken, concurrency: deps.listConcurrency ?? 1 }), {
     media: spec.media,
     maxBytes: deps.target.maxObjectBytes(spec.media),
     excludePrefixes: ownPrefixes(spec),

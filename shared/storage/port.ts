@@ -12,12 +12,21 @@ export interface ListOptions {
   pageSize?: number;
   /** Resume a listing where an earlier page's `nextToken` left off. */
   startToken?: string;
+  /**
+   * Only keys after this one, in the store's order (UTF-8 bytes for S3 and GCS); a listing
+   * resumed by `startToken` keeps the bound it started with.
+   */
+  startAfter?: string;
+  /** Keys with this after the prefix are rolled up into the page's `commonPrefixes` (one folder level). */
+  delimiter?: string;
 }
 
 export interface ListPage {
   objects: StoredObject[];
   /** Where the listing continues after this page; undefined after the last page. */
   nextToken?: string;
+  /** With a `delimiter`: the prefixes (each ending in it) standing for the keys rolled up. */
+  commonPrefixes?: string[];
 }
 
 export interface PresignOptions {

@@ -1,0 +1,177 @@
+import type { ListPage, ObjectStore } from '../../storage/port';
+import { compareKeys } from './key-order';
+import { partitionAfter, withinBounds, type Partition } from './partition';
+import { planPartitions } from './plan';
+
+/**
+ * Checkpoint tokens of a partitioned listing: "every key up to this one is done". Listing tokens
+ * of S3 and GCS never hold a ':', so the two kinds cannot be confused in a run's checkpoint.
+ */
+const AFTER_MARK = 'after:';
+
+export interface SourceListingOptions {
+  pageSize: number;
+  /** An earlier page's `nextToken`: a store token, or a partitioned listing's position. */
+  startToken?: string;
+  /** Partitions listed at once; 1 lists the prefix as one listing, as runs always did. */
+  concurrency: number;
+}
+
+/**
+ * The pages of a run's source prefix. With a concurrency above 1 the prefix is planned into
+ * partitions (see plan.ts) that are listed in parallel and handed on in partition order, so the
+ * pages come in the store's key order exactly as one listing would give them (only cut into
+ * pages differently), and each page's token is the position after its last key. A run resumed
+ * from such a position lists on after it, in partitions or (concurrency 1) as one listing.
+ * A store token (a run started with one listing) can only be continued as one listing.
+ */
+export function listSource(store: ObjectStore, prefix: string, options: SourceListingOptions): AsyncIterable<ListPage> {
+  const after = options.startToken?.startsWith(AFTER_MARK) ? options.startToken.slice(AFTER_MARK.length) : undefined;
+  const storeToken = after === undefined ? options.startToken : undefined;
+  if (options.concurrency <= 1 || storeToken !== undefined) {
+    return store.list(prefix, { pageSize: options.pageSize, startToken: storeToken, startAfter: after || undefined });
+  }
+  return listPartitioned(store, prefix, { ...options, after });
+}
+
+async function* listPartitioned(
+  store: ObjectStore,
+  prefix: string,
+  options: { pageSize: number; concurrency: number; after?: string },
+): AsyncGenerator<ListPage> {
+  const planned = await planPartitions(store, prefix, { target: options.concurrency * 4, concurrency: options.concurrency, pageSize: options.pageSize });
+  const partitions = options.after ? planned.flatMap((p) => partitionAfter(p, options.after!) ?? []) : planned;
+  let position = options.after ?? '';
+  let held: ListPage | undefined;
+  for await (const objects of orderedMerge(partitions.map((p) => () => listPartition(store, p, options.pageSize)), options.concurrency)) {
+    if (held) yield { ...held, nextToken: AFTER_MARK + position };
+    position = objects.at(-1)?.key ?? position;
+    held = { objects };
+  }
+  // The last page is known only once every partition has ended: it carries no token.
+  yield held ?? { objects: [] };
+}
+
+/** A partition's objects in pages of at most `pageSize`, in key order. */
+export async function* listPartition(store: ObjectStore, partition: Partition, pageSize: number): AsyncGenerator<ListPage['objects']> {
+  if (partition.kind === 'objects') {
+    for (let i = 0; i < partition.objects.length; i += pageSize) yield partition.objects.slice(i, i + pageSize);
+    return;
+  }
+  for await (const page of store.list(partition.prefix, { pageSize, startAfter: partition.after })) {
+    const objects = page.objects.filter((o) => withinBounds(partition, o.key));
+    yield objects;
+    // The store lists in key order: past the upper bound, the next partition's keys begin.
+    const beyond = partition.upTo !== undefined && page.objects.some((o) => compareKeys(o.key, partition.upTo!) > 0);
+    if (beyond) return;
+  }
+}
+
+/** Pages a partition may list ahead of the one being handed on. */
+const PAGES_AHEAD = 2;
+
+/**
+ * Runs at most `concurrency` sources at once, started in order, and yields all of the first
+ * source's items, then all of the second's, and so on. A source ahead of the one being read waits
+ * once it holds PAGES_AHEAD items, so memory stays within concurrency × PAGES_AHEAD items. The
+ * source being read always runs (sources start in order), so the merge cannot stall.
+ * The first source error ends the merge with that error.
+ */
+export async function* orderedMerge<T>(sources: Array<() => AsyncIterable<T>>, concurrency: number): AsyncGenerator<T> {
+  const buffers = sources.map(() => new Buffered<T>(PAGES_AHEAD));
+  let started = 0;
+  let running = 0;
+  let failure: { error: unknown } | undefined;
+  const wake = new Set<() => void>();
+  const notify = () => {
+    for (const w of [...wake]) w();
+    wake.clear();
+  };
+  const startMore = () => {
+    while (running < concurrency && started < sources.length && !failure) {
+      const index = started++;
+      running++;
+      void drain(sources[index]!, buffers[index]!).then(
+        () => {
+          running--;
+          startMore();
+          notify();
+        },
+        (error: unknown) => {
+          failure ??= { error };
+          running--;
+          notify();
+        },
+      );
+    }
+  };
+  startMore();
+  try {
+    for (const buffer of buffers) {
+      for (;;) {
+        if (failure) throw failure.error;
+        const item = buffer.take();
+        if (item.value !== undefined) {
+          yield item.value.item;
+          continue;
+        }
+        if (item.ended) break;
+        await new Promise<void>((resolve) => {
+          wake.add(resolve);
+          buffer.onChange = notify;
+        });
+      }
+    }
+  } finally {
+    failure ??= { error: new Error('merge closed') };
+    for (const buffer of buffers) buffer.close();
+  }
+}
+
+async function drain<T>(source: () => AsyncIterable<T>, buffer: Buffered<T>): Promise<void> {
+  for await (const item of source()) {
+    if (!(await buffer.put(item))) return;
+  }
+  buffer.end();
+}
+
+/** A bounded queue between one producer and the merge. */
+class Buffered<T> {
+  private readonly items: T[] = [];
+  private ended = false;
+  private closed = false;
+  private space: (() => void) | undefined;
+  onChange: (() => void) | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  /** Resolves false when the merge no longer reads (the producer should stop). */
+  async put(item: T): Promise<boolean> {
+    while (this.items.length >= this.limit && !this.closed) await new Promise<void>((resolve) => (this.space = resolve));
+    if (this.closed) return false;
+    this.items.push(item);
+    this.onChange?.();
+    return true;
+  }
+
+  end(): void {
+    this.ended = true;
+    this.onChange?.();
+  }
+
+  take(): { value?: { item: T }; ended: boolean } {
+    if (this.items.length > 0) {
+      const item = this.items.shift()!;
+      this.space?.();
+      this.space = undefined;
+      return { value: { item }, ended: false };
+    }
+    return { ended: this.ended };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.space?.();
+    this.space = undefined;
+  }
+}

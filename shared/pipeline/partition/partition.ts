@@ -1,0 +1,32 @@
+import type { StoredObject } from '../../storage/port';
+import { compareKeys } from './key-order';
+
+/**
+ * A contiguous part of a prefix's key space, in listing order:
+ * - `range`: the keys under `prefix` after `after` (exclusive) up to `upTo` (inclusive), either
+ *   bound open when unset; a common prefix is a range without bounds;
+ * - `objects`: objects the planning listing already read (no listing needed again).
+ * Ranges take any strings as bounds, so consecutive ranges sharing a bound cover their keys exactly.
+ */
+export type Partition = { kind: 'range'; prefix: string; after?: string; upTo?: string } | { kind: 'objects'; objects: StoredObject[] };
+
+/** Whether `key` (a key under the range's prefix) falls within the range's bounds. */
+export function withinBounds(range: { after?: string; upTo?: string }, key: string): boolean {
+  return (range.after === undefined || compareKeys(key, range.after) > 0) && (range.upTo === undefined || compareKeys(key, range.upTo) <= 0);
+}
+
+/**
+ * The part of a partition after `after` (a resumed listing's position), or undefined when nothing
+ * of it is left.
+ */
+export function partitionAfter(partition: Partition, after: string): Partition | undefined {
+  if (partition.kind === 'objects') {
+    const objects = partition.objects.filter((o) => compareKeys(o.key, after) > 0);
+    return objects.length > 0 ? { kind: 'objects', objects } : undefined;
+  }
+  if (partition.upTo !== undefined && compareKeys(partition.upTo, after) <= 0) return undefined;
+  // Every key under the prefix sorts before `after` when they differ within the prefix.
+  if (compareKeys(after, partition.prefix) > 0 && !after.startsWith(partition.prefix)) return undefined;
+  if (partition.after !== undefined && compareKeys(partition.after, after) >= 0) return partition;
+  return compareKeys(after, partition.prefix) < 0 ? partition : { ...partition, after };
+}

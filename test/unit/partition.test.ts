@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { compareKeys } from '../../shared/pipeline/partition/key-order';
+import { listPartition, listSource } from '../../shared/pipeline/partition/listing';
+import { planPartitions } from '../../shared/pipeline/partition/plan';
+import type { ListOptions, ListPage, ObjectStore, StoredObject } from '../../shared/storage/port';
+
+/**
+ * One bucket in memory, listing as S3 does: UTF-8 byte order, `StartAfter`, `Delimiter` with
+ * common prefixes counted against the page size, continuation by position. Counts its requests.
+ */
+class MemoryListing implements Pick<ObjectStore, 'bucket' | 'list'> {
+  readonly bucket = 'memory';
+  requests = 0;
+  private readonly keys: string[];
+  constructor(keys: Iterable<string>) {
+    this.keys = [...new Set(keys)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  }
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListPage> {
+    const max = options.pageSize ?? 1000;
+    let after = options.startToken ?? options.startAfter;
+    for (;;) {
+      this.requests++;
+      const objects: StoredObject[] = [];
+      const commonPrefixes: string[] = [];
+      let truncated = false;
+      for (const key of this.keys) {
+        if (!key.startsWith(prefix) || (after !== undefined && Buffer.compare(Buffer.from(key), Buffer.from(after)) <= 0)) continue;
+        if (objects.length + commonPrefixes.length === max) {
+          truncated = true;
+          break;
+        }
+        const cut = options.delimiter ? key.indexOf(options.delimiter, prefix.length) : -1;
+        if (cut === -1) objects.push({ key, size: 1 });
+        else {
+          const common = key.slice(0, cut + 1);
+          if (common !== commonPrefixes.at(-1)) commonPrefixes.push(common);
+          // Keys rolled up into a common prefix are skipped as one entry.
+          after = common + '\u{10FFFF}';
+          continue;
+        }
+        after = key;
+      }
+      if (truncated && options.delimiter) after = objects.at(-1)?.key ?? commonPrefixes.at(-1)! + '\u{10FFFF}';
+      yield { objects, nextToken: truncated ? after : undefined, ...(options.delimiter ? { commonPrefixes } : {}) };
+      if (!truncated) return;
+    }
+  }
+}
+
+/** A small deterministic generator (mulberry32), so a failing case can be replayed by its seed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Characters around '/' and across UTF-16's ordering trap (astral vs U+E000–U+FFFF). */
+const ALPHABET = ['a', 'b', 'z', '0', '9', '.', '-', '/', '0', '/', 'é', '日', '\u{1F600}', '\uFFFD', '\uE000', ' ', '+', '_', 'A'];
+
+function keySet(rand: () => number, prefix: string): string[] {
+  const keys = new Set<string>();
+  const count = 1 + Math.floor(rand() * 300);
+  const flat = rand() < 0.3; // a flat folder of numbered files, like a camera's dump
+  for (let i = 0; i < count; i++) {
+    if (flat) keys.add(`${prefix}img_${String(Math.floor(rand() * 100000)).padStart(6, '0')}.jpg`);
+    else {
+      const length = 1 + Math.floor(rand() * 8);
+      let key = prefix;
+      for (let j = 0; j < length; j++) key += ALPHABET[Math.floor(rand() * ALPHABET.length)];
+      keys.add(key);
+    }
+  }
+  // Keys outside the prefix that sort right next to it.
+  keys.add(prefix.slice(0, -1) + '.jpg');
+  keys.add(prefix.slice(0, -1) + '0/x.jpg');
+  return [...keys];
+}
+
+async function collect(pages: AsyncIterable<ListPage>): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of pages) keys.push(...page.objects.map((o) => o.key));
+  return keys;
+}
+
+describe('key-space partitions', () => {
+  it('compares keys in UTF-8 byte order', () => {
+    const keys = ['a', 'a/', 'a.', 'a0', '\uFFFD', '\uE000', '\u{1F600}', 'é', '', 'ab'];
+    const byBytes = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect([...keys].sort(compareKeys)).toEqual(byBytes);
+    expect(compareKeys('\u{1F600}', '\uFFFD')).toBeGreaterThan(0); // '<' on UTF-16 says otherwise
+  });
+
+  it('cover every key under the prefix exactly once, in key order (200 generated key sets)', async () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const rand = random(seed);
+      const prefix = rand() < 0.5 ? 'in/' : '';
+      const store = new MemoryListing(keySet(rand, prefix || 'x/'));
+      const pageSize = 2 + Math.floor(rand() * 40);
+      const target = 1 + Math.floor(rand() * 20);
+      const expected = await collect(store.list(prefix, { pageSize }));
+
+      const partitions = await planPartitions(store as unknown as ObjectStore, prefix, { target, concurrency: 4, pageSize });
+      const listed: string[] = [];
+      for (const partition of partitions) {
+        for await (const objects of listPartition(store as unknown as ObjectStore, partition, pageSize)) listed.push(...objects.map((o) => o.key));
+      }
+      expect(listed, `seed ${seed}`).toEqual(expected);
+    }
+  });
+
+  it('a partitioned listing gives the same keys as one listing, and resumes from any page without a gap or a repeat', async () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const rand = random(seed * 7919);
+      const store = new MemoryListing(keySet(rand, 'in/'));
+      const pageSize = 3 + Math.floor(rand() * 20);
+      const expected = await collect(store.list('in/', { pageSize }));
+      const pages: ListPage[] = [];
+      for await (const page of listSource(store as unknown as ObjectStore, 'in/', { pageSize, concurrency: 4 })) pages.push(page);
+      expect(pages.flatMap((p) => p.objects.map((o) => o.key)), `seed ${seed}`).toEqual(expected);
+      expect(pages.every((p) => p.objects.length <= pageSize)).toBe(true);
+      expect(pages.at(-1)!.nextToken).toBeUndefined();
+
+      // Stopped after page `cut`, resumed with 1 or 3 partitions at once.
+      const cut = Math.floor(rand() * pages.length);
+      const done = pages.slice(0, cut + 1).flatMap((p) => p.objects.map((o) => o.key));
+      const token = pages[cut]!.nextToken;
+      if (token === undefined) continue;
+      for (const concurrency of [1, 3]) {
+        const rest = await collect(listSource(store as unknown as ObjectStore, 'in/', { pageSize, concurrency, startToken: token }));
+        expect([...done, ...rest], `seed ${seed}, resumed at page ${cut} with ${concurrency}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('splits a flat folder into key ranges with few requests', async () => {
+    const keys = Array.from({ length: 20000 }, (_, i) => `flat/img_${String(i).padStart(6, '0')}.jpg`);
+    const store = new MemoryListing(keys);
+    const partitions = await planPartitions(store as unknown as ObjectStore, 'flat/', { target: 16, concurrency: 8, pageSize: 1000 });
+    expect(partitions.length).toBeGreaterThanOrEqual(8);
+    expect(partitions.length).toBeLessThanOrEqual(17);
+    expect(store.requests).toBeLessThan(250);
+  });
+
+  it('splits a folder tree at its common prefixes', async () => {
+    const keys = ['a/1.jpg', 'a/2.jpg', 'b/x/1.jpg', 'b/y/1.jpg', 'c.jpg', 'd/1.jpg'].map((k) => `tree/${k}`);
+    const partitions = await planPartitions(new MemoryListing(keys) as unknown as ObjectStore, 'tree/', { target: 4, concurrency: 2 });
+    expect(partitions).toEqual([
+      { kind: 'range', prefix: 'tree/a/' },
+      { kind: 'range', prefix: 'tree/b/' },
+      { kind: 'objects', objects: [{ key: 'tree/c.jpg', size: 1 }] },
+      { kind: 'range', prefix: 'tree/d/' },
+    ]);
+  });
+});
