@@ -11,3 +11,40 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * Runs tasks handed to it in batches with at most `limit` in flight across batches: `add` waits
+ * only while the pool is full, so the next batch is fetched while this one runs. The first failure
+ * is thrown by the next `add` or by `drain`; tasks already running are still awaited.
+ */
+export class TaskPool {
+  private readonly running = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  async add(tasks: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
+    for (const task of tasks) {
+      while (this.running.size >= this.limit) await Promise.race(this.running);
+      this.throwIfFailed();
+      const running: Promise<void> = task().then(
+        () => void this.running.delete(running),
+        (error: unknown) => {
+          this.failure ??= { error };
+          this.running.delete(running);
+        },
+      );
+      this.running.add(running);
+    }
+  }
+
+  /** Waits for every task; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed() {
+    if (this.failure) throw this.failure.error;
+  }
+}

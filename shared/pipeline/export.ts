@@ -1,4 +1,4 @@
-import { mapLimit } from '../concurrency';
+import { TaskPool } from '../concurrency';
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { ProgressListener } from '../progress';
@@ -201,14 +201,19 @@ const locks = new KeyedLock();
  */
 export const FILES_IN_FLIGHT = 32;
 
-/** The in-process export (CLI): plan, then copy each page of tasks with bounded concurrency. */
+/**
+ * The in-process export (CLI): plan, copying the tasks of each page as they are listed with at
+ * most `concurrency` (FILES_IN_FLIGHT) in flight across pages, then finish once all are done.
+ */
 export function exportResults(deps: ExportDeps & { concurrency?: number }, runId: string): Promise<ExportResult> {
   return locks.run(runId, async () => {
+    const copies = new TaskPool(deps.concurrency ?? FILES_IN_FLIGHT);
     try {
-      return await planExport(deps, runId, async (tasks) => {
-        await mapLimit(tasks, deps.concurrency ?? FILES_IN_FLIGHT, (task) => runExportTask(deps, runId, task));
-      });
+      const planned = await planExport(deps, runId, (tasks) => copies.add(tasks.map((task) => () => runExportTask(deps, runId, task))));
+      await copies.drain();
+      return planned === 'exporting' ? await finishExport(deps, runId) : planned;
     } catch (err) {
+      await copies.drain().catch(() => undefined);
       await endRunFailed(deps, runId, `export failed: ${errorMessage(err)}`);
       return 'failed';
     }
