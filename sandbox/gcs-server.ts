@@ -6,7 +6,7 @@ import { checkGcsV4Url } from './gcs-v4-verify';
 /**
  * A fake Google Cloud Storage on loopback, speaking the JSON API as `@google-cloud/storage` 7
  * uses it through `apiEndpoint`:
- * - `GET  /storage/v1/b/{bucket}/o` listing with `prefix`, `maxResults`, `pageToken`
+ * - `GET  /storage/v1/b/{bucket}/o` listing with `prefix`, `maxResults`, `pageToken`, `startOffset`, `delimiter`
  * - `GET  /storage/v1/b/{bucket}/o/{object}` metadata, or the bytes with `alt=media`
  *   (with `x-goog-hash`, so the library's download validation runs)
  * - `POST /upload/storage/v1/b/{bucket}/o` with `uploadType=multipart` (simple uploads) or
@@ -222,16 +222,28 @@ export async function startFakeGcs(options: { buckets?: string[] } = {}): Promis
     const prefix = query.prefix ?? '';
     const max = Math.min(Number(query.maxResults ?? 1000) || 1000, 1000);
     const after = query.pageToken ? Buffer.from(query.pageToken, 'base64url').toString('utf8') : undefined;
-    const names = [...objects.keys()]
-      .filter((n) => n.startsWith(prefix))
-      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-      .filter((n) => after === undefined || Buffer.compare(Buffer.from(n), Buffer.from(after)) > 0);
-    const page = names.slice(0, max);
+    const delimiter = query.delimiter || undefined;
+    const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    // An entry is an object's name or, with a delimiter, a prefix standing for the names under it;
+    // a page token is the last entry handed out (past a prefix, the names under it are past too).
+    const entries: string[] = [];
+    const rolledUp = new Set<string>();
+    for (const n of [...objects.keys()].sort(byBytes)) {
+      if (!n.startsWith(prefix) || (query.startOffset !== undefined && byBytes(n, query.startOffset) < 0)) continue;
+      const cut = delimiter ? n.indexOf(delimiter, prefix.length) : -1;
+      const entry = cut === -1 ? n : n.slice(0, cut + delimiter!.length);
+      if (after !== undefined && (byBytes(entry, after) <= 0 || (delimiter && after.endsWith(delimiter) && n.startsWith(after)))) continue;
+      if (cut !== -1) rolledUp.add(entry);
+      if (entry !== entries.at(-1)) entries.push(entry);
+    }
+    const page = entries.slice(0, max);
+    const isPrefix = (e: string) => rolledUp.has(e);
     const bucket = [...buckets.entries()].find(([, b]) => b.objects === objects)![0];
     send(200, {
       kind: 'storage#objects',
-      items: page.map((n) => resource(bucket, objects.get(n)!)),
-      ...(names.length > max ? { nextPageToken: Buffer.from(page.at(-1)!).toString('base64url') } : {}),
+      items: page.filter((e) => !isPrefix(e)).map((n) => resource(bucket, objects.get(n)!)),
+      ...(delimiter ? { prefixes: page.filter(isPrefix) } : {}),
+      ...(entries.length > max ? { nextPageToken: Buffer.from(page.at(-1)!).toString('base64url') } : {}),
     });
   }
 

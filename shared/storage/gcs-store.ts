@@ -12,7 +12,7 @@ import { verifyStoredSize } from './verify-size';
 export const DEFAULT_GCS_CHUNK_BYTES = 8 * 1024 * 1024;
 const DEFAULT_PAGE_SIZE = 1000;
 /** Only what the pipeline needs from a listing (GCS returns much more per object by default). */
-const LIST_FIELDS = 'items(name,size,generation,updated),nextPageToken';
+const LIST_FIELDS = 'items(name,size,generation,updated),prefixes,nextPageToken';
 
 export interface GcsStoreOptions {
   signer: BlobSigner;
@@ -58,13 +58,23 @@ export class GcsStore implements ObjectStore {
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListPage> {
     let pageToken = options.startToken;
     do {
-      const [items, next] = await this.handle
-        .getFiles({ prefix, maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE, pageToken, autoPaginate: false, fields: LIST_FIELDS })
+      const [items, next, response] = await this.handle
+        .getFiles({
+          prefix,
+          maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE,
+          pageToken,
+          autoPaginate: false,
+          fields: LIST_FIELDS,
+          // startOffset includes the key itself; it is left out below.
+          ...(options.startAfter ? { startOffset: options.startAfter } : {}),
+          ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+        })
         .catch((err: unknown) => {
           throw gcsError({ operation: 'objects.list', bucket: this.bucket, key: prefix }, err);
         });
       // With `fields`, the library hands back the raw object resources instead of File instances.
-      const objects: StoredObject[] = (items as unknown as ListedItem[]).map((o) => ({
+      const listed = (items as unknown as ListedItem[]).filter((o) => o.name !== options.startAfter);
+      const objects: StoredObject[] = listed.map((o) => ({
         key: o.name,
         size: Number(o.size ?? 0),
         // The generation changes exactly when the content does (an ETag also changes on metadata edits).
@@ -72,7 +82,8 @@ export class GcsStore implements ObjectStore {
         lastModified: o.updated ? new Date(o.updated) : undefined,
       }));
       pageToken = (next as { pageToken?: string } | null)?.pageToken || undefined;
-      yield { objects, nextToken: pageToken };
+      const commonPrefixes = options.delimiter ? ((response as { prefixes?: string[] } | undefined)?.prefixes ?? []) : undefined;
+      yield { objects, nextToken: pageToken, ...(commonPrefixes ? { commonPrefixes } : {}) };
     } while (pageToken);
   }
 
