@@ -12,7 +12,7 @@ import { verifyStoredSize } from './verify-size';
 export const DEFAULT_GCS_CHUNK_BYTES = 8 * 1024 * 1024;
 const DEFAULT_PAGE_SIZE = 1000;
 /** Only what the pipeline needs from a listing (GCS returns much more per object by default). */
-const LIST_FIELDS = 'items(name,size,generation,updated),prefixes,nextPageToken';
+const LIST_FIELDS = 'items(name,size,generation,updated),nextPageToken';
 
 export interface GcsStoreOptions {
   signer: BlobSigner;
@@ -64,7 +64,7 @@ export class GcsStore implements ObjectStore {
           maxResults: options.pageSize ?? DEFAULT_PAGE_SIZE,
           pageToken,
           autoPaginate: false,
-          fields: LIST_FIELDS,
+          fields: options.delimiter ? `${LIST_FIELDS},prefixes` : LIST_FIELDS,
           // startOffset includes the key itself; it is left out below.
           ...(options.startAfter ? { startOffset: options.startAfter } : {}),
           ...(options.delimiter ? { delimiter: options.delimiter } : {}),
