@@ -72,6 +72,7 @@ export async function driveRun(
     ),
     pageSize: options.pageSize,
     chunkSize: options.chunkSize,
+    listConcurrency: options.concurrency,
   };
 
   let ownership: Ownership | undefined;

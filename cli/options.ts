@@ -38,6 +38,9 @@ export function check<T>(flag: string, schema: z.ZodType<T>, value: unknown, exp
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** Most source partitions listed at once by `--concurrency`. */
+export const MAX_CONCURRENCY = 64;
+
 export function optionalInt(flag: string, value: string | undefined): number | undefined {
   return value === undefined ? undefined : check(flag, positiveInt, value, 'a positive whole number');
 }
@@ -141,6 +144,7 @@ export const RUN_FLAGS = {
   ingest: { type: 'string' },
   'page-size': { type: 'string' },
   'chunk-size': { type: 'string' },
+  concurrency: { type: 'string' },
   'state-dir': { type: 'string' },
   quiet: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -185,6 +189,8 @@ export interface DriveOptions extends WaitCommandOptions {
   allowHttpReferences?: boolean;
   pageSize?: number;
   chunkSize?: number;
+  /** Source partitions listed, filtered and signed at once (see shared/pipeline/partition); 1 lists as one listing. */
+  concurrency?: number;
   stateDir?: string;
   quiet: boolean;
   logFormat?: LogFormat;
@@ -262,6 +268,7 @@ function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest'
     allowHttpReferences: v['allow-http-references'] || undefined,
     pageSize: optionalInt('--page-size', v['page-size']),
     chunkSize: optionalInt('--chunk-size', v['chunk-size']),
+    concurrency: check('--concurrency', positiveInt.max(MAX_CONCURRENCY), v.concurrency ?? '1', `a whole number from 1 to ${MAX_CONCURRENCY}`),
     stateDir: v['state-dir'],
     quiet: v.quiet,
     logFormat: logFormat(v['log-format']),

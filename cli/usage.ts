@@ -38,6 +38,7 @@ Run options:
   --poll-interval SECONDS      polling interval (default 15)
   --timeout SECONDS            give up waiting after this long (default 86400); the run goes on remotely
   --page-size N                listing page size     --chunk-size N   references per file (default 20000/5000)
+  --concurrency N              source partitions listed at once (default 1: one listing; at most 64)
   --state-dir DIR              local run state (default .bucket-bridge, or BUCKET_BRIDGE_STATE_DIR)
   --progress-interval SECONDS  how often progress is read and, off a terminal, printed (default 5)
   --log-format text|json       stderr lines for people or for machines (default: text on a terminal, else json)

@@ -52,7 +52,7 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
   const chunkSize = Math.min(deps.chunkSize ?? limit, limit);
   // A page never overflows a references file, so files can end on page boundaries.
   const pageSize = Math.min(deps.pageSize ?? DEFAULT_PAGE_SIZE, chunkSize);
-  const pages = discover(options.pages ?? listSource(deps.source, spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken, concurrency: deps.listConcurrency ?? 1 }), {
+  const pages = discover(options.pages ?? listSource(deps.source, spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken, concurrency: deps.listConcurrency ?? 1, log: deps.log }), {
     media: spec.media,
     maxBytes: deps.target.maxObjectBytes(spec.media),
     excludePrefixes: ownPrefixes(spec),

@@ -1,3 +1,4 @@
+import type { Logger } from '../../log';
 import type { ListPage, ObjectStore } from '../../storage/port';
 import { compareKeys } from './key-order';
 import { partitionAfter, withinBounds, type Partition } from './partition';
@@ -8,6 +9,8 @@ import { planPartitions } from './plan';
  * of S3 and GCS never hold a ':', so the two kinds cannot be confused in a run's checkpoint.
  */
 const AFTER_MARK = 'after:';
+/** Partitions planned per listing at once: uneven partitions still keep every slot busy. */
+const PARTITIONS_PER_SLOT = 4;
 
 export interface SourceListingOptions {
   pageSize: number;
@@ -15,6 +18,7 @@ export interface SourceListingOptions {
   startToken?: string;
   /** Partitions listed at once; 1 lists the prefix as one listing, as runs always did. */
   concurrency: number;
+  log?: Logger;
 }
 
 /**
@@ -37,10 +41,12 @@ export function listSource(store: ObjectStore, prefix: string, options: SourceLi
 async function* listPartitioned(
   store: ObjectStore,
   prefix: string,
-  options: { pageSize: number; concurrency: number; after?: string },
+  options: { pageSize: number; concurrency: number; after?: string; log?: Logger },
 ): AsyncGenerator<ListPage> {
-  const planned = await planPartitions(store, prefix, { target: options.concurrency * 4, concurrency: options.concurrency, pageSize: options.pageSize });
+  const started = Date.now();
+  const planned = await planPartitions(store, prefix, { target: options.concurrency * PARTITIONS_PER_SLOT, concurrency: options.concurrency, pageSize: options.pageSize });
   const partitions = options.after ? planned.flatMap((p) => partitionAfter(p, options.after!) ?? []) : planned;
+  options.log?.info('source split into partitions', { prefix, partitions: partitions.length, concurrency: options.concurrency, ms: Date.now() - started });
   let position = options.after ?? '';
   let held: ListPage | undefined;
   for await (const objects of orderedMerge(partitions.map((p) => () => listPartition(store, p, options.pageSize)), options.concurrency)) {

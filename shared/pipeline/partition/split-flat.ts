@@ -12,8 +12,8 @@ const PROBE_POSITIONS = 3;
  * Splits the keys under a flat `prefix` (too many for one listing page) into ranges without
  * listing them all. The first page is read (its objects are the first partition); candidate
  * bounds are the last key read with one character raised at the positions where keys vary
- * (`img_000999` → `img_001`, `img_002`, …, `img_01`, …), each probed with a one-key listing
- * after it. Candidates with nothing between them are merged, so every range but the last holds
+ * (`img_000999` → `img_001`, `img_002`, …, `img_01`, …), probed with one-key listings after
+ * them. Candidates with nothing between them are merged, so every range but the last holds
  * a key when planned. The bounds only balance the ranges: consecutive ranges share a bound, so
  * they cover the prefix exactly whatever bounds are chosen, and the last range is open-ended.
  */
@@ -27,13 +27,21 @@ export async function splitFlatPrefix(
   if (page.nextToken === undefined || last === undefined) return [{ kind: 'range', prefix }];
   const first = page.objects[0]!.key;
 
-  const candidates = candidateBounds(prefix, first, last);
-  const firstAfter = await mapLimit(candidates, options.concurrency, (bound) => firstKeyAfter(store, prefix, bound));
-  const nextKey = new Map([[last, await firstKeyAfter(store, prefix, last)], ...candidates.map((c, i) => [c, firstAfter[i]] as const)]);
+  // Per position, candidates are probed in order, skipping those below the key the last probe
+  // found (nothing lies between): about one probe per range that holds keys.
+  const nextKey = new Map<string, string | undefined>([[last, await firstKeyAfter(store, prefix, last)]]);
+  await mapLimit(candidatePositions(prefix, first, last), options.concurrency, async (candidates) => {
+    let found: string | undefined = nextKey.get(last);
+    for (const bound of candidates) {
+      if (found === undefined) break;
+      if (compareKeys(bound, found) >= 0) nextKey.set(bound, (found = await firstKeyAfter(store, prefix, bound)));
+    }
+  });
+  const probed = [...nextKey.keys()].filter((b) => b !== last).sort(compareKeys);
 
   // Keep a bound only when the range it closes holds a key; the open-ended tail must too.
   const bounds = [last];
-  for (const bound of candidates) {
+  for (const bound of probed) {
     const next = nextKey.get(bounds.at(-1)!);
     if (next !== undefined && compareKeys(next, bound) <= 0) bounds.push(bound);
   }
@@ -45,16 +53,16 @@ export async function splitFlatPrefix(
   return parts;
 }
 
-/** Sorted, distinct strings above `last` that share its head up to a raised character. */
-function candidateBounds(prefix: string, first: string, last: string): string[] {
+/** Per key position, the strings above `last` sharing its head up to a raised character, in order. */
+function candidatePositions(prefix: string, first: string, last: string): string[][] {
   let differ = prefix.length;
   while (differ < Math.min(first.length, last.length) - 1 && first[differ] === last[differ]) differ++;
-  const found = new Set<string>();
+  const positions: string[][] = [];
   for (let position = differ; position >= prefix.length && position > differ - PROBE_POSITIONS; position--) {
     const head = last.slice(0, position);
-    for (const c of PROBE_CHARACTERS) if (compareKeys(c, last[position] ?? '') > 0) found.add(head + c);
+    positions.push([...PROBE_CHARACTERS].filter((c) => compareKeys(c, last[position] ?? '') > 0).map((c) => head + c));
   }
-  return [...found].sort(compareKeys);
+  return positions;
 }
 
 async function firstKeyAfter(store: ObjectStore, prefix: string, after: string): Promise<string | undefined> {
