@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareKeys } from '../../shared/pipeline/partition/key-order';
-import { listPartition, listSource } from '../../shared/pipeline/partition/listing';
+import { listPartition, listSource, orderedMerge } from '../../shared/pipeline/partition/listing';
 import { planPartitions } from '../../shared/pipeline/partition/plan';
 import type { ListOptions, ListPage, ObjectStore, StoredObject } from '../../shared/storage/port';
 
@@ -153,5 +153,53 @@ describe('key-space partitions', () => {
       { kind: 'objects', objects: [{ key: 'tree/c.jpg', size: 1 }] },
       { kind: 'range', prefix: 'tree/d/' },
     ]);
+  });
+
+  it('merges sources in their order whatever their speed, with at most `concurrency` running', async () => {
+    let running = 0;
+    let most = 0;
+    const source = (id: number, delays: number[]) => async function* () {
+      running++;
+      most = Math.max(most, running);
+      try {
+        for (const [i, ms] of delays.entries()) {
+          await new Promise((r) => setTimeout(r, ms));
+          yield `${id}.${i}`;
+        }
+      } finally {
+        running--;
+      }
+    };
+    const rand = random(42);
+    const sources = Array.from({ length: 9 }, (_, id) => source(id, Array.from({ length: 1 + Math.floor(rand() * 4) }, () => Math.floor(rand() * 6))));
+    const out: string[] = [];
+    for await (const item of orderedMerge(sources, 3)) out.push(item);
+    const expected = out.map((x) => x).sort((a, b) => Number(a.split('.')[0]) - Number(b.split('.')[0]) || Number(a.split('.')[1]) - Number(b.split('.')[1]));
+    expect(out).toEqual(expected);
+    expect(new Set(out.map((x) => x.split('.')[0]))).toEqual(new Set(sources.map((_, i) => String(i))));
+    expect(most).toBeLessThanOrEqual(3);
+    expect(most).toBeGreaterThan(1);
+  });
+
+  it('a failing source ends the merge with its error, and the other sources stop', async () => {
+    let stopped = 0;
+    const endless = async function* () {
+      try {
+        for (let i = 0; i < 1000; i++) yield i;
+      } finally {
+        stopped++;
+      }
+    };
+    const failing = async function* () {
+      yield 1;
+      throw new Error('ListObjectsV2 refused');
+    };
+    const out: number[] = [];
+    await expect(async () => {
+      for await (const item of orderedMerge([failing, endless, endless], 3)) out.push(item);
+    }).rejects.toThrow('ListObjectsV2 refused');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(out).toEqual([1]);
+    expect(stopped).toBe(2);
   });
 });
