@@ -120,6 +120,8 @@ export interface CopyOptions {
   handOn?: HandOn;
   /** Where earlier invocations of this copy stopped. */
   resume?: CopyResume;
+  /** The run as the caller read it (spares reading it again for every file of a page). */
+  run?: RunRecord;
 }
 
 /**
@@ -134,7 +136,7 @@ export async function runExportTask(
   task: ExportTask,
   options: CopyOptions = {},
 ): Promise<{ done: number; handOn?: undefined } | { handOn: CopyResume }> {
-  const run = await deps.state.getRun(runId);
+  const run = options.run ?? (await deps.state.getRun(runId));
   if (!run) throw new Error(`run ${runId} not found`);
   let result: ExportTaskResult;
   if (task.failed) return recordTaskOutcome(deps.state, runId, task, { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: task.failed });
@@ -209,7 +211,10 @@ export function exportResults(deps: ExportDeps & { concurrency?: number }, runId
   return locks.run(runId, async () => {
     const copies = new TaskPool(deps.concurrency ?? FILES_IN_FLIGHT);
     try {
-      const planned = await planExport(deps, runId, (tasks) => copies.add(tasks.map((task) => () => runExportTask(deps, runId, task))));
+      const planned = await planExport(deps, runId, async (tasks) => {
+        const run = await deps.state.getRun(runId);
+        await copies.add(tasks.map((task) => () => runExportTask(deps, runId, task, { run })));
+      });
       await copies.drain();
       return planned === 'exporting' ? await finishExport(deps, runId) : planned;
     } catch (err) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KeyedLock } from '../run-lock';
@@ -15,6 +15,11 @@ import { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-rec
  */
 export class FileStateStore implements StateStore {
   private readonly lock = new KeyedLock();
+  /**
+   * The task ids in each run's export-tasks.jsonl and the file's size when they were read: the file
+   * is read again only when its size says another writer appended to it, not once per task.
+   */
+  private readonly exportedTasks = new Map<string, { ids: Set<string>; size: number }>();
 
   constructor(private readonly dir: string) {}
 
@@ -134,13 +139,20 @@ export class FileStateStore implements StateStore {
   recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
     return this.lock.run(`${runId}#export`, async () => {
       const path = join(this.runDir(runId), 'export-tasks.jsonl');
-      const seen = new Set<string>();
-      for await (const r of readJsonl(path, ExportTaskResult)) seen.add(r.taskId);
-      if (!seen.has(result.taskId)) {
-        await appendFile(path, JSON.stringify(result) + '\n');
-        seen.add(result.taskId);
+      const size = await sizeOf(path);
+      let known = this.exportedTasks.get(runId);
+      if (known?.size !== size) {
+        known = { ids: new Set<string>(), size };
+        for await (const r of readJsonl(path, ExportTaskResult)) known.ids.add(r.taskId);
+        this.exportedTasks.set(runId, known);
       }
-      return { done: seen.size };
+      if (!known.ids.has(result.taskId)) {
+        const line = JSON.stringify(result) + '\n';
+        await appendFile(path, line);
+        known.ids.add(result.taskId);
+        known.size += Buffer.byteLength(line);
+      }
+      return { done: known.ids.size };
     });
   }
 
@@ -149,7 +161,10 @@ export class FileStateStore implements StateStore {
   }
 
   async resetExport(runId: string): Promise<void> {
-    await this.lock.run(`${runId}#export`, () => rm(join(this.runDir(runId), 'export-tasks.jsonl'), { force: true }));
+    await this.lock.run(`${runId}#export`, async () => {
+      this.exportedTasks.delete(runId);
+      await rm(join(this.runDir(runId), 'export-tasks.jsonl'), { force: true });
+    });
     await this.keepFailures(runId, (f) => f.stage !== 'export');
   }
 
@@ -301,5 +316,15 @@ async function* readJsonl<T>(path: string, schema: { parse(v: unknown): T }): As
     throw err;
   } finally {
     stream.destroy();
+  }
+}
+
+/** Bytes in a file; 0 when it does not exist. */
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
   }
 }
