@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem, type as osType } from 'node:os';
 import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResult } from './lib';
 
@@ -7,7 +8,8 @@ import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResul
  * process doing the work (each scenario in its own child process: VmHWM, cross-checked by sampling
  * /proc/<pid>/status every 50 ms), object counts and the machine. Loopback only (127.0.0.1); each
  * scenario has a deadline; the whole run stays under 5 minutes on 2 cores.
- * Optional arguments pick scenarios: sign, pipeline, llamacloud, upload, export, export-members, cold-start, aws-cli.
+ * Optional arguments pick scenarios: sign, pipeline, llamacloud, upload, export, export-members, cold-start, aws-cli;
+ * `scale` runs only when picked.
  */
 process.once('SIGINT', () => {
   void stopAllServices().finally(() => process.exit(130));
@@ -303,6 +305,59 @@ await attempt('export-members', async () => {
     }
   }
 });
+
+// 4d. Scale (issue 12, export side; only when picked: `npm run bench -- scale`): 20,000 small
+// objects into the local S3 server as one archive's members and as separate result files, against
+// plain concurrent PutObjects of bodies of the same size in the same run. s3rver answers on the same
+// 2 cores: its CPU time is shown, as it bounds every figure here.
+await attempt('scale', async () => {
+  if (!picked.has('scale')) return;
+  const count = 20_000;
+  const s3 = await startService<{ endpoint: string }>('s3-service.ts', ['media,results']);
+  const bytes = await startService<{ url: string }>('byte-service.ts', []);
+  try {
+    const runs: Record<string, ChildResult & { s3rverCpu: number }> = {};
+    for (const mode of ['put', 'members', 'files']) {
+      log(`scale: ${n(count)} small objects, ${mode}`);
+      const before = cpuSecondsOf(s3.child.pid);
+      const r = await runChild('export-scale.ts', [mode, s3.info.endpoint, bytes.info.url, String(count)], 170_000);
+      runs[mode] = { ...r, s3rverCpu: cpuSecondsOf(s3.child.pid) - before };
+    }
+    const put = runs.put!;
+    const putRate = put.perSecond as number;
+    for (const [mode, what] of [
+      ['members', `one .tar.gz of ${n(count)} small members unpacked into as many objects (runExportTask, 32 writes in flight)`],
+      ['files', `${n(count)} separate small result files, each downloaded and written (CLI exportResults, 32 files in flight)`],
+    ] as const) {
+      const r = runs[mode]!;
+      const rate = r.perSecond as number;
+      const ratio = rate / putRate;
+      row({
+        scenario: `Scale export: ${what}`,
+        measured: `${(r.seconds as number).toFixed(1)} s, ${n(rate)} files/s (export CPU ${(r.cpuSeconds as number).toFixed(1)} s, s3rver CPU ${r.s3rverCpu.toFixed(1)} s)`,
+        baseline: `PutObject × ${n(count)}, 32 in flight: ${(put.seconds as number).toFixed(1)} s, ${n(putRate)} files/s (s3rver CPU ${put.s3rverCpu.toFixed(1)} s)`,
+        ratio: `${Math.round(ratio * 100)}% of plain puts; ${(rate / 140).toFixed(1)}× 140 files/s`,
+        rss: `${mb(peak(r))} (baseline ${mb(peak(put))})`,
+        size: `${n(count)} objects`,
+        target: '≥ 70% of plain puts, ≥ 1,400 files/s (10× 140), < 256 MB',
+        result: verdict(ratio >= 0.7 && rate >= 1400 && peak(r) < 256 * MiB, `scale export ${mode}`),
+      });
+    }
+  } finally {
+    await s3.stop();
+    await bytes.stop();
+  }
+});
+
+/** User + system CPU seconds of a process so far (Linux /proc), 0 when unknown. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 // 4c. Results joined to source keys: 200,000 and 1,000,000 names, file state, one result per name.
 await attempt('results-join', async () => {

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { request } from 'undici';
+import { TaskPool } from '../shared/concurrency';
+import { silentLogger } from '../shared/log';
+import { openDownload } from '../shared/pipeline/download';
+import { exportResults, FILES_IN_FLIGHT, runExportTask } from '../shared/pipeline/export';
+import { newRunRecord } from '../shared/run/start-run';
+import { FileStateStore } from '../shared/state/file-state';
+import type { RunSpec } from '../shared/state/run-record';
+import { createS3Client } from '../shared/storage/s3-client';
+import { S3Store } from '../shared/storage/s3-store';
+import type { BatchTarget, OutputFile, OutputLocator } from '../shared/targets/port';
+import { reportResult, S3RVER_CREDENTIALS } from './lib';
+
+/**
+ * Many small result objects into the local S3 server. Usage: export-scale.ts <mode> <s3 endpoint> <url> <count>
+ *   members: the export use case unpacking one .tar.gz of <count> small members (the byte service's
+ *            `?members=N` archive) into as many objects (runExportTask)
+ *   files:   the CLI export of <count> separate small result files, each downloaded from the byte
+ *            service (exportResults: plan, copy FILES_IN_FLIGHT at a time, record each, finish)
+ *   put:     the baseline: <count> PutObject requests of bodies of the same size held in memory,
+ *            FILES_IN_FLIGHT at a time (no download, no state, no size check)
+ */
+const [mode = 'put', endpoint = '', url = '', countArg = '0'] = process.argv.slice(2);
+const count = Number(countArg);
+/** About the size of one of the byte service's archive members. */
+const FILE_BYTES = 70;
+const client = createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+const dest = new S3Store(client, 'results');
+const stateDir = mkdtempSync(join(tmpdir(), 'bucket-bridge-bench-scale-'));
+const spec: RunSpec = {
+  source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
+  dest: { scheme: 's3', bucket: 'results', prefix: `scale-${mode}/` },
+  media: 'images',
+  target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
+  urlLifetimeSeconds: 86_400,
+  manifestPrefix: 'bucket-bridge/manifests/',
+  keepArchives: false,
+};
+/** Only what export uses: a finished job whose result files are `files`, 1,000 a page, opened from their URLs. */
+function resultsTarget(files: OutputFile[]): BatchTarget {
+  return {
+    jobOutcome: async () => ({ terminal: true, failed: false, outputBatches: ['job'] }),
+    openOutput: (locator: OutputLocator, label: string) => openDownload((locator as { url: string }).url, label),
+    async *outputFiles() {
+      for (let i = 0; i < files.length; i += 1000) yield files.slice(i, i + 1000);
+    },
+  } as unknown as BatchTarget;
+}
+
+try {
+  const state = new FileStateStore(stateDir);
+  const run = { ...newRunRecord('bench-scale', spec), phase: 'exporting' as const, jobId: 'job', jobStarted: true, submissionComplete: true };
+  await state.createRun(run);
+  // The byte service builds an archive on its first request: not part of the copy.
+  if (mode === 'members') await (await request(`${url}?members=${count}`, { reset: true })).body.dump({ limit: Number.POSITIVE_INFINITY });
+  const started = performance.now();
+  let stored = 0;
+  if (mode === 'members') {
+    const deps = { dest, state, target: resultsTarget([]), log: silentLogger, progress: () => {} };
+    await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'results.tar.gz', locator: { kind: 'url', url: `${url}?members=${count}` } }, { attempts: 1 });
+  } else if (mode === 'files') {
+    const files: OutputFile[] = Array.from({ length: count }, (_, i) => ({ partName: 'part-0', fileName: `img-${i}.json`, locator: { kind: 'url', url: `${url}?bytes=${FILE_BYTES}&i=${i}` } }));
+    const result = await exportResults({ dest, state, target: resultsTarget(files), log: silentLogger, progress: () => {} }, run.runId);
+    if (result !== 'completed') throw new Error(`export ended ${result}`);
+  } else {
+    const body = Buffer.alloc(FILE_BYTES, 120);
+    const puts = new TaskPool(FILES_IN_FLIGHT);
+    await puts.add(Array.from({ length: count }, (_, i) => () => client.send(new PutObjectCommand({ Bucket: 'results', Key: `scale-put/img-${i}.json`, Body: body, ContentLength: body.length })).then(() => stored++)));
+    await puts.drain();
+  }
+  if (mode !== 'put') {
+    for await (const r of state.exportTaskResults(run.runId)) {
+      if (r.failure) throw new Error(`export failed: ${r.failure.reason}`);
+      stored += r.files;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage();
+  if (stored !== count) throw new Error(`stored ${stored} objects of ${count}`);
+  reportResult({ mode, seconds, files: stored, perSecond: stored / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+} catch (err) {
+  // One line, last: the parent shows only the end of a failed child's output.
+  process.stderr.write(`export-scale failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  rmSync(stateDir, { recursive: true, force: true });
+}
