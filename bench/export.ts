@@ -22,7 +22,7 @@ import { reportResult, S3RVER_CREDENTIALS } from './lib';
  *   members:  the export use case unpacking a .tar.gz of <bytes> small members (the byte service's
  *             `?members=N` archive) into as many objects
  *   members-serial: the same archive unpacked with each member written before the next is read
- *             (how export wrote members before they were written 16 at a time)
+ *             (how export wrote members before they were written several at a time)
  *   baseline: the same undici download piped straight into lib-storage's Upload with its defaults
  *             (5 MiB parts, 4 in flight): the plain stream copy anyone would write
  *   put:      the same download as the body of one PutObject with Content-Length (no multipart)
