@@ -73,18 +73,21 @@ export async function* listPartition(store: ObjectStore, partition: Partition, p
   }
 }
 
-/** Pages a partition may list ahead of the one being handed on. */
-const PAGES_AHEAD = 2;
+/** Pages listed ahead of the one being handed on, per partition listed at once. */
+const PAGES_AHEAD = 8;
 
 /**
  * Runs at most `concurrency` sources at once, started in order, and yields all of the first
- * source's items, then all of the second's, and so on. A source ahead of the one being read waits
- * once it holds PAGES_AHEAD items, so memory stays within concurrency × PAGES_AHEAD items. The
- * source being read always runs (sources start in order), so the merge cannot stall.
+ * source's items, then all of the second's, and so on. Sources ahead of the one being read hold
+ * at most concurrency × PAGES_AHEAD items between them (each then waits for the reader), so
+ * memory stays bounded however many sources there are. The source being read is never held back
+ * and always runs (sources start in order), so the merge cannot stall.
  * The first source error ends the merge with that error.
  */
 export async function* orderedMerge<T>(sources: Array<() => AsyncIterable<T>>, concurrency: number): AsyncGenerator<T> {
-  const buffers = sources.map(() => new Buffered<T>(PAGES_AHEAD));
+  const budget = new AheadBudget(concurrency * PAGES_AHEAD);
+  let reading = 0;
+  const buffers = sources.map((_, index) => new Buffered<T>(budget, () => index === reading));
   let started = 0;
   let running = 0;
   let failure: { error: unknown } | undefined;
@@ -113,7 +116,9 @@ export async function* orderedMerge<T>(sources: Array<() => AsyncIterable<T>>, c
   };
   startMore();
   try {
-    for (const buffer of buffers) {
+    for (; reading < buffers.length; reading++) {
+      const buffer = buffers[reading]!;
+      budget.wakeAll(); // its producer may wait for room it no longer needs
       for (;;) {
         if (failure) throw failure.error;
         const item = buffer.take();
@@ -131,6 +136,7 @@ export async function* orderedMerge<T>(sources: Array<() => AsyncIterable<T>>, c
   } finally {
     failure ??= { error: new Error('merge closed') };
     for (const buffer of buffers) buffer.close();
+    budget.wakeAll();
   }
 }
 
@@ -141,21 +147,40 @@ async function drain<T>(source: () => AsyncIterable<T>, buffer: Buffered<T>): Pr
   buffer.end();
 }
 
-/** A bounded queue between one producer and the merge. */
+/** Items held by the sources ahead of the one being read, shared by all of them. */
+class AheadBudget {
+  held = 0;
+  private readonly waiting = new Set<() => void>();
+  constructor(readonly limit: number) {}
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiting.add(resolve));
+  }
+
+  wakeAll(): void {
+    for (const w of [...this.waiting]) w();
+    this.waiting.clear();
+  }
+}
+
+/** The queue between one producer and the merge. */
 class Buffered<T> {
   private readonly items: T[] = [];
   private ended = false;
   private closed = false;
-  private space: (() => void) | undefined;
   onChange: (() => void) | undefined;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly budget: AheadBudget,
+    private readonly isRead: () => boolean,
+  ) {}
 
   /** Resolves false when the merge no longer reads (the producer should stop). */
   async put(item: T): Promise<boolean> {
-    while (this.items.length >= this.limit && !this.closed) await new Promise<void>((resolve) => (this.space = resolve));
+    while (!this.closed && (this.isRead() ? this.items.length >= PAGES_AHEAD : this.budget.held >= this.budget.limit)) await this.budget.wait();
     if (this.closed) return false;
     this.items.push(item);
+    this.budget.held++;
     this.onChange?.();
     return true;
   }
@@ -168,8 +193,8 @@ class Buffered<T> {
   take(): { value?: { item: T }; ended: boolean } {
     if (this.items.length > 0) {
       const item = this.items.shift()!;
-      this.space?.();
-      this.space = undefined;
+      this.budget.held--;
+      this.budget.wakeAll();
       return { value: { item }, ended: false };
     }
     return { ended: this.ended };
@@ -177,7 +202,5 @@ class Buffered<T> {
 
   close(): void {
     this.closed = true;
-    this.space?.();
-    this.space = undefined;
   }
 }

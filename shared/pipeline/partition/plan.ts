@@ -24,14 +24,16 @@ type Planned = Partition & { settled?: boolean };
  * Splits the keys under `prefix` into partitions covering them exactly, in listing order.
  * Level by level, a prefix is read with one delimiter listing page: when that page holds all of
  * it, its objects become a partition (already read) and each common prefix a partition of its own,
- * expanded again while there are fewer than `target`; a prefix with more entries than one page
+ * expanded again while there are at most half the `target`; a prefix with more entries than one page
  * (a flat or very wide folder) is split by key ranges instead (see split-flat.ts).
  */
 export async function planPartitions(store: ObjectStore, prefix: string, options: PlanOptions): Promise<Partition[]> {
   const pageSize = options.pageSize ?? 1000;
   const delimiter = options.delimiter ?? '/';
   let parts: Planned[] = [{ kind: 'range', prefix }];
-  for (let depth = 0; depth < MAX_DEPTH && parts.length < options.target; depth++) {
+  // A level is expanded only while it would not overshoot the target more than twice over:
+  // expanding costs listing requests, and half the target already keeps every slot busy.
+  for (let depth = 0; depth < MAX_DEPTH && parts.length * 2 <= options.target; depth++) {
     const open = parts.filter((p) => p.kind === 'range' && !p.settled && p.after === undefined && p.upTo === undefined);
     if (open.length === 0) break;
     const room = Math.max(2, Math.ceil(options.target / parts.length));

@@ -6,7 +6,9 @@ import type { Partition } from './partition';
 /** Characters tried as the next one of a key when looking for split points (common in keys). */
 const PROBE_CHARACTERS = '-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 /** Key positions tried, from the one where the first page's keys differ back towards the prefix. */
-const PROBE_POSITIONS = 3;
+const PROBE_POSITIONS = 8;
+/** Rounds splitting the open-ended tail again. */
+const REFINE_ROUNDS = 2;
 
 /**
  * Splits the keys under a flat `prefix` (too many for one listing page) into ranges without
@@ -27,30 +29,53 @@ export async function splitFlatPrefix(
   if (page.nextToken === undefined || last === undefined) return [{ kind: 'range', prefix }];
   const first = page.objects[0]!.key;
 
-  // Per position, candidates are probed in order, skipping those below the key the last probe
-  // found (nothing lies between): about one probe per range that holds keys.
+  // Candidates are probed in order, skipping those below the key the last probe found (nothing
+  // lies between): about one probe per range that holds keys.
   const nextKey = new Map<string, string | undefined>([[last, await firstKeyAfter(store, prefix, last)]]);
-  await mapLimit(candidatePositions(prefix, first, last), options.concurrency, async (candidates) => {
-    let found: string | undefined = nextKey.get(last);
+  const probeInOrder = async (candidates: string[], from: string) => {
+    let found = nextKey.get(from);
     for (const bound of candidates) {
       if (found === undefined) break;
       if (compareKeys(bound, found) >= 0) nextKey.set(bound, (found = await firstKeyAfter(store, prefix, bound)));
     }
-  });
-  const probed = [...nextKey.keys()].filter((b) => b !== last).sort(compareKeys);
-
-  // Keep a bound only when the range it closes holds a key; the open-ended tail must too.
-  const bounds = [last];
-  for (const bound of probed) {
-    const next = nextKey.get(bounds.at(-1)!);
-    if (next !== undefined && compareKeys(next, bound) <= 0) bounds.push(bound);
+  };
+  await mapLimit(candidatePositions(prefix, first, last), options.concurrency, (candidates) => probeInOrder(candidates, last));
+  let bounds = nonEmptyBounds(last, nextKey);
+  // The open-ended tail holds whatever lies past the coarsest bound found (often most keys): it
+  // is split again at the positions after the bound, from its first key (`img_01` → `img_011`, …).
+  for (let round = 0; round < REFINE_ROUNDS; round++) {
+    const tail = bounds.at(-1)!;
+    const first = nextKey.get(tail);
+    if (first === undefined) break;
+    let from = 0;
+    while (from < Math.min(tail.length, first.length) && tail[from] === first[from]) from++;
+    const positions = [from, from + 1].filter((q) => q > prefix.length && q < first.length);
+    await mapLimit(positions, options.concurrency, (q) =>
+      probeInOrder([...PROBE_CHARACTERS].filter((c) => compareKeys(c, first[q]!) > 0).map((c) => first.slice(0, q) + c), tail),
+    );
+    const before = bounds.length;
+    bounds = nonEmptyBounds(last, nextKey);
+    if (bounds.length === before) break;
   }
-  if (nextKey.get(bounds.at(-1)!) === undefined && bounds.length > 1) bounds.pop();
-  const kept = evenly(bounds, Math.max(1, options.pieces - 1));
+  const kept = coarsest(bounds, Math.max(1, options.pieces - 1));
 
   const parts: Partition[] = [{ kind: 'objects', objects: page.objects }];
   kept.forEach((after, i) => parts.push({ kind: 'range', prefix, after, ...(i + 1 < kept.length ? { upTo: kept[i + 1] } : {}) }));
   return parts;
+}
+
+/**
+ * `last` and the probed candidates, sorted, keeping a bound only when the range it closes holds a
+ * key; the open-ended tail must hold one too.
+ */
+function nonEmptyBounds(last: string, nextKey: Map<string, string | undefined>): string[] {
+  const bounds = [last];
+  for (const bound of [...nextKey.keys()].filter((b) => b !== last).sort(compareKeys)) {
+    const next = nextKey.get(bounds.at(-1)!);
+    if (next !== undefined && compareKeys(next, bound) <= 0) bounds.push(bound);
+  }
+  if (nextKey.get(bounds.at(-1)!) === undefined && bounds.length > 1) bounds.pop();
+  return bounds;
 }
 
 /** Per key position, the strings above `last` sharing its head up to a raised character, in order. */
@@ -70,10 +95,19 @@ async function firstKeyAfter(store: ObjectStore, prefix: string, after: string):
   return page.objects[0]?.key;
 }
 
-/** At most `count` of `items`, the first always kept, the rest spread evenly. */
-function evenly<T>(items: T[], count: number): T[] {
-  if (items.length <= count) return items;
-  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
+/**
+ * At most `count` bounds, the first always kept: the longest (finest) go first, merging their
+ * ranges with the next, so the ranges left are of about one size (`img_001…` ranges go before
+ * `img_01…` ones).
+ */
+function coarsest(bounds: string[], count: number): string[] {
+  const kept = [...bounds];
+  while (kept.length > count) {
+    let finest = 1;
+    for (let i = 2; i < kept.length; i++) if (kept[i]!.length > kept[finest]!.length) finest = i;
+    kept.splice(finest, 1);
+  }
+  return kept;
 }
 
 /** The first page of a listing (the rest is not requested). */
