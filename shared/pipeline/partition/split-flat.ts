@@ -15,7 +15,8 @@ const REFINE_ROUNDS = 2;
  * listing them all. The first page is read (its objects are the first partition); candidate
  * bounds are the last key read with one character raised at the positions where keys vary
  * (`img_000999` → `img_001`, `img_002`, …, `img_01`, …), probed with one-key listings after
- * them. Candidates with nothing between them are merged, so every range but the last holds
+ * them; the open-ended tail is split again the same way from its first key. Candidates with
+ * nothing between them are merged, so every range but the last holds
  * a key when planned. The bounds only balance the ranges: consecutive ranges share a bound, so
  * they cover the prefix exactly whatever bounds are chosen, and the last range is open-ended.
  */
