@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as exportFn from '../../functions/export/handler';
 import { newRunRecord } from '../../shared/run/start-run';
@@ -7,6 +5,7 @@ import type { ExportMessage } from '../../shared/runtime/messages';
 import type { FileFailure } from '../../shared/state/run-record';
 import { startArchiveServer, tarOf, type ArchiveServer, type TestMember } from '../support/archive-server';
 import { specFor } from '../support/domain';
+import { invocation, sqsEvent } from '../support/lambda-invocation';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
 
 const MEMBERS = 40;
@@ -34,25 +33,7 @@ describe('export function going on with an archive from where the last invocatio
     await h.close();
   });
 
-  const invocation = (ms: number) => {
-    const end = Date.now() + ms;
-    return { getRemainingTimeInMillis: () => end - Date.now() };
-  };
-  const event = (message: ExportMessage): SQSEvent => ({
-    Records: [
-      {
-        messageId: randomUUID(),
-        receiptHandle: randomUUID(),
-        body: JSON.stringify(message),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:export',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  });
+  const event = (message: ExportMessage) => sqsEvent(message, 'export');
   async function invoke(message: ExportMessage) {
     const response = await handler(event(message), invocation(6000));
     expect(response.batchItemFailures).toEqual([]);

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as exportFn from '../../functions/export/handler';
 import { newRunRecord } from '../../shared/run/start-run';
@@ -8,6 +6,7 @@ import type { ExportMessage } from '../../shared/runtime/messages';
 import type { FileFailure } from '../../shared/state/run-record';
 import { startArchiveServer, type ArchiveServer } from '../support/archive-server';
 import { specFor } from '../support/domain';
+import { invocation, sqsEvent } from '../support/lambda-invocation';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
 
 /**
@@ -31,26 +30,7 @@ describe('export function within its time', () => {
     await h.close();
   });
 
-  /** An invocation with `ms` left, counting down in real time. */
-  const invocation = (ms: number) => {
-    const end = Date.now() + ms;
-    return { getRemainingTimeInMillis: () => end - Date.now() };
-  };
-  const event = (message: ExportMessage): SQSEvent => ({
-    Records: [
-      {
-        messageId: randomUUID(),
-        receiptHandle: randomUUID(),
-        body: JSON.stringify(message),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:export',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  });
+  const event = (message: ExportMessage) => sqsEvent(message, 'export');
   /** Runs one invocation; returns how long it took and the export messages it sent. */
   async function invoke(message: ExportMessage, ms: number) {
     const started = Date.now();

@@ -30,6 +30,15 @@ function memoryStore() {
 
 const job = { label: 'p1/r.tar', fileName: 'r.tar', locator: { kind: 'url' as const, url: 'http://127.0.0.1/r.tar' }, folder: 'out/p1/', keepArchive: false };
 const time = { ms: 10_000, functionTime: true };
+/** The copy of `job` going on after an earlier invocation stored its first four members. */
+const resumedCopy = (dest: ObjectStore, target: BatchTarget) =>
+  copyResultFile({ dest, target, log: silentLogger, progress: noProgress }, job, {
+    attempts: 3,
+    time,
+    limits: DEFAULT_EXPORT_LIMITS,
+    resume: { members: 4, bytes: 40 },
+    handOn: 'with-progress',
+  });
 
 describe('copyResultFile going on from member K', () => {
   it('reads the archive again for the names of what earlier invocations stored when it fails before reaching them', async () => {
@@ -43,41 +52,22 @@ describe('copyResultFile going on from member K', () => {
         return { body: Readable.from([tar]) };
       },
     } as unknown as BatchTarget;
-    const copying = copyResultFile({ dest: mem.store, target, log: silentLogger, progress: noProgress }, job, {
-      attempts: 3,
-      time,
-      limits: DEFAULT_EXPORT_LIMITS,
-      resume: { members: 4, bytes: 40 },
-      handOn: 'with-progress',
-    });
-    await expect(copying).rejects.toThrow('HTTP 403');
+    await expect(resumedCopy(mem.store, target)).rejects.toThrow('HTTP 403');
     expect(opened).toBe(2);
     expect(mem.removed.sort()).toEqual(['out/p1/m/0.json', 'out/p1/m/1.json', 'out/p1/m/2.json', 'out/p1/m/3.json']);
   });
 
   it('says how many objects of earlier invocations it could not name when the archive cannot be read again', async () => {
     const target = { openOutput: async () => Promise.reject(new RemoteError('download of p1/r.tar failed: HTTP 404')) } as unknown as BatchTarget;
-    const copying = copyResultFile({ dest: memoryStore().store, target, log: silentLogger, progress: noProgress }, job, {
-      attempts: 3,
-      time,
-      limits: DEFAULT_EXPORT_LIMITS,
-      resume: { members: 4, bytes: 40 },
-      handOn: 'with-progress',
-    });
-    await expect(copying).rejects.toThrow('HTTP 404; 4 object(s) an earlier invocation stored could not be named to remove (download of p1/r.tar failed: HTTP 404)');
+    await expect(resumedCopy(memoryStore().store, target)).rejects.toThrow('HTTP 404; 4 object(s) an earlier invocation stored could not be named to remove (download of p1/r.tar failed: HTTP 404)');
   });
 
   it('writes only the members after K and counts those before it as copied', async () => {
     const tar = await tarOf(Array.from({ length: 6 }, (_, i): [string, string] => [`m/${i}.json`, `{"i":${i}}`]));
     const mem = memoryStore();
     const target = { openOutput: async () => ({ body: Readable.from([tar]) }) } as unknown as BatchTarget;
-    const copied = await copyResultFile({ dest: mem.store, target, log: silentLogger, progress: noProgress }, job, {
-      attempts: 1,
-      time,
-      limits: DEFAULT_EXPORT_LIMITS,
-      resume: { members: 4, bytes: 28 },
-    });
+    const copied = await resumedCopy(mem.store, target);
     expect([...mem.objects.keys()].sort()).toEqual(['out/p1/m/4.json', 'out/p1/m/5.json']);
-    expect(copied).toEqual({ files: 6, bytes: 28 + 14 });
+    expect(copied).toEqual({ files: 6, bytes: 40 + 14 });
   });
 });
