@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type S3rverType from 's3rver';
+import { makePutsDurable, type S3rverFilesystemStore } from './s3rver-durable-puts';
 
 const require = createRequire(import.meta.url);
 
@@ -37,6 +38,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     resetOnClose: true,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
+  makePutsDurable((server as unknown as { store: S3rverFilesystemStore }).store);
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
