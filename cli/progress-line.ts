@@ -1,5 +1,6 @@
 import type { ProgressStage } from '../shared/progress';
 import type { RunProgress } from '../shared/run/run-progress';
+import { scaleBytes } from '../shared/byte-units';
 
 export type ProgressCounters = Record<ProgressStage, number>;
 
@@ -87,12 +88,6 @@ export function formatDuration(seconds: number): string {
 }
 
 export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  const { value, unit } = scaleBytes(bytes);
+  return `${unit === 'B' ? value : value.toFixed(1)} ${unit}`;
 }

@@ -1,18 +1,13 @@
 /** How the report writes numbers, sizes and durations for people (the exact value goes in data-value). */
+import { scaleBytes } from '../byte-units';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
 export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${formatCount(bytes)} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  const { value, unit } = scaleBytes(bytes);
+  return unit === 'B' ? `${formatCount(bytes)} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
 }
 
 /** `850 ms`, `42 s`, `3 min 5 s`, `2 h 14 min`. */
