@@ -15,6 +15,7 @@ import { presignerFor, type SigV4Presigner } from './sigv4-presigner';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
 import { judgeStoredContent, type ContentVerdict } from './s3-content-check';
 import { verifyStoredSize } from './verify-size';
+import { decodeS3UrlEncodedKey } from './s3-url-encoded-key';
 
 /** Upload part size: big enough for few requests, small enough to keep memory flat (4 parts in flight). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -73,9 +74,10 @@ export class S3Store implements ObjectStore {
     let pageNumber = 0;
     for await (const page of pages) {
       pageNumber++;
+      // Stores that ignore EncodingType answer raw keys and say nothing: those are not decoded.
       const encoded = page.EncodingType === 'url';
       const objects: StoredObject[] = (page.Contents ?? []).map((o) => ({
-        key: encoded ? decodeListedKey(o.Key!) : o.Key!,
+        key: encoded ? decodeS3UrlEncodedKey(o.Key!) : o.Key!,
         size: o.Size ?? 0,
         etag: o.ETag?.replaceAll('"', ''),
         lastModified: o.LastModified,
@@ -91,7 +93,7 @@ export class S3Store implements ObjectStore {
         throw new RemoteError(`ListObjectsV2 s3://${this.bucket}/${prefix}: the store handed out a continuation token it had handed out before (page ${pageNumber}); the listing goes round in circles`);
       }
       if (next !== undefined) tokens.add(next);
-      const commonPrefixes = options.delimiter === undefined ? undefined : (page.CommonPrefixes ?? []).map((p) => (encoded ? decodeListedKey(p.Prefix!) : p.Prefix!));
+      const commonPrefixes = options.delimiter === undefined ? undefined : (page.CommonPrefixes ?? []).map((p) => (encoded ? decodeS3UrlEncodedKey(p.Prefix!) : p.Prefix!));
       yield { objects, nextToken: next, ...(commonPrefixes ? { commonPrefixes } : {}) };
     }
   }
@@ -186,13 +188,4 @@ export class S3Store implements ObjectStore {
     const credentials = await this.client.config.credentials();
     return credentials.expiration;
   }
-}
-
-/**
- * A key of a listing answered with `EncodingType: url`: percent-encoded UTF-8, a space possibly as
- * `+` (a literal `+` comes as `%2B`), as botocore decodes it. Stores that ignore the parameter
- * answer raw keys and no EncodingType, and those are not decoded.
- */
-function decodeListedKey(key: string): string {
-  return decodeURIComponent(key.replaceAll('+', ' '));
 }

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import type { ObjectStore, StoredObject } from '../../storage/port';
+import { decodeS3UrlEncodedKey } from '../../storage/s3-url-encoded-key';
 
 /** The parts of an S3 Inventory `manifest.json` a run reads. */
 export const InventoryManifest = z.object({
@@ -58,7 +59,7 @@ export async function* readInventoryFile(
     const row = csvFields(line);
     if (latest !== -1 && row[latest] === 'false') continue;
     if (deleteMarker !== -1 && row[deleteMarker] === 'true') continue;
-    const objectKey = decodeURIComponent(row[key]!.replaceAll('+', ' '));
+    const objectKey = decodeS3UrlEncodedKey(row[key]!);
     if (!objectKey.startsWith(options.prefix)) continue;
     page.push({
       key: objectKey,
