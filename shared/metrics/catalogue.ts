@@ -7,11 +7,18 @@
  */
 export const METRICS_NAMESPACE = 'BucketBridge';
 
+/**
+ * Powertools adds this dimension to every data point; its value is the deployment's service name
+ * (`POWERTOOLS_SERVICE_NAME`, the same for every function of one stack), so two stacks in one
+ * account chart apart.
+ */
+export const SERVICE_DIMENSION = 'service';
+
 export type MetricUnit = 'Count' | 'Bytes' | 'Milliseconds';
 
 export interface MetricDefinition {
   unit: MetricUnit;
-  /** Dimension names, in the order they are published; every data point carries all of them. */
+  /** Dimension names (besides `service`), in the order they are published; every data point carries all of them. */
   dimensions: readonly string[];
   description: string;
 }
