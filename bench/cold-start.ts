@@ -2,11 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
+import { ESBUILD_TARGET } from '../infra/node-runtime';
 import { CHILD_ENV, median, REPO_ROOT, reportResult } from './lib';
 
 /**
  * Lambda cold start, per function: bundles `functions/<name>/handler.ts` the way
- * infra/bridge-function.ts has CDK do it (ESM, minified, node22 target, source maps, the
+ * infra/bridge-function.ts has CDK do it (ESM, minified, the runtime's target, source maps, the
  * createRequire banner, `@aws-sdk/*` external), then times `import()` of the bundle in fresh `node`
  * processes (median of several), with NODE_OPTIONS=--enable-source-maps as deployed and without.
  *
@@ -108,7 +109,7 @@ async function bundle(name: string, outfile: string, stub: string[] = []) {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node22',
+    target: ESBUILD_TARGET,
     minify: true,
     sourcemap: true,
     mainFields: ['module', 'main'],

@@ -7,12 +7,17 @@ import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ESBUILD_TARGET, LAMBDA_RUNTIME_NAME } from './node-runtime';
 
 /** The repository root (this file lives in `<root>/infra/`). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Lets ESM bundles load CommonJS dependencies that call `require` (e.g. node built-ins). */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
+
+/** CDK's constant for the pinned runtime (not `NODEJS_LATEST`, which shares a name but may move). */
+const RUNTIME = Runtime.ALL.find((r) => r.name === LAMBDA_RUNTIME_NAME && !r.isVariable);
+if (!RUNTIME) throw new Error(`aws-cdk-lib does not know the Lambda runtime ${LAMBDA_RUNTIME_NAME} (infra/node-runtime.json)`);
 
 export interface BridgeFunctionProps {
   /** Folder name under `functions/`: the entry is `functions/<name>/handler.ts`, export `handler`. */
@@ -28,9 +33,9 @@ export interface BridgeFunctionProps {
 }
 
 /**
- * A `NodejsFunction` with the bridge's defaults: Node.js 22 on ARM64, a minified ESM bundle with
- * source maps (AWS SDK v3 left to the runtime), its own execution role without managed policies,
- * and an explicit log group with a retention.
+ * A `NodejsFunction` with the bridge's defaults: the Node.js that infra/node-runtime.json names (22)
+ * on ARM64, a minified ESM bundle with source maps (AWS SDK v3 left to the runtime), its own
+ * execution role without managed policies, and an explicit log group with a retention.
  *
  * The role only gets write access to this function's log group; everything else is granted by the
  * caller. When the stack is synthesised with bundling skipped (`aws:cdk:bundling-stacks: []`, as
@@ -56,7 +61,7 @@ export class BridgeFunction extends NodejsFunction {
 
     super(scope, id, {
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: RUNTIME,
       architecture: Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
@@ -80,7 +85,7 @@ export class BridgeFunction extends NodejsFunction {
             projectRoot: REPO_ROOT,
             bundling: {
               format: OutputFormat.ESM,
-              target: 'node22',
+              target: ESBUILD_TARGET,
               minify: true,
               sourceMap: true,
               sourceMapMode: SourceMapMode.DEFAULT,
