@@ -37,6 +37,9 @@ export const SourceConfig = z.object({
   kmsKeyArn: z.string().optional(),
 });
 
+/** Partitions listed at once by a deployed run (and the partition function's maximum concurrency). */
+export const MAX_DISCOVERY_PARTITIONS = 64;
+
 const SecretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'a Secrets Manager secret ARN');
 
 /** The deployment's configuration: CDK props / cdk.json context, and BRIDGE_CONFIG for the functions. */
@@ -81,6 +84,18 @@ const BridgeConfigFields = z.object({
     .default({ quietSeconds: 60, maxObjects: 1000 }),
   /** Objects per listing request (S3 caps it at 1000; some S3-compatible stores lower). */
   listPageSize: z.number().int().min(1).max(1000).default(1000),
+  /**
+   * Scheduled runs list their source in `partitions` parts at once, each by its own invocation of
+   * the submit-partition function (its SQS event source's maximum concurrency), joined before the
+   * job starts; 1 lists it as one listing handed from invocation to invocation. `sweepSeconds`: how
+   * often a run's partitions are checked for lost messages (an SQS delay, at most 900).
+   */
+  discovery: z
+    .object({
+      partitions: z.number().int().min(1).max(MAX_DISCOVERY_PARTITIONS).default(1),
+      sweepSeconds: z.number().int().min(1).max(900).default(300),
+    })
+    .default({ partitions: 1, sweepSeconds: 300 }),
   /** Objects per chunk; held to the target's own limit (Roboflow 20,000 images / 5,000 videos, Extend 1,000). */
   referencesPerFile: z.number().int().min(1).max(20_000).optional(),
 });

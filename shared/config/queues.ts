@@ -7,4 +7,5 @@ export const MAX_RECEIVES = {
   objectEvents: 5,
   startJob: 3,
   export: 5,
+  partitions: 3,
 } as const;

@@ -16,6 +16,8 @@ export const RuntimeEnv = z.object({
   SUBMISSIONS_QUEUE_URL: z.string().url().optional(),
   START_JOB_QUEUE_URL: z.string().url().optional(),
   EXPORT_QUEUE_URL: z.string().url().optional(),
+  /** Deployed fan-out: one message per partition of a run's source (and the sweep of lost ones). */
+  PARTITIONS_QUEUE_URL: z.string().url().optional(),
   /** Test-only endpoints (dynalite, local S3, emulator); never set in a deployment. */
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   SQS_ENDPOINT: z.string().url().optional(),

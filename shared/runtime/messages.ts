@@ -57,3 +57,16 @@ export const ExportMessage = z.discriminatedUnion('kind', [
   }),
 ]);
 export type ExportMessage = z.infer<typeof ExportMessage>;
+
+/**
+ * `partitions` queue (deployed fan-out): list, sign and submit one partition of a run's sealed
+ * plan (its descriptor and progress are in the partition's state item, so a message stays small
+ * whatever the partition holds); or `sweep` the run: send again the messages of partitions not
+ * done whose holder's lease lapsed or that nobody claimed, and join them if all are done.
+ * `round` counts the sweeps, which stop at a bound.
+ */
+export const PartitionMessage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('partition'), runId: z.string(), plan: z.string(), partition: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('sweep'), runId: z.string(), plan: z.string(), round: z.number().int().nonnegative() }),
+]);
+export type PartitionMessage = z.infer<typeof PartitionMessage>;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KeyedLock } from '../run-lock';
 import { z } from 'zod';
+import { FilePartitions } from './file-partitions';
+import type { PartitionStore } from './partition-store';
 import { RunExistsError, type EventClaim, type StateStore } from './port';
 import { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
 
@@ -15,6 +17,7 @@ import { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-rec
  */
 export class FileStateStore implements StateStore {
   private readonly lock = new KeyedLock();
+  readonly partitions: PartitionStore = new FilePartitions((runId) => this.runDir(runId));
   /**
    * The task ids in each run's export-tasks.jsonl and the file's size when they were read: the file
    * is read again only when its size says another writer appended to it, not once per task.

@@ -1,10 +1,13 @@
 import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
+import type { PartitionStore } from './partition-store';
 
 /**
  * The state port: runs, their chunks, webhook event ids, per-file outcomes and the name -> key map.
  * Implementations: file-backed (CLI, demo) and DynamoDB (deployed).
  */
 export interface StateStore {
+  /** The partition items of runs listed by several invocations at once (deployed fan-out). */
+  readonly partitions: PartitionStore;
   /** Rejects with RunExistsError if a run with the same id exists. */
   createRun(run: RunRecord): Promise<void>;
   getRun(runId: string): Promise<RunRecord | undefined>;

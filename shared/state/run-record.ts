@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BucketLocation } from '../location';
 import { MediaKind } from '../media';
+import { PartitionPlan } from './partition-store';
 import { AggregationFormat, MachineType } from '../targets/roboflow/request-schemas';
 
 export const JobOptions = z.object({
@@ -112,6 +113,8 @@ const RunRecordFields = z.object({
   chunks: z.array(Chunk).default([]),
   /** Where submission resumes: the listing token after the last submitted chunk, and its index. */
   checkpoint: z.object({ nextToken: z.string().optional(), nextChunk: z.number().int().nonnegative() }).default({ nextChunk: 0 }),
+  /** Deployed fan-out: the sealed plan of the partitions listed in parallel (their progress is in items of their own). */
+  partitions: PartitionPlan.optional(),
   /** Every input the target could not fetch has been submitted again (in the `retry` chunks). */
   retried: z.boolean().default(false),
   retryPass: RetryPass.optional(),

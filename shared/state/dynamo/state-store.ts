@@ -2,12 +2,15 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventClaim, StateStore } from '../port';
 import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from '../run-record';
 import { DynamoEventLog } from './event-store';
+import type { PartitionStore } from '../partition-store';
+import { DynamoPartitionItems } from './partition-items';
 import { resolveOptions, type DynamoStateOptions } from './operations';
 import { DynamoRunItems } from './run-items';
 import { DynamoRunRecords } from './run-store';
 
 /** The deployed state store: one DynamoDB table (see table.ts for the key layout). */
 export class DynamoStateStore implements StateStore {
+  readonly partitions: PartitionStore;
   private readonly runs: DynamoRunRecords;
   private readonly events: DynamoEventLog;
   private readonly items: DynamoRunItems;
@@ -16,6 +19,7 @@ export class DynamoStateStore implements StateStore {
     const resolved = resolveOptions(options);
     this.runs = new DynamoRunRecords(doc, tableName, resolved);
     this.events = new DynamoEventLog(doc, tableName, resolved);
+    this.partitions = new DynamoPartitionItems(doc, tableName, resolved);
     this.items = new DynamoRunItems(doc, tableName, resolved);
   }
 
