@@ -1,74 +1,145 @@
-import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvFields, readInventoryFile, readInventoryManifest } from '../../shared/pipeline/partition/inventory';
+import { csvFields } from '../../shared/pipeline/partition/inventory-csv';
+import { inventoryPartitions, type InventoryPartition } from '../../shared/pipeline/partition/inventory';
+import { pickInventory, type InventoryRequest } from '../../shared/pipeline/partition/inventory-location';
+import { readInventoryManifest } from '../../shared/pipeline/partition/inventory-manifest';
+import { listPartitionPages } from '../../shared/pipeline/partition/listing';
+import type { Partition } from '../../shared/pipeline/partition/partition';
 import type { StoredObject } from '../../shared/storage/port';
 import { startTestS3, type TestS3 } from '../support/s3';
+import { writeInventory, type InventoryEntry } from '../support/s3-inventory';
 
-const BUCKET = 'inventory-dest';
-const ROOT = 'inv/media-bucket/daily/2026-12-04T00-00Z';
+const DEST = 'inventory-dest';
+const SOURCE = 'media-bucket';
+const AT = new Date('2026-12-01T10:00:00.000Z');
 
-/** URL-encodes a key the way CSV inventories carry it (a space as '+', '+' itself as %2B). */
-const encoded = (key: string) => encodeURIComponent(key).replaceAll('%20', '+').replaceAll('%2F', '/');
-const row = (fields: string[]) => fields.map((f) => `"${f.replaceAll('"', '""')}"`).join(',');
-
-const FILE_A = [
-  ['media-bucket', encoded('cams/a/shot 1.jpg'), '2048', '2026-12-01T10:00:00.000Z', 'etag1', 'true', 'false'],
-  ['media-bucket', encoded('cams/a/1+1=2, "quoted".jpg'), '10', '2026-12-01T10:00:00.000Z', 'etag2', 'true', 'false'],
-  ['media-bucket', encoded('cams/日本/写真.png'), '7', '2026-12-01T10:00:00.000Z', 'etag3', 'true', 'false'],
-  ['media-bucket', encoded('cams/a/old.jpg'), '5', '2026-11-01T10:00:00.000Z', 'etag4', 'false', 'false'],
-  ['media-bucket', encoded('cams/a/deleted.jpg'), '0', '2026-12-01T10:00:00.000Z', '', 'true', 'true'],
-  ['media-bucket', encoded('elsewhere/x.jpg'), '9', '2026-12-01T10:00:00.000Z', 'etag5', 'true', 'false'],
+/** Current objects under cams/ (awkward keys among them), and rows a listing would not return. */
+const CURRENT: InventoryEntry[] = [
+  { key: 'cams/a/shot 1.jpg', size: 2048, etag: 'etag1', lastModified: AT },
+  { key: 'cams/a/1+1=2, "quoted".jpg', size: 10, etag: 'etag2', lastModified: AT },
+  { key: 'cams/日本/写真.png', size: 7, etag: 'etag3', lastModified: AT },
+  { key: 'cams/a/100% real?.jpg', size: 8, etag: 'etag4', lastModified: AT },
+  ...Array.from({ length: 25 }, (_, i) => ({ key: `cams/b/${i}.jpg`, size: 100 + i, etag: `e${i}`, lastModified: AT })),
 ];
-const FILE_B = Array.from({ length: 25 }, (_, i) => ['media-bucket', encoded(`cams/b/${i}.jpg`), String(100 + i), '2026-12-01T10:00:00.000Z', `e${i}`, 'true', 'false']);
+const NOT_LISTED: InventoryEntry[] = [
+  { key: 'cams/a/old.jpg', size: 5, versionId: 'v1', isLatest: false, lastModified: AT },
+  { key: 'cams/a/shot 1.jpg', size: 999, versionId: 'v0', isLatest: false, lastModified: AT },
+  { key: 'cams/a/deleted.jpg', versionId: 'v2', isLatest: true, isDeleteMarker: true, lastModified: AT },
+  { key: 'elsewhere/x.jpg', size: 9, etag: 'etag5', lastModified: AT },
+  { key: 'cams/other-bucket.jpg', size: 9, bucket: 'another-bucket', lastModified: AT },
+];
+/** Data files are not sorted by key: the rows are interleaved. */
+const ROWS = [...CURRENT, ...NOT_LISTED].sort((a, b) => (a.key.length * 7 + (a.size ?? 0)) % 11 - (b.key.length * 7 + (b.size ?? 0)) % 11);
+const EXPECTED: StoredObject[] = CURRENT.map((e) => ({ key: e.key, size: e.size!, etag: e.etag!, lastModified: AT }));
 
-describe('S3 Inventory reader (CSV) against the local S3 server', () => {
+const byKey = (objects: StoredObject[]) => [...objects].sort((a, b) => (a.key < b.key ? -1 : 1));
+
+async function readAll(s3: TestS3, partitions: Partition[], pageSize: number) {
+  const pages: Array<{ objects: StoredObject[]; rest?: Partition }> = [];
+  for (const partition of partitions) {
+    for await (const page of listPartitionPages({ source: s3.store(SOURCE), inventory: s3.store(DEST) }, partition, pageSize)) pages.push(page);
+  }
+  return pages;
+}
+
+describe('S3 Inventory partitions against the local S3 server', () => {
   let s3: TestS3;
+  const request = (key: string, maxAgeDays = 7): InventoryRequest => ({ bucket: DEST, key, maxAgeDays, setting: '--inventory' });
   beforeAll(async () => {
-    s3 = await startTestS3({ buckets: [BUCKET] });
-    const store = s3.store(BUCKET);
-    await store.write(`${ROOT}/data/a.csv.gz`, gzipSync(FILE_A.map(row).join('\n') + '\n'));
-    await store.write(`${ROOT}/data/b.csv.gz`, gzipSync(FILE_B.map(row).join('\r\n')));
-    await store.write(
-      `${ROOT}/manifest.json`,
-      JSON.stringify({
-        sourceBucket: 'media-bucket',
-        destinationBucket: `arn:aws:s3:::${BUCKET}`,
-        version: '2016-11-30',
-        creationTimestamp: '1733270400000',
-        fileFormat: 'CSV',
-        fileSchema: 'Bucket, Key, Size, LastModifiedDate, ETag, IsLatest, IsDeleteMarker',
-        files: [
-          { key: `${ROOT}/data/a.csv.gz`, size: 1, MD5checksum: 'x' },
-          { key: `${ROOT}/data/b.csv.gz`, size: 1, MD5checksum: 'y' },
-        ],
-      }),
-    );
-    await store.write(`${ROOT}/parquet-manifest.json`, JSON.stringify({ sourceBucket: 'm', destinationBucket: 'd', fileFormat: 'Parquet', fileSchema: 'message s3.inventory {}', files: [] }));
+    s3 = await startTestS3({ buckets: [DEST, SOURCE] });
   });
   afterAll(() => s3?.server.close());
 
-  it('reads each data file as one partition: decoded keys under the prefix, current versions only, in pages', async () => {
-    const store = s3.store(BUCKET);
-    const manifest = await readInventoryManifest(store, `${ROOT}/manifest.json`);
-    expect(manifest.files.map((f) => f.key)).toEqual([`${ROOT}/data/a.csv.gz`, `${ROOT}/data/b.csv.gz`]);
+  for (const format of ['CSV', 'Parquet'] as const) {
+    it(`${format}: each data file is a partition; its objects are the current versions under the prefix, keys as stored`, async () => {
+      const inventory = await writeInventory(s3.store(DEST), { sourceBucket: SOURCE, entries: ROWS, format, prefix: `${format}/`, rowsPerFile: 12, rowGroupSize: 5, createdAt: AT });
+      const { source, manifest } = await pickInventory(s3.store(DEST), request(inventory.configPrefix), { sourceBucket: SOURCE, now: AT });
+      expect(source.manifestKey).toBe(inventory.manifestKey);
+      const partitions = inventoryPartitions(source, manifest, 'cams/');
+      expect(partitions.map((p) => p.file.key)).toEqual(inventory.dataKeys);
+      expect(partitions).toHaveLength(3);
 
-    const pages: StoredObject[][] = [];
-    for await (const page of readInventoryFile(store, manifest, manifest.files[0]!.key, { prefix: 'cams/', pageSize: 2 })) pages.push(page);
-    expect(pages.map((p) => p.length)).toEqual([2, 1]);
-    expect(pages.flat()).toEqual([
-      { key: 'cams/a/shot 1.jpg', size: 2048, etag: 'etag1', lastModified: new Date('2026-12-01T10:00:00.000Z') },
-      { key: 'cams/a/1+1=2, "quoted".jpg', size: 10, etag: 'etag2', lastModified: new Date('2026-12-01T10:00:00.000Z') },
-      { key: 'cams/日本/写真.png', size: 7, etag: 'etag3', lastModified: new Date('2026-12-01T10:00:00.000Z') },
-    ]);
+      const pages = await readAll(s3, partitions, 4);
+      expect(byKey(pages.flatMap((p) => p.objects))).toEqual(byKey(EXPECTED));
+      expect(Math.max(...pages.map((p) => p.objects.length))).toBe(4);
+    });
 
-    const second: StoredObject[] = [];
-    for await (const page of readInventoryFile(store, manifest, manifest.files[1]!.key, { prefix: 'cams/', pageSize: 10 })) second.push(...page);
-    expect(second.map((o) => o.key)).toEqual(FILE_B.map((_, i) => `cams/b/${i}.jpg`));
-    expect(second[24]!.size).toBe(124);
+    it(`${format}: a partition cut off after any page resumes from its row count: every object once`, async () => {
+      const inventory = await writeInventory(s3.store(DEST), { sourceBucket: SOURCE, entries: ROWS, format, prefix: `${format}-cut/`, rowGroupSize: 4, createdAt: AT });
+      const manifest = await readInventoryManifest(s3.store(DEST), inventory.manifestKey);
+      const [partition] = inventoryPartitions({ bucket: DEST, manifestKey: inventory.manifestKey }, manifest, 'cams/');
+      const pages = await readAll(s3, [partition!], 3);
+      expect(pages.length).toBeGreaterThan(5);
+      for (let cut = 0; cut < pages.length - 1; cut++) {
+        const rest = pages[cut]!.rest as InventoryPartition;
+        expect(rest.skipRows).toBeGreaterThan(0);
+        const resumed = await readAll(s3, [rest], 3);
+        const keys = [...pages.slice(0, cut + 1).flatMap((p) => p.objects), ...resumed.flatMap((p) => p.objects)].map((o) => o.key);
+        expect(keys.sort()).toEqual(EXPECTED.map((o) => o.key).sort());
+      }
+      expect(pages.at(-1)!.rest).toBeUndefined();
+    });
+  }
+
+  it('picks the newest complete manifest under the config id prefix (one without manifest.checksum is not finished)', async () => {
+    const store = s3.store(DEST);
+    const options = { sourceBucket: SOURCE, entries: CURRENT.slice(0, 2), format: 'CSV' as const, prefix: 'newest/' };
+    await writeInventory(store, { ...options, createdAt: new Date('2026-11-29T01:00:00Z') });
+    const newest = await writeInventory(store, { ...options, createdAt: new Date('2026-11-30T01:00:00Z') });
+    await writeInventory(store, { ...options, createdAt: new Date('2026-12-01T01:00:00Z'), withoutChecksum: true });
+    const picked = await pickInventory(store, request(newest.configPrefix.slice(0, -1)), { sourceBucket: SOURCE, now: AT });
+    expect(picked.source.manifestKey).toBe('newest/media-bucket/daily/2026-11-30T01-00Z/manifest.json');
+    expect(picked.createdAt).toEqual(new Date('2026-11-30T01:00:00Z'));
+
+    await expect(pickInventory(store, request('newest/media-bucket/daily/2026-12-01T01-00Z/manifest.json'), { sourceBucket: SOURCE, now: AT })).rejects.toThrow(
+      /2026-12-01T01-00Z\/manifest.json: no manifest.checksum beside it/,
+    );
+    await expect(pickInventory(store, request('newest/media-bucket/nothing/'), { sourceBucket: SOURCE, now: AT })).rejects.toThrow(/--inventory: .*no manifest folders/);
   });
 
-  it('refuses an inventory in another format, naming it', async () => {
-    await expect(readInventoryManifest(s3.store(BUCKET), `${ROOT}/parquet-manifest.json`)).rejects.toThrow(/Parquet inventories are not read yet/);
+  it('refuses an inventory older than the maximum age, naming its date', async () => {
+    const inventory = await writeInventory(s3.store(DEST), { sourceBucket: SOURCE, entries: CURRENT, format: 'CSV', prefix: 'stale/', createdAt: new Date('2026-11-20T03:00:00Z') });
+    const pick = (maxAgeDays: number) => pickInventory(s3.store(DEST), request(inventory.configPrefix, maxAgeDays), { sourceBucket: SOURCE, now: AT });
+    await expect(pick(7)).rejects.toThrow(/--inventory: expected an inventory at most 7 days old.*created 2026-11-20T03:00:00.000Z \(11 days ago\)/);
+    await expect(pick(12)).resolves.toMatchObject({ source: { manifestKey: inventory.manifestKey } });
+  });
+
+  it('refuses an inventory of another bucket, and ORC inventories by name', async () => {
+    const other = await writeInventory(s3.store(DEST), { sourceBucket: 'not-the-source', entries: CURRENT, format: 'CSV', prefix: 'other/', createdAt: AT });
+    await expect(pickInventory(s3.store(DEST), request(other.manifestKey), { sourceBucket: SOURCE, now: AT })).rejects.toThrow(
+      /expected an inventory of the source bucket media-bucket.*an inventory of not-the-source/,
+    );
+    const orc = JSON.stringify({ sourceBucket: SOURCE, destinationBucket: 'd', fileFormat: 'ORC', fileSchema: 'struct<bucket:string,key:string>', files: [] });
+    await s3.store(DEST).write('orc/manifest.json', orc);
+    await s3.store(DEST).write('orc/manifest.checksum', (await import('node:crypto')).createHash('md5').update(orc).digest('hex'));
+    await expect(readInventoryManifest(s3.store(DEST), 'orc/manifest.json')).rejects.toThrow(/ORC inventories are not read \(CSV and Parquet are\)/);
+  });
+
+  it('fails on a manifest or data file that does not match its checksum, naming it, before any row is read', async () => {
+    const store = s3.store(DEST);
+    const inventory = await writeInventory(store, { sourceBucket: SOURCE, entries: ROWS, format: 'Parquet', prefix: 'damaged/', rowsPerFile: 20, createdAt: AT });
+    const manifest = await readInventoryManifest(store, inventory.manifestKey);
+    const [first, second] = inventoryPartitions({ bucket: DEST, manifestKey: inventory.manifestKey }, manifest, 'cams/');
+
+    // A data file replaced by one of the same size.
+    const original = Buffer.from(await (await store.read(first!.file.key)).toArray().then((c) => Buffer.concat(c as Buffer[])));
+    const replaced = Buffer.from(original);
+    replaced[10] = replaced[10]! ^ 0xff;
+    await store.write(first!.file.key, replaced);
+    const pages: unknown[] = [];
+    const reading = (async () => {
+      for await (const page of listPartitionPages({ source: s3.store(SOURCE), inventory: store }, first!, 5)) pages.push(page);
+    })();
+    await expect(reading).rejects.toThrow(new RegExp(`inventory data file s3://${DEST}/${first!.file.key}: its MD5 is [0-9a-f]{32}, the manifest says ${first!.file.md5}`));
+    expect(pages).toEqual([]);
+
+    // A truncated one.
+    await store.write(second!.file.key, original.subarray(0, 8));
+    await expect(readAll(s3, [second!], 5)).rejects.toThrow(/: 8 bytes read, the manifest says \d+/);
+
+    // The manifest itself edited after its checksum was written.
+    await store.write(inventory.manifestKey, JSON.stringify({ ...manifest, files: manifest.files.slice(1) }));
+    await expect(readInventoryManifest(store, inventory.manifestKey)).rejects.toThrow(/damaged\/media-bucket\/daily\/.*manifest.json: its MD5 is [0-9a-f]{32}, but manifest.checksum says/);
   });
 
   it('splits CSV fields: quoted with doubled quotes, bare, empty', () => {

@@ -1,6 +1,7 @@
 import type { Logger } from '../../log';
 import type { ListPage, ObjectStore } from '../../storage/port';
 import { compareKeys } from './key-order';
+import { readInventoryPartition } from './inventory';
 import { partitionAfter, withinBounds, type Partition } from './partition';
 import { planPartitions } from './plan';
 
@@ -58,19 +59,59 @@ async function* listPartitioned(
   yield held ?? { objects: [] };
 }
 
-/** A partition's objects in pages of at most `pageSize`, in key order. */
-export async function* listPartition(store: ObjectStore, partition: Partition, pageSize: number): AsyncGenerator<ListPage['objects']> {
-  if (partition.kind === 'objects') {
-    for (let i = 0; i < partition.objects.length; i += pageSize) yield partition.objects.slice(i, i + pageSize);
+/** Where a partition's objects are: the source bucket's store, and the inventory bucket's for inventory partitions. */
+export interface PartitionStores {
+  source: ObjectStore;
+  inventory?: ObjectStore;
+}
+
+/**
+ * A partition's objects in pages of at most `pageSize` (key order, but for inventory partitions),
+ * each with the part of the partition still to be read after it (`rest`; absent after the last
+ * page): an invocation that stops after a page hands `rest` on.
+ */
+export async function* listPartitionPages(
+  stores: PartitionStores | ObjectStore,
+  partition: Partition,
+  pageSize: number,
+): AsyncGenerator<{ objects: ListPage['objects']; rest?: Partition }> {
+  const { source, inventory } = 'source' in stores ? stores : { source: stores, inventory: undefined };
+  if (partition.kind === 'inventory') {
+    const store = inventory ?? (source.bucket === partition.bucket ? source : undefined);
+    if (!store) throw new Error(`an inventory partition needs a store of its inventory bucket ${partition.bucket}`);
+    let held: { objects: ListPage['objects']; position: number } | undefined;
+    for await (const page of readInventoryPartition(store, partition, pageSize)) {
+      if (held) yield { objects: held.objects, rest: { ...partition, skipRows: held.position } };
+      held = page;
+    }
+    yield { objects: held?.objects ?? [] };
     return;
   }
-  for await (const page of store.list(partition.prefix, { pageSize, startAfter: partition.after })) {
+  if (partition.kind === 'objects') {
+    for (let i = 0; i < partition.objects.length; i += pageSize) {
+      const rest = partition.objects.slice(i + pageSize);
+      yield { objects: partition.objects.slice(i, i + pageSize), ...(rest.length > 0 ? { rest: { kind: 'objects', objects: rest } } : {}) };
+    }
+    if (partition.objects.length === 0) yield { objects: [] };
+    return;
+  }
+  let held: { objects: ListPage['objects']; last?: string } | undefined;
+  let last = partition.after;
+  for await (const page of source.list(partition.prefix, { pageSize, startAfter: partition.after })) {
     const objects = page.objects.filter((o) => withinBounds(partition, o.key));
-    yield objects;
+    if (held) yield { objects: held.objects, rest: last === undefined ? partition : partitionAfter(partition, last) };
+    last = page.objects.at(-1)?.key ?? last;
+    held = { objects };
     // The store lists in key order: past the upper bound, the next partition's keys begin.
     const beyond = partition.upTo !== undefined && page.objects.some((o) => compareKeys(o.key, partition.upTo!) > 0);
-    if (beyond) return;
+    if (beyond) break;
   }
+  yield { objects: held?.objects ?? [] };
+}
+
+/** A partition's objects in pages of at most `pageSize` (see listPartitionPages). */
+export async function* listPartition(stores: PartitionStores | ObjectStore, partition: Partition, pageSize: number): AsyncGenerator<ListPage['objects']> {
+  for await (const page of listPartitionPages(stores, partition, pageSize)) yield page.objects;
 }
 
 /** Pages listed ahead of the one being handed on, per partition listed at once. */

@@ -1,14 +1,19 @@
 import type { StoredObject } from '../../storage/port';
+import type { InventoryPartition } from './inventory';
 import { compareKeys } from './key-order';
 
 /**
- * A contiguous part of a prefix's key space, in listing order:
+ * A part of a run's source; the first two kinds are contiguous parts of a prefix's key space, in listing order:
  * - `range`: the keys under `prefix` after `after` (exclusive) up to `upTo` (inclusive), either
  *   bound open when unset; a common prefix is a range without bounds;
- * - `objects`: objects the planning listing already read (no listing needed again).
+ * - `objects`: objects the planning listing already read (no listing needed again);
+ * - `inventory`: one data file of an S3 Inventory report (see inventory.ts), not in key order.
  * Ranges take any strings as bounds, so consecutive ranges sharing a bound cover their keys exactly.
  */
-export type Partition = { kind: 'range'; prefix: string; after?: string; upTo?: string } | { kind: 'objects'; objects: StoredObject[] };
+export type Partition =
+  | { kind: 'range'; prefix: string; after?: string; upTo?: string }
+  | { kind: 'objects'; objects: StoredObject[] }
+  | InventoryPartition;
 
 /** Whether `key` (a key under the range's prefix) falls within the range's bounds. */
 export function withinBounds(range: { after?: string; upTo?: string }, key: string): boolean {
@@ -20,6 +25,7 @@ export function withinBounds(range: { after?: string; upTo?: string }, key: stri
  * of it is left.
  */
 export function partitionAfter(partition: Partition, after: string): Partition | undefined {
+  if (partition.kind === 'inventory') throw new Error('an inventory partition is not in key order: it resumes by row count (skipRows)');
   if (partition.kind === 'objects') {
     const objects = partition.objects.filter((o) => compareKeys(o.key, after) > 0);
     return objects.length > 0 ? { kind: 'objects', objects } : undefined;
