@@ -1,6 +1,6 @@
 import { scrubSecrets, scrubSecretsIn } from './scrub-secrets';
 
-/** Structured logger port; the CLI writes text or JSON lines to stderr, the Lambda functions JSON lines to stdout (createLogger). */
+/** Structured logger port; the CLI writes text or JSON lines to stderr (createLogger), the Lambda functions JSON lines to stdout (runtime/powertools-logger). */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -63,7 +63,8 @@ export function redactUrl(url: string): string {
   return q === -1 ? url : `${url.slice(0, q)}?<redacted>`;
 }
 
-function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+/** A record's fields, scrubbed: URLs lose their query string, registered secrets and credential-shaped values are redacted. */
+export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) out[k] = typeof v === 'string' && /^https?:\/\//.test(v) ? scrubSecrets(redactUrl(v)) : scrubSecretsIn(v);
   return out;

@@ -2,6 +2,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { MAX_RECEIVES } from '../../shared/config/queues';
 import { handleExport } from '../../shared/run/workers';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { runIdOf, type InvocationContext } from '../../shared/runtime/observability';
 import { ExportMessage } from '../../shared/runtime/messages';
 import { processRecords } from '../../shared/runtime/sqs-batch';
 import { budgetOf, type BudgetSettings } from '../../shared/runtime/time-budget';
@@ -15,10 +16,12 @@ import type { RuntimeParts } from '../../shared/runtime/parts';
  * within the invocation's time (`budget`: the time kept back to record outcomes and hand work on).
  */
 export function createHandler(runtime: () => LambdaRuntime, budget: BudgetSettings = {}) {
-  return async (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
+  return async (event: SQSEvent, context: InvocationContext & Pick<Context, 'getRemainingTimeInMillis'>) => {
     const rt = runtime();
-    return processRecords(event.Records, ExportMessage, MAX_RECEIVES.export, rt.log, (message, record) =>
-      handleExport(rt, message, record, budgetOf(context, budget)),
+    return rt.observe.invocation(context, () =>
+      processRecords(event, ExportMessage, MAX_RECEIVES.export, rt.log, (message, record) =>
+        rt.observe.forRun(runIdOf(message), () => handleExport(rt, message, record, budgetOf(context, budget))),
+      ),
     );
   };
 }

@@ -2,6 +2,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { MAX_RECEIVES } from '../../shared/config/queues';
 import { handleStartJob } from '../../shared/run/workers';
 import { createLambdaRuntime, perContainer, type LambdaRuntime } from '../../shared/runtime/lambda-runtime';
+import { runIdOf, type InvocationContext } from '../../shared/runtime/observability';
 import { StartJobMessage } from '../../shared/runtime/messages';
 import { processRecords } from '../../shared/runtime/sqs-batch';
 import { sqsQueues } from '../../shared/runtime/aws-queues';
@@ -11,9 +12,13 @@ import type { RuntimeParts } from '../../shared/runtime/parts';
 
 /** `start-job` queue: confirm a run's ingest through the API and start its job. */
 export function createHandler(runtime: () => LambdaRuntime) {
-  return async (event: SQSEvent) => {
+  return async (event: SQSEvent, context?: InvocationContext) => {
     const rt = runtime();
-    return processRecords(event.Records, StartJobMessage, MAX_RECEIVES.startJob, rt.log, (message, record) => handleStartJob(rt, message, record));
+    return rt.observe.invocation(context, () =>
+      processRecords(event, StartJobMessage, MAX_RECEIVES.startJob, rt.log, (message, record) =>
+        rt.observe.forRun(runIdOf(message), () => handleStartJob(rt, message, record)),
+      ),
+    );
   };
 }
 

@@ -1,5 +1,7 @@
 import { errorMessage } from '../errors';
 import type { Logger } from '../log';
+import { countRunEnded } from '../metrics/run-metrics';
+import type { Metrics } from '../metrics/port';
 import { writeReport } from '../report/write-report';
 import type { StateStore } from '../state/port';
 import type { ObjectStore } from '../storage/port';
@@ -7,7 +9,7 @@ import { writeSummary } from './summary';
 
 import type { RunRecord } from '../state/run-record';
 
-type EndDeps = { state: StateStore; dest: ObjectStore; log: Logger };
+type EndDeps = { state: StateStore; dest: ObjectStore; log: Logger; metrics?: Metrics };
 
 const isFinished = (r: RunRecord) => r.phase === 'completed' || r.phase === 'failed';
 
@@ -27,7 +29,13 @@ export async function endRun(deps: EndDeps, runId: string, phase: 'completed' | 
   const final = finished(current, phase, error);
   const summary = await writeSummary(deps.dest, deps.state, final);
   await writeReport(deps.dest, deps.state, final, summary).catch((err) => deps.log.warn('run report not written', { runId, error: errorMessage(err) }));
-  await deps.state.updateRun(runId, (r) => (isFinished(r) ? r : { ...r, phase: final.phase, error: final.error, timings: final.timings }));
+  let ended = false;
+  await deps.state.updateRun(runId, (r) => {
+    ended = !isFinished(r);
+    return ended ? { ...r, phase: final.phase, error: final.error, timings: final.timings } : r;
+  });
+  // Counted by the call that ended it (another may have ended it meanwhile).
+  if (ended) countRunEnded(deps.metrics, final, current.phase, summary);
   // "run failed" / "run completed" are the messages the deployment's metric filters count.
   if (phase === 'failed') deps.log.error('run failed', { runId, error });
   else deps.log.info('run completed', { runId });

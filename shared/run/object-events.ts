@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SourceConfig } from '../config/bridge-config';
 import { isMediaKey } from '../media';
+import { countRunStarted, countSubmissionStep } from '../metrics/run-metrics';
+import type { RunRecord } from '../state/run-record';
 import type { StoredObject } from '../storage/port';
 import type { ServerlessPorts } from './serverless-ports';
 import { preflightSource } from './preflight-source';
@@ -76,14 +78,18 @@ export async function flushPending(ports: ServerlessPorts, sourceId: string, now
   const objects = await ports.pending.claim(sourceId, limit);
   if (objects.length === 0) return undefined;
   const runId = `o-${sourceId}-${stamp(now)}-${randomBytes(3).toString('hex')}`;
+  let created: RunRecord;
   try {
-    await createRun(deps, spec, runId);
+    created = await createRun(deps, spec, runId);
   } catch (err) {
     // Nothing was submitted: give the objects back to the batch for the next flush.
     await ports.pending.add(sourceId, objects, now);
     throw err;
   }
+  countRunStarted(ports.metrics, created, 'object-created');
   const result = await continueSubmission(deps, runId, { pages: onePage(objects) });
+  const after = await ports.state.getRun(runId);
+  if (after) countSubmissionStep(ports.metrics, created, after);
   if (result === 'submitted') await ports.queues.startJob.send([{ kind: 'advance', runId }]);
   if (state.pending > objects.length) await ports.queues.submissions.send([{ kind: 'flush', sourceId }]);
   return runId;

@@ -14,7 +14,7 @@ export async function depsOfRun(ports: ServerlessPorts, run: RunRecord): Promise
   if (run.spec.target.name === configured) return ports.depsFor(run.spec);
   const reason = `the run targets ${run.spec.target.name}, but this deployment is now configured for ${configured}`;
   try {
-    await endRunFailed({ state: ports.state, log: ports.log, dest: ports.storeFor(run.spec.dest) }, run.runId, reason);
+    await endRunFailed({ state: ports.state, log: ports.log, metrics: ports.metrics, dest: ports.storeFor(run.spec.dest) }, run.runId, reason);
   } catch (err) {
     // Its destination may be out of this deployment's reach now: end it in state alone.
     ports.log.warn('summary of a run of another target not written', { runId: run.runId, error: errorMessage(err) });

@@ -1,5 +1,6 @@
 import type { BridgeConfig } from '../config/bridge-config';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics/port';
 import type { QueueSender } from '../runtime/queue';
 import type { PendingObjects } from '../state/debounce';
 import type { StateStore } from '../state/port';
@@ -12,9 +13,10 @@ import type { BridgeDeps } from './deps';
 export interface ServerlessPorts {
   config: BridgeConfig;
   log: Logger;
+  metrics: Metrics;
   state: StateStore;
   pending: PendingObjects;
-  queues: { submissions: QueueSender; startJob: QueueSender; export: QueueSender };
+  queues: { submissions: QueueSender; startJob: QueueSender; export: QueueSender; partitions: QueueSender };
   /** Ports for runs of the given spec (its source and destination stores, its target). */
   depsFor(spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps>;
   /** A bucket store alone (e.g. to write a run's summary without reaching its target). */

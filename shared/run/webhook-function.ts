@@ -1,3 +1,4 @@
+import { countWebhook } from '../metrics/run-metrics';
 import type { WebhookParser } from '../targets/webhook-parser';
 import { receiveWebhook, type WebhookReply, type WebhookRequest } from '../webhook/receive';
 import type { ServerlessPorts } from './serverless-ports';
@@ -18,7 +19,7 @@ export async function handleWebhook(
   request: WebhookRequest,
   remainingMs?: number,
 ): Promise<WebhookReply> {
-  return receiveWebhook(
+  const reply = await receiveWebhook(
     {
       state: ports.state,
       log: ports.log,
@@ -29,4 +30,6 @@ export async function handleWebhook(
     receiver.secret,
     request,
   );
+  countWebhook(ports.metrics, ports.config.target.name, reply);
+  return reply;
 }

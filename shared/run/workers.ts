@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors';
+import { countPhaseLeft } from '../metrics/run-metrics';
 import { advance, type FollowUp } from '../pipeline/chain';
 import { endRunFailed } from '../pipeline/fail-run';
 import { planExport, type ExportDeps } from '../pipeline/export';
@@ -41,6 +42,7 @@ export async function handleStartJob(ports: ServerlessPorts, message: StartJobMe
       quietMs: (recheck?.unchanged ?? 0) * INGEST_RECHECK_DELAY_SECONDS * 1000,
     });
     if (result.state === 'waiting' && result.recheck) await scheduleIngestRecheck(ports, message.runId, recheck, result);
+    if (result.state === 'started') await countLeft(ports, message.runId, 'ingesting', 'jobStartedAt');
     // Batches that run from their submission may all have reported before the run was processing
     // (their export follow-ups then found nothing to do): plan its export from here as well.
     if (deps.target.processesOnSubmission && (await ports.state.getRun(message.runId))?.phase === 'processing') {
@@ -72,14 +74,23 @@ async function planOnce(ports: ServerlessPorts, deps: ExportDeps, runId: string)
     return;
   }
   try {
+    const before = await ports.state.getRun(runId);
     await planExport(deps, runId, (tasks) => ports.queues.export.send(tasks.map((task) => ({ kind: 'copy', runId, task }))));
+    // This planner moved the run from processing to exporting (a failed job ends it: endRun counts that).
+    if (before?.phase === 'processing') await countLeft(ports, runId, 'processing', 'jobFinishedAt');
   } finally {
     if (claim.state === 'claimed') await releaseExportPlan(ports.state, runId, claim.owner);
   }
 }
 
+/** Counts the time the run spent in `phase` if it has left it (`leftAt` is set). */
+async function countLeft(ports: ServerlessPorts, runId: string, phase: 'ingesting' | 'processing', leftAt: 'jobStartedAt' | 'jobFinishedAt') {
+  const run = await ports.state.getRun(runId);
+  if (run?.timings[leftAt]) countPhaseLeft(ports.metrics, run, phase, run.timings[leftAt]);
+}
+
 /** On the last delivery, a failing step ends its run failed (with the reason) before the message is dead-lettered. */
-async function givingUpRecorded(ports: ServerlessPorts, runId: string, step: string, context: RecordContext, work: () => Promise<unknown>) {
+export async function givingUpRecorded(ports: ServerlessPorts, runId: string, step: string, context: RecordContext, work: () => Promise<unknown>) {
   try {
     await work();
   } catch (err) {

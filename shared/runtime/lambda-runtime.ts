@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientSettings } from '../aws-settings';
 import { parseBridgeConfig } from '../config/bridge-config';
 import { RuntimeEnv } from '../config/runtime-env';
-import { jsonLogger, type Logger } from '../log';
+import type { Logger } from '../log';
 import { noProgress } from '../progress';
 import { registerSecrets } from '../scrub-secrets';
 import type { BridgeDeps } from '../run/deps';
@@ -14,23 +14,26 @@ import type { BatchTarget } from '../targets/port';
 import { webhookParserFor, type WebhookParser } from '../targets/webhook-parser';
 import { webhookPath } from '../webhook/receive';
 import type { RuntimeParts } from './parts';
+import { plainObservability, powertoolsObservability, type Observability } from './observability';
 import type { QueueSender } from './queue';
+import { traced } from './tracing';
 
 export interface LambdaRuntime extends ServerlessPorts {
   /** The webhook path token and the configured target's verification and parsing. */
   webhookReceiver(): Promise<{ secret: string; parse: WebhookParser }>;
+  /** Around each invocation and each run's work: log context, trace, metrics flushed (see Observability). */
+  observe: Pick<Observability, 'invocation' | 'forRun'>;
 }
-
-// Raw JSON lines (not console.log, which Lambda prefixes with time and request id), so the
-// deployment's metric filters can match fields such as `$.message = "run failed"`.
-const lambdaLogger = () => jsonLogger('info', (line) => process.stdout.write(line + '\n'));
 
 /**
  * Everything a function needs, built once per cold start from its environment: configuration,
- * logger and DynamoDB state always; queues, secrets and bucket stores only when the function
- * passes those parts. Secrets are fetched on first use and kept for the life of the container.
+ * logs, metrics and traces (Powertools, unless the caller gives a logger or its own observability),
+ * DynamoDB state always; queues, secrets and bucket stores only when the function passes those
+ * parts. Secrets are fetched on first use and kept for the life of the container.
  */
-export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: RuntimeParts, log: Logger = lambdaLogger()): LambdaRuntime {
+export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: RuntimeParts, observed: Logger | Observability = powertoolsObservability(processEnv)): LambdaRuntime {
+  const observability = 'invocation' in observed ? observed : plainObservability(observed);
+  const { log, metrics } = observability;
   const parsed = RuntimeEnv.safeParse(processEnv);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -40,7 +43,7 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
   const config = parseBridgeConfig(JSON.parse(env.BRIDGE_CONFIG));
 
   const aws = awsClientSettings(processEnv);
-  const dynamo = createDocumentClient(new DynamoDBClient({ ...aws, endpoint: env.DYNAMODB_ENDPOINT }));
+  const dynamo = createDocumentClient(traced(new DynamoDBClient({ ...aws, endpoint: env.DYNAMODB_ENDPOINT })));
   const state = new DynamoStateStore(dynamo, env.STATE_TABLE);
   const ledger = new DynamoObjectLedger(dynamo, env.STATE_TABLE);
 
@@ -108,12 +111,15 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
   return {
     config,
     log,
+    metrics,
+    observe: observability,
     state,
     pending: new DynamoPendingObjects(dynamo, env.STATE_TABLE),
     queues: {
       submissions: queue(env.SUBMISSIONS_QUEUE_URL, 'SUBMISSIONS_QUEUE_URL'),
       startJob: queue(env.START_JOB_QUEUE_URL, 'START_JOB_QUEUE_URL'),
       export: queue(env.EXPORT_QUEUE_URL, 'EXPORT_QUEUE_URL'),
+      partitions: queue(env.PARTITIONS_QUEUE_URL, 'PARTITIONS_QUEUE_URL'),
     },
     webhookReceiver: async () => ({ secret: await webhookSecret(), parse: webhookParserFor(config.target.name, await signingSecret()) }),
     storeFor: (location) => store(location),
@@ -124,6 +130,7 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
       ledger,
       target: await targetFor(spec.target),
       log,
+      metrics,
       progress: noProgress,
       pageSize: config.listPageSize,
       chunkSize: config.referencesPerFile,
