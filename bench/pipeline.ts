@@ -7,6 +7,7 @@ import type { BridgeDeps } from '../shared/run/deps';
 import { createRun } from '../shared/run/start-run';
 import { continueSubmission } from '../shared/run/submit-run';
 import { FileStateStore } from '../shared/state/file-state';
+import { readChunks } from '../shared/state/run-chunks';
 import type { RunSpec } from '../shared/state/run-record';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, WriteBody, WriteOptions } from '../shared/storage/port';
 import { createS3Client } from '../shared/storage/s3-client';
@@ -131,18 +132,19 @@ try {
   const outcome = await continueSubmission(deps, run.runId);
   const seconds = (performance.now() - started) / 1000;
   const final = (await deps.state.getRun(run.runId))!;
+  const chunks = await readChunks(deps.state, run.runId);
   // The references files really are in the bucket (or the sink), with every line.
   let storedBytes = 0;
   if (sinkArg === 'sink' && source === 'synthetic') storedBytes = sink.bytes;
-  else for (const chunk of final.chunks) storedBytes += (await bucket.sizeOf(chunk.manifestKey)) ?? 0;
+  else for (const chunk of chunks) storedBytes += (await bucket.sizeOf(chunk.manifestKey)) ?? 0;
   reportResult({
     outcome,
     seconds,
     listed: final.listed,
     submitted: final.submitted,
     signed,
-    files: final.chunks.length,
-    lines: final.chunks.reduce((n, c) => n + c.references, 0),
+    files: chunks.length,
+    lines: chunks.reduce((n, c) => n + c.references, 0),
     storedBytes,
     sink: source === 'synthetic' ? sinkArg : 's3',
   });

@@ -3,6 +3,7 @@ import { errorMessage } from '../errors';
 import type { Logger } from '../log';
 import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
+import { readChunks } from '../state/run-chunks';
 import type { ObjectStore } from '../storage/port';
 import type { Chunk, FileFailure, RunRecord } from '../state/run-record';
 import type { BatchTarget, FailedFile, IngestProgress, TargetEvent } from '../targets/port';
@@ -76,12 +77,10 @@ async function applyToRun(deps: Pick<ChainDeps, 'state'>, run: RunRecord, event:
     case 'ingest-status': {
       if (!isIngesting(run)) return undefined;
       const reported = (c: Chunk) => c.ingestId === event.ingestId && (c.status === 'written' || c.status === 'submitted');
-      if (run.chunks.some(reported)) {
-        await deps.state.updateRun(run.runId, (r) =>
-          isIngesting(r) && r.chunks.some(reported)
-            ? { ...r, chunks: r.chunks.map((c) => (reported(c) ? { ...c, status: event.success ? 'ingested' : 'failed', error: event.error } : c)) }
-            : r,
-        );
+      for await (const chunk of deps.state.chunks(run.runId)) {
+        if (!reported(chunk)) continue;
+        await deps.state.updateChunk(run.runId, chunk, (c) => (c && reported(c) ? { ...c, status: event.success ? 'ingested' : 'failed', error: event.error } : undefined));
+        break;
       }
       return { action: 'advance', runId: run.runId };
     }
@@ -161,11 +160,12 @@ export function advance(deps: ChainDeps, runId: string, options: AdvanceOptions)
 
 async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: AdvanceOptions): Promise<AdvanceResult> {
   // A duplicated chunk is one Roboflow already had: its first submission's notifications report it.
-  const pending = run.chunks.filter((c) => c.status === 'written' || c.status === 'submitted');
+  const chunks = await readChunks(deps.state, run.runId);
+  const pending = chunks.filter((c) => c.status === 'written' || c.status === 'submitted');
   if (options.awaitIngestEvents && pending.length > 0) {
-    return { state: 'waiting', reason: `${pending.length} of ${run.chunks.length} ingests still running` };
+    return { state: 'waiting', reason: `${pending.length} of ${chunks.length} ingests still running` };
   }
-  if (run.chunks.length === 0) {
+  if (chunks.length === 0) {
     await endRunFailed(deps, run.runId, 'ingest failed: nothing was submitted');
     return { state: 'failed' };
   }
@@ -178,11 +178,11 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
     await endRunFailed(deps, run.runId, `ingest failed: ${broken.length} shard(s) in an error state, e.g. ${broken[0]!.id}: ${broken[0]!.detail}`);
     return { state: 'failed' };
   }
-  const failedChunks = run.chunks.filter((c) => c.status === 'failed');
-  const everyChunkFailed = failedChunks.length === run.chunks.length;
+  const failedChunks = chunks.filter((c) => c.status === 'failed');
+  const everyChunkFailed = failedChunks.length === chunks.length;
   const reported = await ingestFailureCount(deps.state, run.runId);
-  let expected = expectedCount(run, reported);
-  const unshown = chunksWithoutShard(run, progress);
+  let expected = expectedCount(run, failedChunks, reported);
+  const unshown = chunksWithoutShard(chunks, progress);
   const underway = progress.count >= expected || unshown === 0;
   const ingestEnded = hasEnded(progress, underway, options);
   const waiting = (reason: string): AdvanceResult => ({
@@ -206,7 +206,7 @@ async function advanceIngesting(deps: ChainDeps, run: RunRecord, options: Advanc
       const shardless = unshown > 0 ? `; ${unshown} ingest(s) show no shard yet` : '';
       return waiting(`${progress.count} of ${expected} items staged${shardless}`);
     }
-    expected = await reconcileMissing(deps, run);
+    expected = await reconcileMissing(deps, run, failedChunks);
     if (progress.count < expected) {
       await endRunFailed(deps, run.runId, `ingest ended with ${progress.count} items staged, ${expected} expected`);
       return { state: 'failed' };
@@ -250,8 +250,8 @@ async function ingestFailureCount(state: StateStore, runId: string): Promise<num
 }
 
 /** Submitted references minus those known to have failed (per file, or with their whole chunk). */
-function expectedCount(run: RunRecord, failedFiles: number): number {
-  const failedChunkRefs = run.chunks.filter((c) => c.status === 'failed').reduce((n, c) => n + c.references, 0);
+function expectedCount(run: RunRecord, failedChunks: readonly Chunk[], failedFiles: number): number {
+  const failedChunkRefs = failedChunks.reduce((n, c) => n + c.references, 0);
   return run.submitted - failedFiles - failedChunkRefs;
 }
 
@@ -260,7 +260,7 @@ function expectedCount(run: RunRecord, failedFiles: number): number {
  * error of its chunk when the whole ingest failed), forgets failures notifications reported for
  * files that are staged after all, and returns how many items are staged.
  */
-async function reconcileMissing(deps: ChainDeps, run: RunRecord): Promise<number> {
+async function reconcileMissing(deps: ChainDeps, run: RunRecord, failedChunks: readonly Chunk[]): Promise<number> {
   const staged = new Set<string>();
   for await (const page of deps.target.stagedNames(run)) for (const name of page) staged.add(name);
   const known = new Set<string>();
@@ -271,7 +271,7 @@ async function reconcileMissing(deps: ChainDeps, run: RunRecord): Promise<number
     deps.log.warn('files reported as failed are staged after all', { runId: run.runId, files: stagedAfterAll.length });
     for (const name of stagedAfterAll) known.delete(name);
   }
-  const chunkError = run.chunks.find((c) => c.status === 'failed')?.error;
+  const chunkError = failedChunks[0]?.error;
   const missing: FileFailure[] = [];
   for await (const { name, key } of deps.state.names(run.runId)) {
     if (staged.has(name) || known.has(name)) continue;

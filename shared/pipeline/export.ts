@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import type { ProgressListener } from '../progress';
 import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
+import { readChunks } from '../state/run-chunks';
 import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputLocator, ResultFailure } from '../targets/port';
@@ -61,8 +62,9 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   if (run.exportTasks !== undefined) return finishExport(deps, runId);
 
   // A retry pass cut off half-way is finished first: that needs only the first batches to be done.
-  const retryCutOff = !run.retried && run.chunks.some((c) => c.retry);
-  const outcome = await deps.target.jobOutcome(retryCutOff ? { ...run, chunks: run.chunks.filter((c) => !c.retry) } : run);
+  const chunks = await readChunks(deps.state, runId);
+  const retryCutOff = !run.retried && chunks.some((c) => c.retry);
+  const outcome = await deps.target.jobOutcome(run, retryCutOff ? chunks.filter((c) => !c.retry) : chunks);
   if (!outcome.terminal) return 'pending';
   if (outcome.failed) {
     await deps.state.updateRun(runId, (r) => (isActive(r) ? { ...r, jobState: 'fail' } : r));
@@ -78,7 +80,7 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   if (!isActive(exporting)) return 'not-applicable';
   let planned = 0;
   const retry: RetryInput[] = [];
-  const retryBatches = new Set(run.chunks.filter((c) => c.retry && c.targetRef).map((c) => c.targetRef));
+  const retryBatches = new Set(chunks.filter((c) => c.retry && c.targetRef).map((c) => c.targetRef));
   for (const batchId of outcome.outputBatches) {
     for await (const page of deps.target.outputFiles(run, batchId)) {
       const tasks: ExportTask[] = [];
@@ -171,19 +173,18 @@ export async function finishExport(deps: ExportDeps, runId: string): Promise<Exp
   if (!run) return 'not-applicable';
   if (run.phase === 'completed' || run.phase === 'failed') return run.phase;
   if (run.exportTasks === undefined) return 'exporting';
-  const parts: Record<string, { files: number; bytes: number }> = {};
+  const totals = { files: 0, bytes: 0 };
   let done = 0;
   let failed = 0;
   for await (const r of deps.state.exportTaskResults(runId)) {
     done++;
     if (r.failure) failed++;
-    const stats = (parts[r.part] ??= { files: 0, bytes: 0 });
-    stats.files += r.files;
-    stats.bytes += r.bytes;
+    totals.files += r.files;
+    totals.bytes += r.bytes;
   }
   if (done < run.exportTasks) return 'exporting';
-  const totals = Object.values(parts).reduce((t, p) => ({ files: t.files + p.files, bytes: t.bytes + p.bytes }), { files: 0, bytes: 0 });
-  await deps.state.updateRun(runId, (r) => ({ ...r, exported: { ...totals, parts } }));
+  // Totals only: the summary sums each part from the task outcomes (the parts can be as many as the run's chunks).
+  await deps.state.updateRun(runId, (r) => ({ ...r, exported: totals }));
   if (deps.target.combinedResults) await combineJsonResults(deps.dest, runFolder(run), deps.target.combinedResults);
   await writeResultsByKey(deps, run);
   if (failed > 0) {

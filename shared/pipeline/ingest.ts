@@ -73,11 +73,9 @@ export class OpenChunk {
       ...(this.options.retry ? { retry: true } : {}),
     };
     // Re-submitting after a crash: keep what the chunk's notifications already reported.
-    await deps.state.updateRun(run.runId, (r) => {
-      const earlier = r.chunks.find((c) => c.index === index && c.ingestId === chunk.ingestId);
-      const recorded = earlier ? { ...earlier, manifestKey: chunk.manifestKey, references: chunk.references } : chunk;
-      return { ...r, chunks: [...r.chunks.filter((c) => c.index !== index), recorded].sort((a, b) => a.index - b.index) };
-    });
+    await deps.state.updateChunk(run.runId, chunk, (earlier) =>
+      earlier?.ingestId === chunk.ingestId ? { ...earlier, manifestKey: chunk.manifestKey, references: chunk.references } : chunk,
+    );
     const referencesUrl = await presignObject(deps.source, this.file.key, run.spec.urlLifetimeSeconds);
     deps.log.info('submitting references file', { runId: run.runId, key: this.file.key, references: this.file.lines, ingestId: chunk.ingestId });
     const receipt = await deps.target.submitChunk(run, { ingestId: chunk.ingestId, referencesUrl, references: this.inline });

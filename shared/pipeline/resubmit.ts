@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readChunks, recordSubmitted } from '../state/run-chunks';
 import type { RetryPass, RunRecord } from '../state/run-record';
 import type { ExportDeps } from './export';
 import { OpenChunk } from './ingest';
@@ -45,15 +46,15 @@ export async function resubmitInputs(
 /** Submits the pass's chunks not yet handed on; false when the claim was lost meanwhile (or the run ended). */
 async function submitRetryChunks(deps: ExportDeps & { source: NonNullable<ExportDeps['source']> }, runId: string, inputs: RetryInput[], pass: RetryPass): Promise<boolean> {
   const claimed = (await deps.state.getRun(runId))!;
+  const chunks = await readChunks(deps.state, runId);
   const sorted = [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const base = claimed.chunks.filter((c) => !c.retry).reduce((max, c) => Math.max(max, c.index), -1) + 1;
+  const base = chunks.filter((c) => !c.retry).reduce((max, c) => Math.max(max, c.index), -1) + 1;
   let sent = 0;
   for (let start = 0, index = base; start < sorted.length; start += pass.chunkSize, index++) {
-    if (claimed.chunks.some((c) => c.index === index && c.retry && c.status !== 'written')) continue;
+    if (chunks.some((c) => c.index === index && c.retry && c.status !== 'written')) continue;
     const chunk = new OpenChunk({ ...deps, source: deps.source }, claimed, index, { recordNames: false, retry: true });
     await chunk.add(sorted.slice(start, start + pass.chunkSize).map(({ key }) => ({ key, size: 0 })));
-    const submitted = await chunk.submit();
-    await deps.state.updateRun(runId, (r) => ({ ...r, chunks: [...r.chunks.filter((c) => c.index !== index), submitted].sort((a, b) => a.index - b.index) }));
+    await recordSubmitted(deps.state, runId, await chunk.submit());
     sent++;
   }
   // A run ended meanwhile (e.g. another message gave up) stays ended; a claim taken over is the new owner's to finish.

@@ -1,4 +1,4 @@
-import type { Chunk, RunRecord } from '../state/run-record';
+import type { Chunk } from '../state/run-record';
 import type { IngestProgress } from '../targets/port';
 
 /**
@@ -15,11 +15,11 @@ export const NO_SHARD_QUIET_MS = 60 * 60 * 1000;
  * says nothing of which ingest a shard belongs to). Chunks that failed as a whole, and uploads
  * that sent no archive, make no shard.
  */
-export function chunksWithoutShard(run: RunRecord, progress: IngestProgress): number {
+export function chunksWithoutShard(chunks: readonly Chunk[], progress: IngestProgress): number {
   const unclaimed = new Set(progress.shards.map((s) => s.id));
   let unnamed = 0;
   let missing = 0;
-  for (const chunk of run.chunks.filter(makesShards)) {
+  for (const chunk of chunks.filter(makesShards)) {
     const known = chunk.shardIds ?? [];
     if (known.length === 0) unnamed++;
     else if (known.some((id) => unclaimed.has(id))) for (const id of known) unclaimed.delete(id);

@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { formatLocation } from '../location';
 import type { StateStore } from '../state/port';
-import type { RunRecord } from '../state/run-record';
+import { readChunks } from '../state/run-chunks';
+import type { ExportedPart, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
 
 export const RunSummary = z.object({
@@ -43,6 +44,7 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     byStage[f.stage] = (byStage[f.stage] ?? 0) + 1;
     byType[f.type] = (byType[f.type] ?? 0) + 1;
   }
+  const chunks = await readChunks(state, run.runId);
   const finished = run.timings.finishedAt;
   return RunSummary.parse({
     runId: run.runId,
@@ -59,12 +61,23 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     ingested: run.ingested,
     failed: { total, byStage, byType },
     jobState: run.jobState,
-    exported: run.exported ?? { files: 0, bytes: 0, parts: {} },
-    chunks: run.chunks.map((c) => ({ ingestId: c.ingestId, references: c.references, status: c.status, duplicated: c.duplicated })),
+    exported: run.exported ? { ...run.exported, parts: await exportedParts(state, run.runId) } : { files: 0, bytes: 0, parts: {} },
+    chunks: chunks.map((c) => ({ ingestId: c.ingestId, references: c.references, status: c.status, duplicated: c.duplicated })),
     resultsStage: run.resultsStage,
     timings: { createdAt: run.createdAt, ...run.timings },
     durationSeconds: finished ? (Date.parse(finished) - Date.parse(run.createdAt)) / 1000 : undefined,
   });
+}
+
+/** Files and bytes copied per result part, summed from the export task outcomes. */
+async function exportedParts(state: StateStore, runId: string): Promise<Record<string, ExportedPart>> {
+  const parts: Record<string, ExportedPart> = {};
+  for await (const task of state.exportTaskResults(runId)) {
+    const part = (parts[task.part] ??= { files: 0, bytes: 0 });
+    part.files += task.files;
+    part.bytes += task.bytes;
+  }
+  return parts;
 }
 
 /**

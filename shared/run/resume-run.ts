@@ -1,4 +1,5 @@
 import type { StateStore } from '../state/port';
+import { readChunks } from '../state/run-chunks';
 import type { RunRecord } from '../state/run-record';
 import type { BridgeDeps } from './deps';
 import { continueSubmission } from './submit-run';
@@ -26,7 +27,7 @@ export async function resumeRun(deps: BridgeDeps, runId: string): Promise<Resume
   const run = await deps.state.getRun(runId);
   if (!run) throw new Error(`run ${runId} not found`);
   if (ended(run)) return { run, awaitsEarlierProcess: false };
-  const awaitsEarlierProcess = run.jobStarted || run.chunks.some((c) => c.status === 'written' || c.status === 'submitted');
+  const awaitsEarlierProcess = run.jobStarted || (await readChunks(deps.state, runId)).some((c) => c.status === 'written' || c.status === 'submitted');
   deps.log.info('run resumed', { runId, phase: run.phase, submitted: run.submitted, nextChunk: run.checkpoint.nextChunk });
   if (run.phase === 'discovering') await continueSubmission(deps, runId);
   if (run.phase === 'exporting') await reopenExport(deps.state, runId);

@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors';
 import { etaSeconds, type JobProgress } from '../progress';
 import type { StateStore } from '../state/port';
+import { readChunks } from '../state/run-chunks';
 import type { RunPhase, RunRecord } from '../state/run-record';
 import type { BatchTarget } from '../targets/port';
 
@@ -44,7 +45,7 @@ export async function readRunProgress(state: StateStore, target: BatchTarget | u
     if (run.phase === 'ingesting' && target) {
       ingested = (await withDeadline(target.ingestProgress(run), timeoutMs)).count;
     } else if (run.phase === 'processing' && target?.jobProgress) {
-      const job = await withDeadline(target.jobProgress(run), timeoutMs);
+      const job = await withDeadline(target.jobProgress(run, await readChunks(state, run.runId)), timeoutMs);
       if (job) progress.job = { ...job, etaSeconds: etaSeconds(job, options.nowMs ?? Date.now()) };
     }
   } catch (err) {

@@ -28,7 +28,6 @@ export function newRunRecord(runId: string, spec: RunSpec, now = new Date()): Ru
     listed: 0,
     skipped: {},
     submitted: 0,
-    chunks: [],
     checkpoint: { nextChunk: 0 },
     retried: false,
     submissionComplete: false,

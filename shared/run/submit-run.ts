@@ -3,6 +3,7 @@ import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/disc
 import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
 import { listSource } from '../pipeline/partition/listing';
 import { copySkippedKeys, keepSkippedKey } from '../pipeline/skip-samples';
+import { recordSubmitted } from '../state/run-chunks';
 import type { Chunk, RunRecord, RunSpec } from '../state/run-record';
 import type { ListPage, StoredObject } from '../storage/port';
 import type { BridgeDeps } from './deps';
@@ -139,23 +140,13 @@ async function checkpoint(
   position: RunRecord['checkpoint'],
   chunk?: Chunk,
 ): Promise<void> {
+  // The chunk first: a checkpoint never passes a chunk whose submission is not recorded.
+  if (chunk) await recordSubmitted(deps.state, runId, chunk);
   await deps.state.updateRun(runId, (r) => ({
     ...r,
     ...counts,
     skipped: { ...counts.skipped },
     skippedKeys: copySkippedKeys(counts.skippedKeys),
     checkpoint: position,
-    chunks: chunk ? r.chunks.map((c) => (c.index === chunk.index ? mergeSubmitted(c, chunk) : c)) : r.chunks,
   }));
-}
-
-/** A fast webhook may already have moved the chunk on; never move it back. */
-function mergeSubmitted(current: Chunk, submitted: Chunk): Chunk {
-  return {
-    ...current,
-    status: current.status === 'written' ? submitted.status : current.status,
-    duplicated: submitted.duplicated,
-    shardIds: submitted.shardIds,
-    targetRef: submitted.targetRef,
-  };
 }

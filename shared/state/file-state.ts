@@ -8,11 +8,12 @@ import { z } from 'zod';
 import { FilePartitions } from './file-partitions';
 import type { PartitionStore } from './partition-store';
 import { RunExistsError, type EventClaim, type StateStore } from './port';
-import { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
+import { chunkId } from './run-chunks';
+import { Chunk, ExportTaskResult, FileFailure, inlineChunks, NameMapping, RunRecord, type ChunkKey } from './run-record';
 
 /**
- * File-backed state for the CLI: one folder per run (run.json, names.jsonl, failures.jsonl),
- * one marker file per webhook event (claimed, then done). Writes are atomic (temp file + rename); updates of a run
+ * File-backed state for the CLI: one folder per run (run.json, names.jsonl, failures.jsonl, one
+ * file per chunk in chunks/), one marker file per webhook event (claimed, then done). Writes are atomic (temp file + rename); updates of a run
  * are serialised within the process, which is the only writer in CLI use.
  */
 export class FileStateStore implements StateStore {
@@ -23,6 +24,8 @@ export class FileStateStore implements StateStore {
    * is read again only when its size says another writer appended to it, not once per task.
    */
   private readonly exportedTasks = new Map<string, { ids: Set<string>; size: number }>();
+  /** Numbers temp files, so two writes of one chunk (an update and a migration) never share one. */
+  private writes = 0;
 
   constructor(private readonly dir: string) {}
 
@@ -41,18 +44,53 @@ export class FileStateStore implements StateStore {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    const text = await readOptional(join(this.runDir(runId), 'run.json'));
-    return text === undefined ? undefined : RunRecord.parse(JSON.parse(text));
+    const raw = await this.readRunFile(runId);
+    if (raw === undefined) return undefined;
+    // A record written before chunks had files of their own is migrated under the run's lock.
+    if (inlineChunks(raw).length > 0) return this.lock.run(runId, () => this.loadRun(runId));
+    return RunRecord.parse(raw);
   }
 
   updateRun(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord> {
     return this.lock.run(runId, async () => {
-      const current = await this.getRun(runId);
+      const current = await this.loadRun(runId);
       if (!current) throw new Error(`run ${runId} not found`);
       const next = RunRecord.parse({ ...change(structuredClone(current)), updatedAt: new Date().toISOString() });
       await this.writeRun(next);
       return next;
     });
+  }
+
+  updateChunk(runId: string, key: ChunkKey, change: (chunk: Chunk | undefined) => Chunk | undefined): Promise<Chunk | undefined> {
+    const id = chunkId(key);
+    return this.lock.run(`${runId}#chunk#${id}`, async () => {
+      const current = await this.getChunk(runId, key);
+      const next = change(current === undefined ? undefined : structuredClone(current));
+      if (next === undefined) return current;
+      const chunk = Chunk.parse(next);
+      if (chunkId(chunk) !== id) throw new Error(`an update of chunk ${id} of run ${runId} must not change its key (got ${chunkId(chunk)})`);
+      await this.writeChunk(runId, chunk);
+      return chunk;
+    });
+  }
+
+  async getChunk(runId: string, key: ChunkKey): Promise<Chunk | undefined> {
+    const text = await readOptional(join(this.runDir(runId), 'chunks', `${chunkId(key)}.json`));
+    return text === undefined ? undefined : Chunk.parse(JSON.parse(text));
+  }
+
+  async *chunks(runId: string): AsyncGenerator<Chunk> {
+    let files: string[];
+    try {
+      files = (await readdir(join(this.runDir(runId), 'chunks'))).filter((f) => f.endsWith('.json')).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const file of files) {
+      const text = await readOptional(join(this.runDir(runId), 'chunks', file));
+      if (text !== undefined) yield Chunk.parse(JSON.parse(text));
+    }
   }
 
   async findRunByBatchId(batchId: string) {
@@ -206,6 +244,36 @@ export class FileStateStore implements StateStore {
   private runDir(runId: string) {
     if (!/^[a-z0-9_-]+$/.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}`);
     return join(this.dir, 'runs', runId);
+  }
+
+  private async readRunFile(runId: string): Promise<unknown> {
+    const text = await readOptional(join(this.runDir(runId), 'run.json'));
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  /**
+   * The run record, with the inline chunks of an earlier version's record moved to chunk files
+   * first (a chunk file already there is newer and kept). Called under the run's lock.
+   */
+  private async loadRun(runId: string): Promise<RunRecord | undefined> {
+    const raw = await this.readRunFile(runId);
+    if (raw === undefined) return undefined;
+    const run = RunRecord.parse(raw);
+    const legacy = inlineChunks(raw);
+    if (legacy.length === 0) return run;
+    for (const chunk of legacy) await this.writeChunk(runId, chunk, { onlyIfAbsent: true });
+    await this.writeRun(run);
+    return run;
+  }
+
+  private async writeChunk(runId: string, chunk: Chunk, options: { onlyIfAbsent?: boolean } = {}) {
+    const folder = join(this.runDir(runId), 'chunks');
+    await mkdir(folder, { recursive: true });
+    const path = join(folder, `${chunkId(chunk)}.json`);
+    if (options.onlyIfAbsent && (await readOptional(path)) !== undefined) return;
+    const temp = `${path}.${process.pid}.${++this.writes}.tmp`;
+    await writeFile(temp, JSON.stringify(chunk));
+    await rename(temp, path);
   }
 
   private async writeRun(run: RunRecord) {

@@ -1,4 +1,4 @@
-import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
+import type { Chunk, ChunkKey, ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
 import type { PartitionStore } from './partition-store';
 
 /**
@@ -13,6 +13,16 @@ export interface StateStore {
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Atomic read-modify-write of one run; `change` may be called more than once under contention. */
   updateRun(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord>;
+  /**
+   * Atomic read-modify-write of one chunk of a run (an item of its own, so the run record stays
+   * constant-size): `change` gets the chunk as stored (undefined when there is none yet) and
+   * returns what to store, or undefined to leave it as it is; it may be called more than once
+   * under contention. Returns the chunk as stored afterwards.
+   */
+  updateChunk(runId: string, key: ChunkKey, change: (chunk: Chunk | undefined) => Chunk | undefined): Promise<Chunk | undefined>;
+  getChunk(runId: string, key: ChunkKey): Promise<Chunk | undefined>;
+  /** The run's chunks in (partition, index) order. */
+  chunks(runId: string): AsyncIterable<Chunk>;
   findRunByBatchId(batchId: string): Promise<RunRecord | undefined>;
   findRunByJobId(jobId: string): Promise<RunRecord | undefined>;
   /** Routes another target-side id (e.g. one of a run's several target batches) to the run. */

@@ -52,6 +52,8 @@ export type RunSpec = z.infer<typeof RunSpec>;
 export const ChunkStatus = z.enum(['written', 'submitted', 'ingested', 'failed']);
 
 export const Chunk = z.object({
+  /** The source partition whose listing filled the chunk (absent: 0, the whole source); with `index`, the chunk's identity. */
+  partition: z.number().int().nonnegative().optional(),
   index: z.number().int().nonnegative(),
   ingestId: z.string(),
   manifestKey: z.string(),
@@ -69,10 +71,22 @@ export const Chunk = z.object({
 });
 export type Chunk = z.infer<typeof Chunk>;
 
+/** A chunk's identity within its run: its partition (absent: 0) and its index there. */
+export interface ChunkKey {
+  partition?: number;
+  index: number;
+}
+
+/** True when both name the same chunk (an absent partition is partition 0). */
+export function sameChunk(a: ChunkKey, b: ChunkKey): boolean {
+  return a.index === b.index && (a.partition ?? 0) === (b.partition ?? 0);
+}
+
 export const RunPhase = z.enum(['discovering', 'ingesting', 'processing', 'exporting', 'completed', 'failed']);
 export type RunPhase = z.infer<typeof RunPhase>;
 
 export const ExportedPart = z.object({ files: z.number().int(), bytes: z.number().int() });
+export type ExportedPart = z.infer<typeof ExportedPart>;
 
 /** A pass re-submitting the inputs the target could not fetch, claimed by one planner at a time. */
 export const RetryPass = z.object({
@@ -110,7 +124,6 @@ const RunRecordFields = z.object({
   skippedKeys: z.record(z.string(), z.array(z.string())).optional(),
   submitted: z.number().int().default(0),
   ingested: z.number().int().optional(),
-  chunks: z.array(Chunk).default([]),
   /** Where submission resumes: the listing token after the last submitted chunk, and its index. */
   checkpoint: z.object({ nextToken: z.string().optional(), nextChunk: z.number().int().nonnegative() }).default({ nextChunk: 0 }),
   /** Deployed fan-out: the sealed plan of the partitions listed in parallel (their progress is in items of their own). */
@@ -133,9 +146,8 @@ const RunRecordFields = z.object({
   exportPlan: ExportPlanClaim.optional(),
   /** Number of result files the export planned; set once the whole output listing was read. */
   exportTasks: z.number().int().nonnegative().optional(),
-  exported: z
-    .object({ files: z.number().int(), bytes: z.number().int(), parts: z.record(z.string(), ExportedPart) })
-    .optional(),
+  /** Totals only: the per-part figures are summed from the export task items (one part per target batch can be many). */
+  exported: z.object({ files: z.number().int(), bytes: z.number().int() }).optional(),
   error: z.string().optional(),
   timings: z.record(z.string(), z.string()).default({}),
   createdAt: z.string(),
@@ -154,8 +166,22 @@ function fromResubmittedMap(raw: unknown): unknown {
   return { ...rest, retried: true, chunks: (rest.chunks ?? []).map((c) => (c.targetRef && carriers.has(c.targetRef) ? { ...c, retry: true } : c)) };
 }
 
+/**
+ * The run record: constant-size whatever the run's size. Its chunks are items of their own in the
+ * state store (see StateStore.chunks), as are names, failures and export task outcomes.
+ */
 export const RunRecord = z.preprocess(fromResubmittedMap, RunRecordFields);
 export type RunRecord = z.infer<typeof RunRecord>;
+
+const InlineChunks = z.object({ chunks: z.array(Chunk).default([]) });
+
+/**
+ * The chunks a record written before chunks were items of their own carries inline (none for a
+ * current record); stores move them out when they read such a record.
+ */
+export function inlineChunks(raw: unknown): Chunk[] {
+  return InlineChunks.parse(fromResubmittedMap(raw)).chunks;
+}
 
 export const FileFailure = z.object({
   name: z.string(),

@@ -1,4 +1,4 @@
-import type { RunRecord } from '../state/run-record';
+import type { Chunk, RunRecord } from '../state/run-record';
 import type { JobProgress } from '../progress';
 import type { IngestProgress, JobOutcome } from './port';
 
@@ -28,8 +28,8 @@ export abstract class BatchPerChunkTarget {
   /** Processing started with each batch. */
   async startJob(): Promise<void> {}
 
-  async jobOutcome(run: RunRecord): Promise<JobOutcome> {
-    const { refs, statuses } = await this.statuses(run);
+  async jobOutcome(run: RunRecord, chunks: readonly Chunk[]): Promise<JobOutcome> {
+    const { refs, statuses } = await this.statuses(run, chunks);
     if (statuses.some((s) => !this.terminalStatuses.has(s))) return { terminal: false, failed: false, outputBatches: [] };
     if (!statuses.some((s) => this.resultStatuses.has(s))) {
       return { terminal: true, failed: true, detail: `every ${this.service} batch ended ${statuses.join(', ')}`, outputBatches: [] };
@@ -38,16 +38,16 @@ export abstract class BatchPerChunkTarget {
   }
 
   /** The run's batches that have ended, of all it has; the pace since the run began gives the ETA. */
-  async jobProgress(run: RunRecord): Promise<JobProgress | undefined> {
-    if (run.chunks.length === 0) return undefined;
-    const { statuses } = await this.statuses(run);
+  async jobProgress(run: RunRecord, chunks: readonly Chunk[]): Promise<JobProgress | undefined> {
+    if (chunks.length === 0) return undefined;
+    const { statuses } = await this.statuses(run, chunks);
     const done = statuses.filter((s) => this.terminalStatuses.has(s)).length;
     return { stage: 'batches', unit: 'batches', done, total: statuses.length, fraction: done / statuses.length, startedAt: run.timings.jobStartedAt ?? run.createdAt };
   }
 
-  private async statuses(run: RunRecord): Promise<{ refs: string[]; statuses: string[] }> {
-    const refs = run.chunks.map((c) => c.targetRef).filter((r): r is string => r !== undefined);
-    if (refs.length !== run.chunks.length) throw new Error(`run ${run.runId}: ${run.chunks.length - refs.length} chunk(s) have no ${this.service} batch id`);
+  private async statuses(run: RunRecord, chunks: readonly Chunk[]): Promise<{ refs: string[]; statuses: string[] }> {
+    const refs = chunks.map((c) => c.targetRef).filter((r): r is string => r !== undefined);
+    if (refs.length !== chunks.length) throw new Error(`run ${run.runId}: ${chunks.length - refs.length} chunk(s) have no ${this.service} batch id`);
     return { refs, statuses: await Promise.all(refs.map((ref) => this.batchStatus(ref))) };
   }
 }

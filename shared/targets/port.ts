@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { MediaKind } from '../media';
 import type { JobProgress } from '../progress';
-import type { RunRecord } from '../state/run-record';
+import type { Chunk, RunRecord } from '../state/run-record';
 
 export interface FailedFile {
   name: string;
@@ -172,10 +172,10 @@ export interface BatchTarget {
   /** Names of the items the target actually ingested, page by page (for reconciliation). */
   stagedNames(run: RunRecord): AsyncIterable<string[]>;
   startJob(run: RunRecord): Promise<void>;
-  /** The run's processing, confirmed through the API (a run may span several target batches). */
-  jobOutcome(run: RunRecord): Promise<JobOutcome>;
+  /** The run's processing, confirmed through the API (a run may span several target batches: one per chunk of `chunks`). */
+  jobOutcome(run: RunRecord, chunks: readonly Chunk[]): Promise<JobOutcome>;
   /** How far the run's processing is now, for people (progress lines, `status`); undefined before it began or where the target cannot tell. */
-  jobProgress?(run: RunRecord): Promise<JobProgress | undefined>;
+  jobProgress?(run: RunRecord, chunks: readonly Chunk[]): Promise<JobProgress | undefined>;
   outputFiles(run: RunRecord, outputBatch: string): AsyncIterable<OutputFile[]>;
   /** Opens one result file; `label` names it in errors (never the locator). */
   openOutput(locator: OutputLocator, label: string): Promise<OpenedOutput>;

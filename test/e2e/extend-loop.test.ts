@@ -25,6 +25,7 @@ import { startReceiver } from '../support/receiver';
 import { specFor, tempDir } from '../support/domain';
 import { listObjects } from '../support/s3';
 import { advanceOnWebhooks } from '../../shared/run/follow-up';
+import { readChunks } from '../../shared/state/run-chunks';
 
 const DOCS = ['docs/a/invoice 1.pdf', 'docs/a/invoice+2.pdf', 'docs/b/contract.docx', 'docs/b/notes.txt', 'docs/c/broken.pdf'];
 
@@ -59,7 +60,7 @@ describe('the loop with Extend as the target', () => {
     expect(run.phase, run.error).toBe('failed'); // one input cannot be processed
     expect(run.error).toBe('1 result file(s) could not be copied');
     expect(run).toMatchObject({ listed: 6, submitted: 5, skipped: { 'not-media': 1 } });
-    expect(run.chunks.map((c) => c.targetRef)).toEqual([expect.stringMatching(/^bpr_/), expect.stringMatching(/^bpr_/), expect.stringMatching(/^bpr_/)]);
+    expect((await readChunks(deps.state, runId)).map((c) => c.targetRef)).toEqual([expect.stringMatching(/^bpr_/), expect.stringMatching(/^bpr_/), expect.stringMatching(/^bpr_/)]);
     const keys = (await listObjects(store, `${dest}/${runId}/results/`)).map((o) => o.key);
     expect(keys).toHaveLength(4);
     for (const key of DOCS.slice(0, 4)) {
@@ -102,7 +103,7 @@ describe('the loop with Extend as the target', () => {
 
   /** Waits (bounded) until every batch of the run has finished at Extend. */
   async function untilBatchesDone(deps: BridgeDeps, runId: string, state = deps.state) {
-    for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await state.getRun(runId))!)).terminal; i++) await sleep(20);
+    for (let i = 0; i < 400 && !(await deps.target.jobOutcome((await state.getRun(runId))!, await readChunks(state, runId))).terminal; i++) await sleep(20);
   }
 
   /** What the deployed export does with planned tasks: copy each file (here, in this process). */
@@ -146,8 +147,9 @@ describe('the loop with Extend as the target', () => {
       expect(done.phase, done.error).toBe('completed');
       expect(signings.get(late)).toBe(2);
       expect(done.retried).toBe(true);
-      expect(done.chunks.map((c) => c.retry ?? false)).toEqual([false, false, false, true]);
-      expect(done.chunks[3]!.references).toBe(1);
+      const chunks = await readChunks(deps.state, run.runId);
+      expect(chunks.map((c) => c.retry ?? false)).toEqual([false, false, false, true]);
+      expect(chunks[3]!.references).toBe(1);
       const result = JSON.parse(await text(await store.read(`out-resigned/${run.runId}/results/${referenceName(late)}.json`)));
       expect(result).toMatchObject({ key: late, status: 'PROCESSED' });
       expect(await text(await store.read(`out-resigned/${run.runId}/failed.jsonl`))).toBe('');
@@ -176,7 +178,7 @@ describe('the loop with Extend as the target', () => {
       await expect(planExport(deps, run.runId, copy)).rejects.toThrow(/signing cut off/);
       const cut = (await deps.state.getRun(run.runId))!;
       expect(cut.retried).toBe(false);
-      expect(cut.chunks.filter((c) => c.retry && c.status !== 'written').map((c) => c.references)).toEqual([2]);
+      expect((await readChunks(deps.state, run.runId)).filter((c) => c.retry && c.status !== 'written').map((c) => c.references)).toEqual([2]);
 
       // The redelivered message finishes the pass (even where the chunk size is now configured
       // differently: the pass keeps the split it started with); the retry batches then run to the end.
@@ -185,7 +187,7 @@ describe('the loop with Extend as the target', () => {
       expect((await deps.state.getRun(run.runId))!).toMatchObject({ retried: true, phase: 'processing' });
       const done = await waitByPolling(deps, run.runId, { intervalMs: 20, timeoutMs: 20_000 });
       expect(done.phase, done.error).toBe('failed'); // broken.pdf cannot be processed
-      expect(done.chunks.map((c) => [c.index, c.retry ?? false, c.references])).toEqual([
+      expect((await readChunks(deps.state, run.runId)).map((c) => [c.index, c.retry ?? false, c.references])).toEqual([
         [0, false, 2], [1, false, 2], [2, false, 1], [3, true, 2], [4, true, 1],
       ]);
       for (const key of expiring) expect(signings.get(key), key).toBe(2);

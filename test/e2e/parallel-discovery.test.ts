@@ -9,6 +9,8 @@ import { fakeImage } from '../../sandbox/seed';
 import { RunRecord } from '../../shared/state/run-record';
 import { runCli } from '../support/cli';
 import { spawnCli } from '../support/cli-process';
+import { readChunks } from '../../shared/state/run-chunks';
+import { FileStateStore } from '../../shared/state/file-state';
 
 const BUCKET = 'parallel-discovery';
 
@@ -97,9 +99,8 @@ describe('bucket-bridge run --concurrency (partitions listed in parallel)', () =
 
     const resumed = await runCli(['resume', runId!, '--state-dir', stateDir, '--poll-interval', '0.05', '--timeout', '60', '--quiet'], stack.env);
     expect(resumed.code, resumed.stderr).toBe(0);
-    const run = await readRun();
     const referenced: string[] = [];
-    for (const chunk of run.chunks) {
+    for (const chunk of await readChunks(new FileStateStore(stateDir), runId!)) {
       const lines = (await text(await stack.store(BUCKET).read(chunk.manifestKey))).trim().split('\n');
       referenced.push(...lines.map((l) => (JSON.parse(l) as { name: string }).name));
     }

@@ -18,6 +18,8 @@ import { listObjects } from '../support/s3';
 import { startHoldingProxy } from '../support/holding-proxy';
 import { startS3Proxy } from '../support/s3-proxy';
 import { isResultKey } from '../support/run-files';
+import { readChunks } from '../../shared/state/run-chunks';
+import { FileStateStore } from '../../shared/state/file-state';
 
 const BUCKET = 'resume-media';
 const INGEST_PATH = 'bulk-upload/image-references';
@@ -66,6 +68,7 @@ describe('bucket-bridge resume and status after the CLI process ended early (iss
   const ingestRequests = (batchId?: string) =>
     stack.roboflow.requests.filter((r) => r.method === 'POST' && r.path.includes(INGEST_PATH) && (!batchId || r.path.includes(`/batches/${batchId}/`)));
   const readRun = async (runId: string) => RunRecord.parse(JSON.parse(await readFile(join(stateDir, 'runs', runId, 'run.json'), 'utf8')));
+  const chunksOf = (runId: string) => readChunks(new FileStateStore(stateDir), runId);
   const onlyRunId = async () => {
     const ids = await readdir(join(stateDir, 'runs'));
     expect(ids).toHaveLength(1);
@@ -98,17 +101,18 @@ describe('bucket-bridge resume and status after the CLI process ended early (iss
     const run = await readRun(runId);
     expect(run.phase).toBe('completed');
     // One batch, one ingest id per chunk index, each accepted exactly once (the held one was refused, then sent again).
-    const chunkIds = run.chunks.map((c) => c.ingestId);
-    expect(chunkIds).toEqual(run.chunks.map((_, i) => ingestIdFor(run.batchId, i)));
-    expect(run.chunks.length).toBeGreaterThanOrEqual(4);
+    const chunks = await chunksOf(runId);
+    const chunkIds = chunks.map((c) => c.ingestId);
+    expect(chunkIds).toEqual(chunks.map((_, i) => ingestIdFor(run.batchId, i)));
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
     const accepted = ingestRequests(run.batchId).filter((r) => r.status === 200).map((r) => (r.body as { ingestId: string }).ingestId);
     expect([...accepted].sort()).toEqual([...chunkIds, ...resent].sort());
-    expect(run.chunks.filter((c) => c.duplicated).map((c) => c.ingestId)).toEqual(resent);
+    expect(chunks.filter((c) => c.duplicated).map((c) => c.ingestId)).toEqual(resent);
     const elsewhere = stack.roboflow.requests.slice(requestsBefore).filter((r) => r.path.includes(INGEST_PATH) && !r.path.includes(`/batches/${run.batchId}/`));
     expect(elsewhere).toHaveLength(0);
     // Across the references files every image is referenced exactly once: nothing twice, nothing skipped.
     const referenced: string[] = [];
-    for (const chunk of run.chunks) {
+    for (const chunk of chunks) {
       const lines = (await text(await stack.store(BUCKET).read(chunk.manifestKey))).trim().split('\n');
       referenced.push(...lines.map((l) => (JSON.parse(l) as { name: string }).name));
     }
@@ -172,7 +176,7 @@ describe('bucket-bridge resume and status after the CLI process ended early (iss
       await proxy.close();
     }
     const third = ingestIdFor((await readRun(runId)).batchId, 2);
-    expect((await readRun(runId)).chunks.find((c) => c.index === 2)).toMatchObject({ ingestId: third, status: 'written' });
+    expect((await chunksOf(runId)).find((c) => c.index === 2)).toMatchObject({ ingestId: third, status: 'written' });
 
     const result = await runCli(['resume', runId, '--state-dir', stateDir, '--poll-interval', '0.1', '--timeout', '60', '--quiet'], stack.env);
     expect(result.code, result.stderr).toBe(0);

@@ -6,6 +6,7 @@ import { scheduledRunId } from '../../shared/run/scheduled-run';
 import type { RunRecord } from '../../shared/state/run-record';
 import { listObjects } from '../support/s3';
 import { startServerlessHarness, WEBHOOK_TOKEN, type HarnessOptions, type ServerlessHarness } from '../support/serverless';
+import { readChunks } from '../../shared/state/run-chunks';
 
 /** Five documents (the last one fails at the target) and one object that is not a document. */
 const DOCS = ['incoming/a/invoice 1.pdf', 'incoming/a/invoice+2.pdf', 'incoming/b/contract.docx', 'incoming/b/notes.txt', 'incoming/c/broken.pdf'];
@@ -125,8 +126,9 @@ describe.each(CASES)('deployed loop with $target: schedule -> batches per chunk 
     expect(done.phase, done.error).toBe('failed');
     expect(done.error).toBe('1 result file(s) could not be copied');
     expect(done).toMatchObject({ listed: 6, submitted: 5, skipped: { 'not-media': 1 }, jobState: 'success', exported: { files: 4 } });
-    expect(done.chunks.map((ch) => ch.references)).toEqual([2, 2, 1]);
-    expect(done.chunks.map((ch) => ch.targetRef)).toEqual([expect.stringMatching(c.batchRef), expect.stringMatching(c.batchRef), expect.stringMatching(c.batchRef)]);
+    const chunks = await readChunks(h.main.runtime.state, runId);
+    expect(chunks.map((ch) => ch.references)).toEqual([2, 2, 1]);
+    expect(chunks.map((ch) => ch.targetRef)).toEqual([expect.stringMatching(c.batchRef), expect.stringMatching(c.batchRef), expect.stringMatching(c.batchRef)]);
 
     const folder = `out/${runId}/`;
     const results = (await listObjects(h.stack.store('results'), `${folder}results/`)).map((o) => o.key);
@@ -234,7 +236,8 @@ describe.each(CASES)('deployed loop with $target: schedule -> batches per chunk 
     const next = new Date(tick.getTime() + 2 * 3_600_000);
     const result = await h.main.scheduledRun({ sourceId: 'docs', time: next.toISOString() }, h.context());
     const empty = (await h.main.runtime.state.getRun(result.runId))!;
-    expect(empty).toMatchObject({ phase: 'completed', submitted: 0, chunks: [], skipped: { 'already-submitted': 8, 'not-media': 1 } });
+    expect(empty).toMatchObject({ phase: 'completed', submitted: 0, skipped: { 'already-submitted': 8, 'not-media': 1 } });
+    expect(await readChunks(h.main.runtime.state, result.runId)).toEqual([]);
     await h.pump(quiet);
     expect(c.deliveries(h)).toHaveLength(deliveries);
   });

@@ -4,6 +4,7 @@ import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { scheduledRunId } from '../../shared/run/scheduled-run';
 import { listObjects } from '../support/s3';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
+import { readChunks } from '../../shared/state/run-chunks';
 
 describe('deployed loop under faults', () => {
   let h: ServerlessHarness;
@@ -54,7 +55,8 @@ describe('deployed loop under faults', () => {
     expect(run.submitted).toBe(seeded.images.length);
     expect(run.ingested).toBe(seeded.images.length);
     expect(run.listed).toBe(seeded.images.length + seeded.notMedia.length);
-    expect(run.chunks.map((c) => c.index)).toEqual([...Array(run.chunks.length).keys()]);
+    const chunks = await readChunks(h.main.runtime.state, runId);
+    expect(chunks.map((c) => c.index)).toEqual([...Array(chunks.length).keys()]);
     const names = await manifestNames(runId);
     expect(names).toHaveLength(seeded.images.length);
     expect(new Set(names).size).toBe(seeded.images.length);

@@ -41,7 +41,7 @@ describe('deployed LlamaCloud webhooks that come late or again', () => {
     const before = await run();
     expect(before.phase, before.error).toBe('completed');
     await h.pump(async () => h.aws.pending().length === 0 && h.waiting.length === 0);
-    const batchId = before.chunks[0]!.targetRef!;
+    const batchId = (await h.main.runtime.state.getChunk(runId, { index: 0 }))!.targetRef!;
 
     // A late failure event (new event id, sent now, correctly signed): acknowledged, nothing changes.
     const late = await post({ event_id: randomUUID(), event_type: 'batch.error', timestamp: Date.now() / 1000, data: { id: batchId, status: 'FAILED' } });

@@ -4,6 +4,7 @@ import { referenceName } from '../../shared/pipeline/name';
 import type { RunRecord } from '../../shared/state/run-record';
 import { listObjects } from '../support/s3';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
+import { readChunks } from '../../shared/state/run-chunks';
 
 /** An S3 "Object Created" event as EventBridge delivers it (here through an SQS target). */
 function eventBridgeObjectCreated(bucket: string, key: string, size: number, etag: string) {
@@ -169,7 +170,7 @@ describe('deployed object-created trigger with Extend as the target', () => {
     const run = (await h.main.runtime.state.getRun(runId()!))!;
     expect(run.phase, run.error).toBe('completed');
     expect(run).toMatchObject({ submitted: 2, spec: { media: 'documents', target: { name: 'extend' } } });
-    expect(run.chunks.map((c) => c.targetRef)).toEqual([expect.stringMatching(/^bpr_/)]);
+    expect((await readChunks(h.main.runtime.state, run.runId)).map((c) => c.targetRef)).toEqual([expect.stringMatching(/^bpr_/)]);
     const results = (await listObjects(h.stack.store('results'), `out/${run.runId}/results/`)).map((o) => o.key);
     expect(results.sort()).toEqual(docs.map((k) => `out/${run.runId}/results/${referenceName(k)}.json`).sort());
     expect(h.deliveries.every((d) => !d.failed)).toBe(true);

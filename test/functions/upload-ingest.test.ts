@@ -3,6 +3,7 @@ import { seedDemoBucket, type SeededBucket } from '../../sandbox/seed';
 import { countIndices } from '../../shared/pipeline/upload/index-ranges';
 import { scheduledRunId } from '../../shared/run/scheduled-run';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
+import { readChunks } from '../../shared/state/run-chunks';
 
 /** Deployed, on a Roboflow plan without signed-URL ingest: uploads, checkpointed per archive across invocations. */
 describe('deployed loop with uploads (ingest: auto, plan refuses signed URLs)', () => {
@@ -26,7 +27,7 @@ describe('deployed loop with uploads (ingest: auto, plan refuses signed URLs)', 
     expect(result).toEqual({ runId, result: 'yielded' });
     const early = (await h.main.runtime.state.getRun(runId))!;
     expect(early.ingest).toEqual({ mode: 'upload', reason: expect.stringMatching(/switched to uploads/) });
-    const sentEarly = countIndices(early.chunks[0]!.archivesSent!);
+    const sentEarly = countIndices((await h.main.runtime.state.getChunk(runId, { index: 0 }))!.archivesSent!);
     expect(sentEarly).toBeGreaterThan(0);
     expect(sentEarly).toBeLessThan(Math.ceil(seeded.images.length / 5));
 
@@ -35,7 +36,7 @@ describe('deployed loop with uploads (ingest: auto, plan refuses signed URLs)', 
     expect(run.phase, run.error).toBe('completed');
     expect(run).toMatchObject({ submitted: seeded.images.length, ingested: seeded.images.length, jobState: 'success' });
     const archives = Math.ceil(seeded.images.length / 5);
-    expect(run.chunks.map((c) => c.archivesSent)).toEqual([[[0, archives - 1]]]);
+    expect((await readChunks(h.main.runtime.state, runId)).map((c) => c.archivesSent)).toEqual([[[0, archives - 1]]]);
     const posts = (fragment: string) => h.stack.roboflow.requests.filter((r) => r.method === 'POST' && r.path.includes(fragment));
     expect(posts('/bulk-upload/image-references')).toHaveLength(1);
     // Every archive PUT once: a slot for the limits, then one per archive.

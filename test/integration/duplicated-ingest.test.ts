@@ -5,6 +5,7 @@ import { advance } from '../../shared/pipeline/chain';
 import { continueSubmission } from '../../shared/run/submit-run';
 import { startRun } from '../../shared/run/start-run';
 import { specFor, stackDeps } from '../support/domain';
+import { readChunks } from '../../shared/state/run-chunks';
 
 describe('a references file submitted again after a crash', () => {
   let stack: LocalStack;
@@ -19,7 +20,7 @@ describe('a references file submitted again after a crash', () => {
   it('comes back duplicated, keeps what its notifications reported, and the job still starts once', async () => {
     const deps = await stackDeps(stack, 'dups');
     const run = await startRun(deps, specFor('s3://dups/in/', 's3://dups/out/'));
-    expect(run.chunks).toEqual([expect.objectContaining({ index: 0, status: 'submitted', duplicated: false })]);
+    expect(await readChunks(deps.state, run.runId)).toEqual([expect.objectContaining({ index: 0, status: 'submitted', duplicated: false })]);
 
     // Its ingest-status arrived, then the invocation died before the checkpoint was stored.
     await deps.state.updateRun(run.runId, (r) => ({
@@ -30,11 +31,11 @@ describe('a references file submitted again after a crash', () => {
       listed: 0,
       skipped: {},
       checkpoint: { nextChunk: 0 },
-      chunks: r.chunks.map((c) => ({ ...c, status: 'ingested' as const })),
     }));
+    await deps.state.updateChunk(run.runId, { index: 0 }, (c) => c && { ...c, status: 'ingested' });
     expect(await continueSubmission(deps, run.runId)).toBe('submitted');
     const resubmitted = (await deps.state.getRun(run.runId))!;
-    expect(resubmitted.chunks).toEqual([expect.objectContaining({ index: 0, status: 'ingested', duplicated: true })]);
+    expect(await readChunks(deps.state, run.runId)).toEqual([expect.objectContaining({ index: 0, status: 'ingested', duplicated: true })]);
     expect(resubmitted.submitted).toBe(seeded.images.length);
 
     const deadline = Date.now() + 10_000;

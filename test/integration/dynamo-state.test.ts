@@ -76,7 +76,7 @@ describe('DynamoDB state adapter against dynalite', () => {
   describe('runs', () => {
     it('creates, reads and finds a run by batch id and job id', async () => {
       const state = store();
-      const run = runRecord('r1', { chunks: [{ index: 0, ingestId: 'bb-r1-0', manifestKey: 'm/0.jsonl', references: 3, status: 'written' }] });
+      const run = runRecord('r1', { listed: 3, checkpoint: { nextChunk: 1 } });
       await state.createRun(run);
       expect(await state.getRun('r1')).toEqual(run);
       expect((await state.findRunByBatchId('bb-r1'))?.runId).toBe('r1');

@@ -13,6 +13,7 @@ import type { RunRecord } from '../../shared/state/run-record';
 import { specFor, tempDir } from '../support/domain';
 import { exportOnlyTarget } from '../support/export-target';
 import { listObjects, createBucket, startTestS3, type TestS3 } from '../support/s3';
+import { buildSummary } from '../../shared/pipeline/summary';
 
 async function targz(entries: Array<[string, string]>): Promise<Buffer> {
   const p = pack();
@@ -70,11 +71,12 @@ describe('export of result archives', () => {
     const result = await exportResults({ dest: s3.store('out'), state, target, log: silentLogger, progress: noProgress }, runId);
     const failures = [];
     for await (const f of state.failures(runId)) failures.push(f);
-    return { result, failures, run: (await state.getRun(runId))! };
+    const stored = (await state.getRun(runId))!;
+    return { result, failures, run: stored, summary: await buildSummary(state, stored) };
   }
 
   it('unpacks archives into the run folder and rejects members that would escape it', async () => {
-    const { result, failures, run } = await exportWith('unpack', false);
+    const { result, failures, run, summary } = await exportWith('unpack', false);
     expect(result).toBe('failed');
     expect(run.error).toBe('2 result file(s) could not be copied');
     expect(failures.map((f) => [f.name, f.stage])).toEqual(
@@ -104,7 +106,7 @@ describe('export of result archives', () => {
     const failedJsonl = await text(await s3.store('out').read('results/unpack/failed.jsonl'));
     expect(failedJsonl).toContain('evil.tar.gz');
     expect(failedJsonl).not.toContain('sig=secret');
-    expect(run.exported?.parts.p1).toEqual({ files: 2, bytes: 14 });
+    expect(summary.exported.parts.p1).toEqual({ files: 2, bytes: 14 });
   });
 
   it('keeps archives as they are when asked', async () => {

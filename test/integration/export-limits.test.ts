@@ -12,6 +12,7 @@ import { startArchiveServer, targzOf, type ArchiveServer, type Route } from '../
 import { specFor, tempDir } from '../support/domain';
 import { exportOnlyTarget } from '../support/export-target';
 import { createBucket, listObjects, startTestS3, type TestS3 } from '../support/s3';
+import { buildSummary } from '../../shared/pipeline/summary';
 
 const GiB = 1024 ** 3;
 
@@ -57,14 +58,15 @@ describe('export limits and all-or-nothing archives', () => {
     const failures: FileFailure[] = [];
     for await (const f of state.failures(runId)) failures.push(f);
     const keys = (await listObjects(s3.store('out'), `results/${runId}/p1/`)).map((o) => o.key.slice(`results/${runId}/p1/`.length)).sort();
-    return { result, failures, run: (await state.getRun(runId))!, keys, seconds, requests: server.requests.get(`/${runId}/${file}`) ?? 0 };
+    const stored = (await state.getRun(runId))!;
+    return { result, failures, run: stored, summary: await buildSummary(state, stored), keys, seconds, requests: server.requests.get(`/${runId}/${file}`) ?? 0 };
   }
 
   /** The summary counts exactly the objects in the bucket: the good archive's two members. */
   function expectOnlyTheGoodArchive(outcome: Awaited<ReturnType<typeof exportWith>>, file: string) {
     expect(outcome.result).toBe('failed');
     expect(outcome.keys).toEqual(['a.json', 'b.json']);
-    expect(outcome.run.exported?.parts.p1?.files).toBe(2);
+    expect(outcome.summary.exported.parts.p1?.files).toBe(2);
     expect(outcome.run.exported?.files).toBe(outcome.keys.length);
     expect(outcome.failures.map((f) => f.name)).toEqual([`p1/${file}`]);
   }

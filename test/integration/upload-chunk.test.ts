@@ -150,7 +150,7 @@ describe('upload chunks streamed from the source into tar archives', () => {
     sink.enqueue({ status: 503, body: 'slow down' });
     const first = await new UploadChunk(resumed.deps, resumed.run, 0, { shouldYield: () => asked++ > 0 }).submit(objects);
     expect(first).toBeUndefined();
-    expect((await resumed.state.getRun(resumed.run.runId))!.chunks[0]).toMatchObject({ status: 'written', archivesSent: [[0, 0]] });
+    expect(await resumed.state.getChunk(resumed.run.runId, { index: 0 })).toMatchObject({ status: 'written', archivesSent: [[0, 0]] });
     expect(await archivesByFirstMember(puts(sink), objects)).toEqual([expected[0], expected[0]]);
 
     const rest = await new UploadChunk(resumed.deps, resumed.run, 0).submit(objects);

@@ -10,6 +10,7 @@ import type { RunRecord } from '../../shared/state/run-record';
 import { startWebhookServer, type RunningWebhookServer } from '../../shared/webhook/http-server';
 import { webhookPath } from '../../shared/webhook/receive';
 import { specFor, stackDeps, tempDir } from '../support/domain';
+import { putChunk } from '../../shared/state/run-chunks';
 
 const SECRET = 'k'.repeat(43);
 const AUTH = { authorization: 'Bearer rf_abc123' };
@@ -25,7 +26,6 @@ describe('webhook receiver over HTTP', () => {
     phase: 'ingesting',
     listed: 2,
     submitted: 2,
-    chunks: [{ index: 0, ingestId: 'bb-r1-0', manifestKey: 'm/0.jsonl', references: 2, status: 'submitted' }],
     checkpoint: { nextChunk: 1 },
     submissionComplete: true,
   };
@@ -35,6 +35,7 @@ describe('webhook receiver over HTTP', () => {
     stateDir = await tempDir('bb-hooks-');
     deps = await stackDeps(stack, 'hooks', { state: new FileStateStore(stateDir) });
     await deps.state.createRun(run);
+    await putChunk(deps.state, 'r1', { index: 0, ingestId: 'bb-r1-0', manifestKey: 'm/0.jsonl', references: 2, status: 'submitted' });
     await deps.state.appendNames('r1', [
       { name: 'in__a.jpg', key: 'in/a.jpg' },
       { name: 'in__b.jpg', key: 'in/b.jpg' },

@@ -1,14 +1,15 @@
 import type { RunRecord } from '../../shared/state/run-record';
+import { ingestIdFor } from '../../shared/targets/roboflow/ids';
 
 /** Headers Roboflow sends with every notification (its public publishable key). */
 export const ROBOFLOW_NOTIFICATION_HEADERS = { 'content-type': 'application/json', authorization: 'Bearer rf_emulated' };
 
-/** The body of Roboflow's "ingest finished" notification for the run's first chunk. */
+/** The body of Roboflow's "ingest finished" notification for the run's first chunk (its ingest id is derived from the batch id). */
 export function ingestStatusBody(run: RunRecord, eventId: string, success = true): string {
   return JSON.stringify({
     type: 'roboflow-data-staging-notification-v1',
     event_id: eventId,
-    ingest_id: run.chunks[0]!.ingestId,
+    ingest_id: ingestIdFor(run.batchId, 0),
     batch_id: run.batchId,
     shard_id: null,
     notification: { type: 'ingest-status-notification-v1', success },

@@ -7,6 +7,7 @@ import { FileStateStore } from '../../shared/state/file-state';
 import type { BatchTarget, IngestProgress } from '../../shared/targets/port';
 import type { ObjectStore } from '../../shared/storage/port';
 import { specFor, tempDir } from '../support/domain';
+import { putChunk } from '../../shared/state/run-chunks';
 
 /** A target whose ingest never reports its shard as finished (status values are not published). */
 function stuckShardTarget(staged: string[]): BatchTarget & { started: number } {
@@ -30,8 +31,8 @@ describe('ingest readiness when polling', () => {
   async function setup() {
     const state = new FileStateStore(await tempDir('bb-chain-'));
     const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), phase: 'ingesting' as const, submitted: 3, submissionComplete: true };
-    run.chunks = [{ index: 0, ingestId: `${run.batchId}-0`, manifestKey: 'm', references: 3, status: 'submitted' }];
     await state.createRun(run);
+    await putChunk(state, 'r1', { index: 0, ingestId: `${run.batchId}-0`, manifestKey: 'm', references: 3, status: 'submitted' });
     await state.appendNames('r1', ['in__a.jpg', 'in__b.jpg', 'in__c.jpg'].map((name) => ({ name, key: name.replace('__', '/') })));
     const target = stuckShardTarget(['in__a.jpg', 'in__b.jpg']);
     return { state, target, deps: { state, target, dest: nowhere, log: silentLogger } };
@@ -80,13 +81,13 @@ describe('ingest readiness on webhooks', () => {
   async function setup(progress: IngestProgress, staged: string[]) {
     const state = new FileStateStore(await tempDir('bb-chain-'));
     const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), phase: 'ingesting' as const, submitted: 3, submissionComplete: true };
-    run.chunks = [{ index: 0, ingestId: `${run.batchId}-0`, manifestKey: 'm', references: 3, status: 'submitted' }];
     await state.createRun(run);
+    await putChunk(state, 'r1', { index: 0, ingestId: `${run.batchId}-0`, manifestKey: 'm', references: 3, status: 'submitted' });
     await state.appendNames('r1', names.map((name) => ({ name, key: name.replace('__', '/') })));
     const target = scriptedTarget(progress, staged);
     const deps = { state, target, dest: nowhere, log: silentLogger };
     // The chunk's "ingest finished, success" notification arrives early.
-    const outcome = await applyEvent(deps, { kind: 'ingest-status', eventId: 'early', batchId: run.batchId, ingestId: run.chunks[0]!.ingestId, success: true });
+    const outcome = await applyEvent(deps, { kind: 'ingest-status', eventId: 'early', batchId: run.batchId, ingestId: `${run.batchId}-0`, success: true });
     expect(outcome).toMatchObject({ outcome: 'recorded', followUp: { action: 'advance' } });
     return { state, target, deps };
   }
@@ -133,7 +134,7 @@ describe('ingest readiness on webhooks', () => {
     const { deps, state, target } = await setup(done, names);
     const run = (await state.getRun('r1'))!;
     const failed = [{ name: 'in__b.jpg', type: 'file-download-failed', reason: 'HTTP 503' }];
-    await applyEvent(deps, { kind: 'files-status', eventId: 'files', batchId: run.batchId, ingestId: run.chunks[0]!.ingestId, ingested: [], failed, truncated: false });
+    await applyEvent(deps, { kind: 'files-status', eventId: 'files', batchId: run.batchId, ingestId: `${run.batchId}-0`, ingested: [], failed, truncated: false });
     expect(await failures(state)).toEqual([expect.objectContaining({ name: 'in__b.jpg', stage: 'ingest' })]);
     // The API staged it after all: it is processed and not reported as failed.
     expect(await advance(deps, 'r1', { awaitIngestEvents: true })).toEqual({ state: 'started' });
@@ -158,8 +159,8 @@ describe('ingest readiness needs a shard for every chunk (polling)', () => {
   async function setup(progress: IngestProgress, staged: string[]) {
     const state = new FileStateStore(await tempDir('bb-chain-'));
     const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), phase: 'ingesting' as const, submitted: 4, submissionComplete: true };
-    run.chunks = [0, 1].map((index) => ({ index, ingestId: `${run.batchId}-${index}`, manifestKey: `m${index}`, references: 2, status: 'submitted' as const }));
     await state.createRun(run);
+    for (const index of [0, 1]) await putChunk(state, 'r1', { index, ingestId: `${run.batchId}-${index}`, manifestKey: `m${index}`, references: 2, status: 'submitted' });
     await state.appendNames('r1', names.map((name) => ({ name, key: name.replace('__', '/') })));
     const target = scriptedTarget(progress, staged);
     return { state, target, deps: { state, target, dest: nowhere, log: silentLogger } };
@@ -201,7 +202,7 @@ describe('ingest readiness needs a shard for every chunk (polling)', () => {
 
   it('matches the shard ids a chunk was given at submission', async () => {
     const { deps, state, target } = await setup({ count: 2, shards: [] }, names.slice(0, 2));
-    await state.updateRun('r1', (r) => ({ ...r, chunks: r.chunks.map((c) => ({ ...c, shardIds: [`shard-${c.index}`] })) }));
+    for (const index of [0, 1]) await state.updateChunk('r1', { index }, (c) => c && { ...c, shardIds: [`shard-${index}`] });
     // Two shards listed, but both belong to chunk 0: chunk 1's shard is not there yet.
     const done = (id: string) => ({ id, running: false, failed: false, detail: 'shard-ingest-completed (success)' });
     target.set({ count: 2, shards: [done('shard-0'), done('other')] }, names.slice(0, 2));
@@ -228,7 +229,7 @@ describe('ingest readiness needs a shard for every chunk (polling)', () => {
 
   it('on webhooks too: a long-unchanged count with no shard shown keeps the run waiting', async () => {
     const { deps, state, target } = await setup({ count: 0, shards: [] }, []);
-    await state.updateRun('r1', (r) => ({ ...r, chunks: r.chunks.map((c) => ({ ...c, status: 'ingested' as const })) }));
+    for (const index of [0, 1]) await state.updateChunk('r1', { index }, (c) => c && { ...c, status: 'ingested' });
     expect(await advance(deps, 'r1', { awaitIngestEvents: true, longSettled: true })).toMatchObject({ state: 'waiting', count: 0, recheck: true });
     expect((await state.getRun('r1'))?.phase).toBe('ingesting');
     expect(await failures(state)).toEqual([]);

@@ -7,6 +7,7 @@ import type { BatchTarget, IngestProgress, JobOutcome } from '../../shared/targe
 import type { ObjectStore } from '../../shared/storage/port';
 import type { BridgeDeps } from '../../shared/run/deps';
 import { specFor, tempDir } from '../support/domain';
+import { putChunk } from '../../shared/state/run-chunks';
 
 const NAMES = ['in__a.jpg', 'in__b.jpg', 'in__c.jpg'];
 const running = { id: 's1', running: true, failed: false, detail: 'shard-ingest-in-progress (info)' };
@@ -46,8 +47,8 @@ describe('waiting by polling for an ingest whose first shard comes late', () => 
   it('does not settle on the looks before the shard appeared: the running shard is waited for and every file staged', async () => {
     const state = new FileStateStore(await tempDir('bb-poll-'));
     const run = { ...newRunRecord('r1', specFor('s3://bucket/in/', 's3://bucket/out/')), phase: 'ingesting' as const, submitted: 3, submissionComplete: true };
-    run.chunks = [{ index: 0, ingestId: `${run.batchId}-0`, manifestKey: 'm', references: 3, status: 'submitted' }];
     await state.createRun(run);
+    await putChunk(state, 'r1', { index: 0, ingestId: `${run.batchId}-0`, manifestKey: 'm', references: 3, status: 'submitted' });
     await state.appendNames('r1', NAMES.map((name) => ({ name, key: name.replace('__', '/') })));
     // Far more silent looks than settle an ingest (3) or end one with a shard still running (12).
     const target = lateTarget(20);

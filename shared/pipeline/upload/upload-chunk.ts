@@ -87,12 +87,13 @@ export class UploadChunk {
   private async start(members: PlannedMember[]): Promise<{ chunk: Chunk; fresh: boolean }> {
     const { deps, run, index } = this;
     if (!this.options.namesRecorded) await deps.state.appendNames(run.runId, members.map(({ name, key }) => ({ name, key })));
-    const current = await deps.state.getRun(run.runId);
-    const earlier = current?.chunks.find((c) => c.index === index && c.archivesSent !== undefined);
-    if (earlier) return { chunk: earlier, fresh: false };
     const chunk: Chunk = { index, ingestId: ingestIdFor(run.batchId, index), manifestKey: '', references: members.length, status: 'written', archivesSent: [] };
-    await deps.state.updateRun(run.runId, (r) => ({ ...r, chunks: [...r.chunks.filter((c) => c.index !== index), chunk].sort((a, b) => a.index - b.index) }));
-    return { chunk, fresh: true };
+    let fresh = false;
+    const stored = await deps.state.updateChunk(run.runId, chunk, (earlier) => {
+      fresh = earlier?.archivesSent === undefined;
+      return fresh ? chunk : undefined;
+    });
+    return { chunk: stored ?? chunk, fresh };
   }
 
   /** The run's archive limits: fixed by its first slot (kept with the run), so every plan of a chunk is the same. */
@@ -151,10 +152,7 @@ export class UploadChunk {
 
   private async markSent(archiveIndex: number): Promise<void> {
     const { index } = this;
-    await this.deps.state.updateRun(this.run.runId, (r) => ({
-      ...r,
-      chunks: r.chunks.map((c) => (c.index === index ? { ...c, archivesSent: withIndex(c.archivesSent ?? [], archiveIndex) } : c)),
-    }));
+    await this.deps.state.updateChunk(this.run.runId, { index }, (c) => c && { ...c, archivesSent: withIndex(c.archivesSent ?? [], archiveIndex) });
   }
 
   private async fail(members: readonly PlannedMember[], type: string, reason: string): Promise<void> {

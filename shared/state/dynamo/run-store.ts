@@ -1,24 +1,31 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { RunRecord } from '../run-record';
+import { inlineChunks, RunRecord } from '../run-record';
+import type { DynamoChunkItems } from './chunk-items';
 import { backoff, isConditionalCheckFailed, type ResolvedOptions } from './operations';
 import { keys } from './table';
 import { RunExistsError } from '../port';
+import { VersionedItems, type Versioned } from './versioned-item';
 
-/** Stored run item: the record as a JSON string plus an optimistic-concurrency version. */
-const RunItem = z.object({ record: z.string(), version: z.number().int().positive() });
 const LookupItem = z.object({ runId: z.string(), linked: z.boolean().optional() });
 
 /**
- * Run records. `create` is a conditional put (attribute_not_exists); `update` is an optimistic
- * read-modify-write guarded by `version`, retried with jittered backoff on a lost race.
+ * Run records (the record as a JSON string plus an optimistic-concurrency version). `create` is a
+ * conditional put (attribute_not_exists); `update` is an optimistic read-modify-write guarded by
+ * `version`, retried with jittered backoff on a lost race. A record an earlier version wrote with
+ * its chunks inline has them moved to chunk items when it is read.
  */
 export class DynamoRunRecords {
+  private readonly items: VersionedItems;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly options: ResolvedOptions,
-  ) {}
+    private readonly chunks: DynamoChunkItems,
+  ) {
+    this.items = new VersionedItems(doc, tableName, options);
+  }
 
   async create(run: RunRecord): Promise<void> {
     const record = RunRecord.parse(run);
@@ -28,19 +35,7 @@ export class DynamoRunRecords {
     // last means a retried create never leaves the run without its lookups.
     await this.claimLookup(keys.batchLookup(record.batchId), record.runId, `batch id ${record.batchId}`);
     await this.claimLookup(keys.jobLookup(record.jobId), record.runId, `job id ${record.jobId}`);
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keys.run(record.runId), ...this.attributes(record), version: 1 },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new RunExistsError(record.runId);
-      throw err;
-    }
+    if (!(await this.items.write(keys.run(record.runId), undefined, record, this.attributes(record)))) throw new RunExistsError(record.runId);
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
@@ -54,20 +49,7 @@ export class DynamoRunRecords {
       if (!current) throw new Error(`run ${runId} not found`);
       const next = RunRecord.parse({ ...change(structuredClone(current.run)), updatedAt: new Date().toISOString() });
       if (next.runId !== runId) throw new Error(`an update of run ${runId} must not change its id (got ${next.runId})`);
-      try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...keys.run(runId), ...this.attributes(next), version: current.version + 1 },
-            ConditionExpression: '#v = :read',
-            ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: { ':read': current.version },
-          }),
-        );
-        return next;
-      } catch (err) {
-        if (!isConditionalCheckFailed(err)) throw err;
-      }
+      if (await this.items.write(keys.run(runId), current.stored, next, this.attributes(next))) return next;
     }
     throw new Error(`run ${runId}: update lost the race ${this.options.maxUpdateAttempts} times in a row`);
   }
@@ -85,16 +67,26 @@ export class DynamoRunRecords {
     return this.claimLookup(keys.jobLookup(jobId), runId, `job id ${jobId}`, { linked: true });
   }
 
-  private async read(runId: string): Promise<{ run: RunRecord; version: number } | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.run(runId), ConsistentRead: true }));
-    if (!res.Item) return undefined;
-    const item = RunItem.parse(res.Item);
-    return { run: RunRecord.parse(JSON.parse(item.record)), version: item.version };
+  /** The record and the stored version it came from; inline chunks of an earlier version's record are moved out first. */
+  private async read(runId: string): Promise<{ run: RunRecord; stored: Versioned } | undefined> {
+    const key = keys.run(runId);
+    for (let attempt = 0; attempt < this.options.maxUpdateAttempts; attempt++) {
+      if (attempt > 0) await backoff(attempt, this.options.retryBaseMs);
+      const stored = await this.items.read(key);
+      if (!stored) return undefined;
+      const run = RunRecord.parse(stored.raw);
+      const legacy = inlineChunks(stored.raw);
+      if (legacy.length === 0) return { run, stored };
+      await this.chunks.adopt(runId, legacy);
+      // The record without its chunks; another reader may have done it first (then read again).
+      if (await this.items.write(key, stored, run, this.attributes(run))) return { run, stored: { raw: run, version: stored.version + 1 } };
+    }
+    throw new Error(`run ${runId}: moving its inline chunks out lost the race ${this.options.maxUpdateAttempts} times in a row`);
   }
 
-  /** The record, plus a few top-level copies for reading the table in the console. */
+  /** A few top-level copies of the record's fields, for reading the table in the console. */
   private attributes(run: RunRecord) {
-    return { record: JSON.stringify(run), runId: run.runId, phase: run.phase, updatedAt: run.updatedAt };
+    return { runId: run.runId, phase: run.phase, updatedAt: run.updatedAt };
   }
 
   private async claimLookup(key: { pk: string; sk: string }, runId: string, what: string, extra: { linked?: boolean } = {}) {

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventClaim, StateStore } from '../port';
-import type { ExportTaskResult, FileFailure, NameMapping, RunRecord } from '../run-record';
+import type { Chunk, ChunkKey, ExportTaskResult, FileFailure, NameMapping, RunRecord } from '../run-record';
+import { DynamoChunkItems } from './chunk-items';
 import { DynamoEventLog } from './event-store';
 import type { PartitionStore } from '../partition-store';
 import { DynamoPartitionItems } from './partition-items';
@@ -14,10 +15,12 @@ export class DynamoStateStore implements StateStore {
   private readonly runs: DynamoRunRecords;
   private readonly events: DynamoEventLog;
   private readonly items: DynamoRunItems;
+  private readonly chunkItems: DynamoChunkItems;
 
   constructor(doc: DynamoDBDocumentClient, tableName: string, options: DynamoStateOptions = {}) {
     const resolved = resolveOptions(options);
-    this.runs = new DynamoRunRecords(doc, tableName, resolved);
+    this.chunkItems = new DynamoChunkItems(doc, tableName, resolved);
+    this.runs = new DynamoRunRecords(doc, tableName, resolved, this.chunkItems);
     this.events = new DynamoEventLog(doc, tableName, resolved);
     this.partitions = new DynamoPartitionItems(doc, tableName, resolved);
     this.items = new DynamoRunItems(doc, tableName, resolved);
@@ -33,6 +36,18 @@ export class DynamoStateStore implements StateStore {
 
   updateRun(runId: string, change: (run: RunRecord) => RunRecord): Promise<RunRecord> {
     return this.runs.update(runId, change);
+  }
+
+  updateChunk(runId: string, key: ChunkKey, change: (chunk: Chunk | undefined) => Chunk | undefined): Promise<Chunk | undefined> {
+    return this.chunkItems.update(runId, key, change);
+  }
+
+  getChunk(runId: string, key: ChunkKey): Promise<Chunk | undefined> {
+    return this.chunkItems.get(runId, key);
+  }
+
+  chunks(runId: string): AsyncIterable<Chunk> {
+    return this.chunkItems.list(runId);
   }
 
   findRunByBatchId(batchId: string): Promise<RunRecord | undefined> {

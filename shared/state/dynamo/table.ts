@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput, DynamoDBClient, UpdateTimeToLiveCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { chunkId } from '../run-chunks';
+import type { ChunkKey } from '../run-record';
 
 /**
  * The state table: ONE table, partition key `pk` (S), sort key `sk` (S), TTL attribute `expiresAt`
@@ -12,6 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * | item                         | pk                          | sk                     |
  * |------------------------------|-----------------------------|------------------------|
  * | run record (JSON + version)  | `RUN#<runId>`               | `RUN`                  |
+ * | chunk (JSON + version)       | `RUN#<runId>`               | `CHUNK#<ppp>-<iii>`    |
  * | name -> key mapping          | `RUN#<runId>`               | `NAME#<name>`          |
  * | per-file failure             | `RUN#<runId>`               | `FAIL#<stage>#<name>`  |
  * | export task outcome          | `RUN#<runId>`               | `TASK#<taskId>`        |
@@ -23,6 +26,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * | pending window (count, time) | `PENDING#<sourceId>`        | `WINDOW`               |
  *
  * A webhook event item is first a claim with a lease (one handler at a time), then marked done.
+ * A chunk's sort key holds its partition and index zero-padded (see chunkId: `CHUNK#000000-0000000007`),
+ * so a Query of the prefix reads a run's chunks in (partition, index) order.
  */
 export const STATE_TABLE_KEYS = {
   partitionKey: 'pk',
@@ -77,10 +82,11 @@ const sk = (prefix: string, id: string) => bounded(prefix, id, MAX_SORT_KEY_BYTE
 export const runPartition = (runId: string) => pk('RUN#', runId);
 
 /** Sort-key prefixes of the items in a run's partition (Query with begins_with). */
-export const RUN_ITEM_PREFIX = { name: 'NAME#', failure: 'FAIL#', exportFailure: 'FAIL#export#', task: 'TASK#' } as const;
+export const RUN_ITEM_PREFIX = { name: 'NAME#', failure: 'FAIL#', exportFailure: 'FAIL#export#', task: 'TASK#', chunk: 'CHUNK#' } as const;
 
 export const keys = {
   run: (runId: string): ItemKey => ({ pk: runPartition(runId), sk: 'RUN' }),
+  chunk: (runId: string, key: ChunkKey): ItemKey => ({ pk: runPartition(runId), sk: `${RUN_ITEM_PREFIX.chunk}${chunkId(key)}` }),
   name: (runId: string, name: string): ItemKey => ({ pk: runPartition(runId), sk: sk(RUN_ITEM_PREFIX.name, name) }),
   failure: (runId: string, stage: string, name: string): ItemKey => ({
     pk: runPartition(runId),
