@@ -51,10 +51,12 @@ export class ContentDigest {
   md5Etags(): string[] | undefined {
     if (!this.md5Parts) return undefined;
     if (!this.etags) {
+      // One part (most objects): the object's MD5 is its ETag, no part MD5 needed.
+      if (this.partMd5s.length === 0) return (this.etags = [this.whole!.digest('hex')]);
       if (this.partFill > 0) this.closePart();
       const whole = this.whole!.digest('hex');
       const parts = this.partMd5s.length;
-      this.etags = parts <= 1 ? [whole] : [`${createHash('md5').update(Buffer.concat(this.partMd5s)).digest('hex')}-${parts}`, whole];
+      this.etags = parts === 1 ? [whole] : [`${createHash('md5').update(Buffer.concat(this.partMd5s)).digest('hex')}-${parts}`, whole];
     }
     return this.etags;
   }

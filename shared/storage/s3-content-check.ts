@@ -1,6 +1,6 @@
 import type { ContentDigest } from './content-digest';
 
-/** What a HeadObject (with `ChecksumMode: ENABLED`) says about the stored object. */
+/** What the store says about a stored object: the answer to its upload, or a HeadObject (with `ChecksumMode: ENABLED`). */
 export interface StoredObjectFacts {
   ChecksumCRC32?: string;
   ChecksumType?: string;

@@ -2,7 +2,9 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  NoSuchKey,
   NotFound,
+  PutObjectCommand,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -13,7 +15,7 @@ import { ContentDigest } from './content-digest';
 import { countedStream } from './count-bytes';
 import { presignerFor, type SigV4Presigner } from './sigv4-presigner';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody, WriteOptions } from './port';
-import { judgeStoredContent, type ContentVerdict } from './s3-content-check';
+import { judgeStoredContent, type ContentVerdict, type StoredObjectFacts } from './s3-content-check';
 import { verifyStoredSize } from './verify-size';
 import { decodeS3UrlEncodedKey } from './s3-url-encoded-key';
 
@@ -34,6 +36,12 @@ export interface S3StoreOptions {
    * Costs one GET of the whole object per write. @default false
    */
   readBack?: boolean;
+}
+
+/** What a write sent, and what the store answered (PutObject's or CompleteMultipartUpload's answer). */
+interface SentObject {
+  bytes: number;
+  answer: StoredObjectFacts;
 }
 
 export class S3Store implements ObjectStore {
@@ -103,16 +111,68 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * Streams `body` into `key`, then has the store confirm the content (see s3-content-check.ts):
-   * against AWS S3 (the client computes checksums) the upload carries a full-object CRC32 that S3
-   * checks and reports; an S3-compatible store (checksums only when required, as many reject them)
-   * confirms by its MD5 ETag. When the store says nothing comparable, or an ETag that differs (it
-   * may not be an MD5), or always with `readBack`, the object is read back and its CRC32 compared.
-   * A mismatch removes the object and fails for good.
+   * Writes `body` into `key` and confirms the store holds exactly those bytes, from the write's own
+   * answer wherever it proves them (see s3-content-check.ts): against AWS S3 (the client computes
+   * checksums) the upload carries a CRC32 that S3 checks and answers with (a full-object one for
+   * multipart uploads); an S3-compatible store (checksums only when required, as many reject them)
+   * answers an ETag that is the MD5 of what it stored. Only when the answer proves nothing (no
+   * comparable ETag, or one that differs: it may not be an MD5) is the store asked again: a HEAD
+   * for the checksum (AWS S3 clients), then a read-back comparing the CRC32 and length; with
+   * `readBack`, always a read-back. A content mismatch removes the object and fails for good.
    */
   async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<{ bytes: number }> {
     const withChecksum = (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
     const digest = new ContentDigest(withChecksum || this.readBack ? undefined : { partBytes: PART_SIZE });
+    const inMemory = typeof body === 'string' ? Buffer.from(body) : body;
+    const sent =
+      Buffer.isBuffer(inMemory) && inMemory.length <= PART_SIZE
+        ? await this.putOnce(key, inMemory, digest, withChecksum, options)
+        : await this.upload(key, inMemory, digest, withChecksum, options);
+    const location = `s3://${this.bucket}/${key}`;
+    let verdict: ContentVerdict = this.readBack ? { confirmed: undefined } : judgeStoredContent(digest, sent.answer);
+    // Proven by the answer: the store holds the bytes sent, as many as were sent.
+    let storedBytes: number | undefined = sent.bytes;
+    if (verdict.confirmed === undefined && withChecksum && !this.readBack) {
+      // AWS S3 answers uploads with their checksum; a store that did not may still report it here.
+      const stored = await this.storedFacts(key);
+      storedBytes = stored?.ContentLength;
+      verdict = judgeStoredContent(digest, stored ?? {});
+    }
+    if (verdict.confirmed === undefined) {
+      const back = await this.readBackDigest(key);
+      storedBytes = back?.bytes;
+      const readBackCrc = back?.crc32 ?? 'nothing';
+      const detail = `${verdict.etag ? `${verdict.etag}; ` : ''}CRC32 ${digest.crc32} sent, ${readBackCrc} read back`;
+      verdict = back !== undefined && back.bytes === sent.bytes && readBackCrc === digest.crc32 ? { confirmed: true, by: 'CRC32' } : { confirmed: false, detail };
+    }
+    const bytes = verifyStoredSize(location, storedBytes, sent.bytes, options.expectedBytes);
+    if (!verdict.confirmed) {
+      await this.delete(key).catch(() => undefined); // best effort: the failure below is what matters
+      throw new RemoteError(`PutObject ${location}: the stored object differs from the bytes sent (${verdict.detail}); the object was removed`);
+    }
+    return { bytes };
+  }
+
+  /** One PutObject of bytes in memory (one part at most): no stream, no multipart machinery. */
+  private async putOnce(key: string, bytes: Buffer, digest: ContentDigest, withChecksum: boolean, options: WriteOptions): Promise<SentObject> {
+    digest.update(bytes);
+    const answer = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: bytes,
+        ContentLength: bytes.length,
+        ContentType: options.contentType,
+        RequestPayer: this.requestPayer,
+        // S3 checks the bytes it receives against this CRC32 (BadDigest otherwise) and answers with it.
+        ...(withChecksum ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumCRC32: digest.crc32 } : {}),
+      }),
+    );
+    return { bytes: bytes.length, answer };
+  }
+
+  /** Streams a body (or bytes larger than a part) in, multipart when it outgrows one part. */
+  private async upload(key: string, body: Readable | Buffer, digest: ContentDigest, withChecksum: boolean, options: WriteOptions): Promise<SentObject> {
     const counted = countedStream(body, digest);
     const upload = new Upload({
       client: this.client,
@@ -127,42 +187,35 @@ export class S3Store implements ObjectStore {
       partSize: PART_SIZE,
       queueSize: 4,
     });
-    await upload.done();
-    const location = `s3://${this.bucket}/${key}`;
-    const stored = await this.storedFacts(key, withChecksum);
-    const bytes = verifyStoredSize(location, stored?.ContentLength, counted.bytes, options.expectedBytes);
-    let verdict: ContentVerdict = this.readBack ? { confirmed: undefined } : judgeStoredContent(digest, stored ?? {});
-    if (verdict.confirmed === undefined) {
-      const readBackCrc = await this.crc32Of(key);
-      const detail = `${verdict.etag ? `${verdict.etag}; ` : ''}CRC32 ${digest.crc32} sent, ${readBackCrc} read back`;
-      verdict = readBackCrc === digest.crc32 ? { confirmed: true, by: 'CRC32' } : { confirmed: false, detail };
-    }
-    if (!verdict.confirmed) {
-      await this.delete(key).catch(() => undefined); // best effort: the failure below is what matters
-      throw new RemoteError(`PutObject ${location}: the stored object differs from the bytes sent (${verdict.detail}); the object was removed`);
-    }
-    return { bytes };
+    // The PutObject answer, or CompleteMultipartUpload's (the multipart ETag and full-object CRC32).
+    const answer = await upload.done();
+    return { bytes: counted.bytes, answer };
   }
 
-  /**
-   * Size, ETag and, when asked, the checksum of a stored object; undefined when it is missing.
-   * S3-compatible stores are not asked (no checksum headers go to them; some reject them).
-   */
-  private async storedFacts(key: string, withChecksum: boolean) {
+  /** Size, ETag and checksum of a stored object (HeadObject with checksum mode); undefined when it is missing. */
+  private async storedFacts(key: string) {
     try {
-      return await this.client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: key, RequestPayer: this.requestPayer, ...(withChecksum ? { ChecksumMode: 'ENABLED' as const } : {}) }),
-      );
+      return await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, RequestPayer: this.requestPayer, ChecksumMode: 'ENABLED' }));
     } catch (err) {
       if (err instanceof NotFound || (err as { name?: string }).name === 'NotFound') return undefined;
       throw err;
     }
   }
 
-  private async crc32Of(key: string): Promise<string> {
+  /** The CRC32 and length of the stored object, read back whole; undefined when it is missing. */
+  private async readBackDigest(key: string): Promise<{ crc32: string; bytes: number } | undefined> {
     const digest = new ContentDigest();
-    for await (const chunk of await this.read(key)) digest.update(chunk as Buffer);
-    return digest.crc32;
+    let bytes = 0;
+    try {
+      for await (const chunk of await this.read(key)) {
+        digest.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+    return { crc32: digest.crc32, bytes };
   }
 
   async read(key: string): Promise<Readable> {

@@ -38,10 +38,14 @@ export interface ProxiedRequest {
  * s3rver does not, and scripts the faults of real S3-compatible stores:
  * - ListObjectsV2 with `encoding-type=url` answers percent-encoded keys and `<EncodingType>url`
  *   (s3rver ignores the parameter and always sends raw keys);
- * - `checksums(true)`: HeadObject with `x-amz-checksum-mode: ENABLED` reports the stored object's
- *   full-object CRC32, as S3 does for objects uploaded with one;
- * - `s3MultipartEtags(true)`: objects completed from parts get S3's `MD5(part MD5s)-N` ETag;
- * - `opaqueEtags(shape)`: ETags that are not the content's MD5, 32 hex digits (encrypted objects) or other;
+ * - `checksums(true)`: uploads sent with a CRC32 are answered with the CRC32 of the bytes stored
+ *   (PutObject's `x-amz-checksum-crc32` header, CompleteMultipartUpload's full-object
+ *   `<ChecksumCRC32>`), and HeadObject with `x-amz-checksum-mode: ENABLED` reports it, as S3 does;
+ *   `checksums(true, { inAnswers: false })`: only HeadObject reports it;
+ * - `s3MultipartEtags(true)`: objects completed from parts get S3's `MD5(part MD5s)-N` ETag (in
+ *   the CompleteMultipartUpload answer too);
+ * - `opaqueEtags(shape)`: ETags that are not the content's MD5, 32 hex digits (encrypted objects) or
+ *   other, in upload answers as on HEAD and GET;
  * - `corruptUploads(n)`: the next n request bodies of PutObject/UploadPart arrive with one byte
  *   flipped and the same length (a store that stores the right size and the wrong content); with
  *   `keepEtags` the store still answers the MD5 of the bytes sent (it lost them after hashing);
@@ -62,6 +66,7 @@ export async function startS3Proxy(target: string) {
   let corruptions = 0;
   let keepEtags = false;
   let reportChecksums = false;
+  let checksumsInAnswers = true;
   let multipartEtags = false;
   let opaqueEtags: 'md5-like' | 'other' | undefined;
   /** S3's ETag of each object completed from parts while `multipartEtags` is on, by path. */
@@ -69,16 +74,27 @@ export async function startS3Proxy(target: string) {
   let scripted: ScriptedError[] = [];
   let listingPages: ScriptedListingPage[] | undefined;
   const requests: ProxiedRequest[] = [];
+  /** The ETag of the object at `path` while `opaqueEtags` is on: 32 hex digits like an MD5 (encrypted objects), or another shape. */
+  const opaqueEtag = (path: string) => {
+    const md5 = createHash('md5').update(path).digest('hex');
+    return opaqueEtags === 'md5-like' ? md5 : `v1.${md5.slice(0, 12)}`;
+  };
 
   const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, rewrite?: (status: number, headers: IncomingHttpHeaders, body: Buffer) => Promise<{ headers: IncomingHttpHeaders; body: Buffer }>) => {
     const isUpload = req.method === 'PUT' && !req.headers['x-amz-copy-source'] && Number(req.headers['content-length'] ?? 0) > 0;
     const corrupt = isUpload && corruptions > 0;
     // The MD5 of the bytes as sent, for a store that answers it as the ETag of what it stored wrongly.
     const sentMd5 = corrupt && keepEtags ? createHash('md5') : undefined;
+    // A whole object (not a part) uploaded with a CRC32: S3 answers with the CRC32 of what it stored.
+    const storedCrc = isUpload && !record.query.has('partNumber') && reportChecksums && checksumsInAnswers && req.headers['x-amz-checksum-crc32'] ? { value: 0 } : undefined;
     const upstreamReq = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       record.status = up.statusCode ?? 502;
       if (!rewrite) {
-        res.writeHead(up.statusCode ?? 502, sentMd5 ? { ...up.headers, etag: `"${sentMd5.digest('hex')}"` } : up.headers);
+        const headers = { ...up.headers };
+        if (sentMd5) headers.etag = `"${sentMd5.digest('hex')}"`;
+        if (isUpload && !record.query.has('partNumber') && opaqueEtags) headers.etag = `"${opaqueEtag(record.path)}"`;
+        if (storedCrc && up.statusCode === 200) Object.assign(headers, { 'x-amz-checksum-crc32': crc32Base64(storedCrc.value), 'x-amz-checksum-type': 'FULL_OBJECT' });
+        res.writeHead(up.statusCode ?? 502, headers);
         return void up.pipe(res);
       }
       const chunks: Buffer[] = [];
@@ -93,8 +109,13 @@ export async function startS3Proxy(target: string) {
     if (corrupt) {
       corruptions--;
       if (sentMd5) req.on('data', (c: Buffer) => sentMd5.update(c));
-      req.pipe(flipFirstByteOfChunk()).pipe(upstreamReq);
-    } else req.pipe(upstreamReq);
+      const flipped = req.pipe(flipFirstByteOfChunk());
+      if (storedCrc) flipped.on('data', (c: Buffer) => (storedCrc.value = crc32(c, storedCrc.value)));
+      flipped.pipe(upstreamReq);
+    } else {
+      if (storedCrc) req.on('data', (c: Buffer) => (storedCrc.value = crc32(c, storedCrc.value)));
+      req.pipe(upstreamReq);
+    }
   };
 
   const server: Server = createServer((req: IncomingMessage, res) => {
@@ -132,15 +153,25 @@ export async function startS3Proxy(target: string) {
         body: status === 200 ? Buffer.from(urlEncodeListing(body.toString('utf8'))) : body,
       }));
     }
-    if (multipartEtags && req.method === 'POST' && url.searchParams.has('uploadId')) {
+    const completing = req.method === 'POST' && url.searchParams.has('uploadId');
+    if (completing && (multipartEtags || opaqueEtags || reportChecksums)) {
       return void collect(req).then((body) => {
-        const md5s = [...body.toString('utf8').matchAll(/<ETag>(?:"|&quot;)?([0-9a-f]{32})(?:"|&quot;)?<\/ETag>/g)].map((m) => Buffer.from(m[1]!, 'hex'));
-        completedEtags.set(url.pathname, `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${md5s.length}`);
-        forwardBody(req, res, record, body);
+        if (multipartEtags) {
+          const md5s = [...body.toString('utf8').matchAll(/<ETag>(?:"|&quot;)?([0-9a-f]{32})(?:"|&quot;)?<\/ETag>/g)].map((m) => Buffer.from(m[1]!, 'hex'));
+          completedEtags.set(url.pathname, `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${md5s.length}`);
+        }
+        forwardBody(req, res, record, body, async (answer) => {
+          const etag = opaqueEtags ? opaqueEtag(url.pathname) : completedEtags.get(url.pathname);
+          let xml = etag ? answer.replace(/<ETag>[^<]*<\/ETag>/, `<ETag>&quot;${etag}&quot;</ETag>`) : answer;
+          if (reportChecksums && checksumsInAnswers && req.headers['x-amz-checksum-type'] === 'FULL_OBJECT') {
+            const stored = await fetchUpstream(upstream, req, url.pathname);
+            xml = xml.replace(/<\/ETag>/, `</ETag><ChecksumCRC32>${crc32Base64(crc32(stored))}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType>`);
+          }
+          return xml;
+        });
       });
     }
-    const opaque = createHash('md5').update(url.pathname).digest('hex');
-    const completed = opaqueEtags === 'md5-like' ? opaque : opaqueEtags === 'other' ? `v1.${opaque.slice(0, 12)}` : completedEtags.get(url.pathname);
+    const completed = opaqueEtags ? opaqueEtag(url.pathname) : completedEtags.get(url.pathname);
     if (completed && (req.method === 'HEAD' || req.method === 'GET') && !listing) {
       return forward(req, res, record, async (_status, headers, body) => ({ headers: { ...headers, etag: `"${completed}"` }, body }));
     }
@@ -148,16 +179,23 @@ export async function startS3Proxy(target: string) {
       return forward(req, res, record, async (status, headers, body) => {
         if (status !== 200) return { headers, body };
         const stored = await fetchUpstream(upstream, req);
-        return { headers: { ...headers, 'x-amz-checksum-crc32': crc32Base64(stored), 'x-amz-checksum-type': 'FULL_OBJECT' }, body };
+        return { headers: { ...headers, 'x-amz-checksum-crc32': crc32Base64(crc32(stored)), 'x-amz-checksum-type': 'FULL_OBJECT' }, body };
       });
     }
     forward(req, res, record);
   });
-  const forwardBody = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, body: Buffer) => {
+  /** Sends a collected request body on; a successful answer may be rewritten (XML text) on its way back. */
+  const forwardBody = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, body: Buffer, rewriteAnswer?: (xml: string) => Promise<string>) => {
     const upstreamReq = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       record.status = up.statusCode ?? 502;
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      if (!rewriteAnswer || up.statusCode !== 200) {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        return void up.pipe(res);
+      }
+      void collect(up).then(async (answer) => {
+        const out = Buffer.from(await rewriteAnswer(answer.toString('utf8')));
+        res.writeHead(200, { ...up.headers, 'content-length': String(out.length) }).end(out);
+      });
     });
     upstreamReq.on('error', () => res.destroy());
     upstreamReq.end(body);
@@ -177,8 +215,9 @@ export async function startS3Proxy(target: string) {
       corruptions = count;
       keepEtags = options.keepEtags ?? false;
     },
-    checksums(on: boolean) {
+    checksums(on: boolean, options: { inAnswers?: boolean } = {}) {
       reportChecksums = on;
+      checksumsInAnswers = options.inAnswers ?? true;
     },
     /** Objects completed from parts get S3's ETag, `MD5(part MD5s)-N` (s3rver gives the object's MD5). */
     s3MultipartEtags(on: boolean) {
@@ -198,6 +237,7 @@ export async function startS3Proxy(target: string) {
       fault = 'none';
       corruptions = 0;
       reportChecksums = false;
+      checksumsInAnswers = true;
       multipartEtags = false;
       opaqueEtags = undefined;
       completedEtags.clear();
@@ -273,9 +313,13 @@ async function collect(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function fetchUpstream(upstream: URL, req: IncomingMessage): Promise<Buffer> {
+/** The stored object `req` names (at `path`, when its own has a query that is not a GET's), read from the server. */
+function fetchUpstream(upstream: URL, req: IncomingMessage, path = req.url): Promise<Buffer> {
+  const headers = { ...req.headers, host: req.headers.host };
+  delete headers['content-length'];
+  delete headers['content-type'];
   return new Promise((resolve, reject) => {
-    const get = request({ host: upstream.hostname, port: upstream.port, method: 'GET', path: req.url, headers: { ...req.headers, host: req.headers.host } }, (res) => {
+    const get = request({ host: upstream.hostname, port: upstream.port, method: 'GET', path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve(Buffer.concat(chunks)));
@@ -286,8 +330,8 @@ function fetchUpstream(upstream: URL, req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function crc32Base64(data: Buffer): string {
+function crc32Base64(crc: number): string {
   const out = Buffer.alloc(4);
-  out.writeUInt32BE(crc32(data) >>> 0);
+  out.writeUInt32BE(crc >>> 0);
   return out.toString('base64');
 }
