@@ -9,7 +9,9 @@ const LedgerItem = z.object({ bucket: z.string(), key: z.string(), version: z.st
 
 /**
  * Which object versions were submitted: one item per (bucket, key) holding the last submitted
- * version (ETag, or size@mtime) and the run. Recording is an idempotent overwrite.
+ * version (ETag, or size@mtime) and the run. Recording is an idempotent overwrite, batched (25
+ * items per BatchWriteItem, a few requests in flight: see batchWriteItems); items DynamoDB still
+ * leaves unprocessed after the last attempt are thrown, named, in an UnwrittenItemsError.
  */
 export class DynamoObjectLedger implements ObjectLedger {
   private readonly options: ResolvedOptions;

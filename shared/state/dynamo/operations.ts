@@ -6,6 +6,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from '../../concurrency';
 import type { ItemKey } from './table';
 
 /** Tuning shared by the DynamoDB adapters; the defaults suit Lambda, tests shrink them. */
@@ -22,6 +23,8 @@ export interface DynamoStateOptions {
   eventTtlSeconds?: number;
   /** Parallel single-item requests (conditional puts and deletes). */
   concurrency?: number;
+  /** BatchWriteItem requests (25 items each) in flight at once. */
+  batchConcurrency?: number;
 }
 
 export type ResolvedOptions = Required<DynamoStateOptions>;
@@ -34,6 +37,7 @@ export function resolveOptions(options: DynamoStateOptions = {}): ResolvedOption
     retryBaseMs: options.retryBaseMs ?? 10,
     eventTtlSeconds: options.eventTtlSeconds ?? 30 * 24 * 3600,
     concurrency: options.concurrency ?? 16,
+    batchConcurrency: options.batchConcurrency ?? 4,
   };
 }
 
@@ -122,9 +126,31 @@ export async function batchGetItems(
 
 export type WriteRequest = { put: Item & ItemKey } | { delete: ItemKey };
 
+type WireRequest = { PutRequest: { Item: Item & ItemKey } } | { DeleteRequest: { Key: ItemKey } };
+
+/** Keys named in an UnwrittenItemsError's message; the error holds them all. */
+const KEYS_NAMED = 5;
+
+/** Items DynamoDB still returned as unprocessed after the last attempt: nothing else is known unwritten. */
+export class UnwrittenItemsError extends Error {
+  constructor(
+    readonly tableName: string,
+    readonly keys: ItemKey[],
+    attempts: number,
+  ) {
+    const named = keys.slice(0, KEYS_NAMED).map((k) => `${k.pk} ${k.sk}`).join(', ');
+    const more = keys.length > KEYS_NAMED ? ` and ${keys.length - KEYS_NAMED} more` : '';
+    super(`BatchWriteItem on ${tableName}: ${keys.length} item(s) left unwritten after ${attempts} attempts (throttled): ${named}${more}`);
+    this.name = 'UnwrittenItemsError';
+  }
+}
+
 /**
- * Writes items (BatchWriteItem, 25 per request), retrying unprocessed items with backoff. Requests
+ * Writes items (BatchWriteItem, 25 per request, `batchConcurrency` requests in flight), retrying
+ * each request's unprocessed items with jittered backoff up to `maxBatchAttempts` times. Requests
  * for the same key are collapsed (the last wins), as DynamoDB rejects duplicates in one batch.
+ * Every request runs to its end; items still unprocessed then are thrown in one
+ * UnwrittenItemsError naming them (everything else was written).
  */
 export async function batchWriteItems(
   doc: DynamoDBDocumentClient,
@@ -138,18 +164,20 @@ export async function batchWriteItems(
     byKey.delete(id);
     byKey.set(id, r);
   }
-  const wire = [...byKey.values()].map((r) =>
+  const wire: WireRequest[] = [...byKey.values()].map((r) =>
     'put' in r ? { PutRequest: { Item: r.put } } : { DeleteRequest: { Key: { pk: r.delete.pk, sk: r.delete.sk } } },
   );
-  for (const chunk of chunked(wire, BATCH_WRITE_LIMIT)) {
-    let pending: typeof wire = chunk;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= options.maxBatchAttempts) throw new Error(`BatchWriteItem on ${tableName}: ${pending.length} item(s) still unprocessed`);
+  const left = await mapLimit(chunked(wire, BATCH_WRITE_LIMIT), options.batchConcurrency, async (chunk) => {
+    let pending = chunk;
+    for (let attempt = 0; attempt < options.maxBatchAttempts && pending.length > 0; attempt++) {
       if (attempt > 0) await backoff(attempt, options.retryBaseMs);
       const res = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      pending = (res.UnprocessedItems?.[tableName] ?? []) as typeof wire;
+      pending = (res.UnprocessedItems?.[tableName] ?? []) as WireRequest[];
     }
-  }
+    return pending;
+  });
+  const unwritten = left.flat().map((r) => ('PutRequest' in r ? r.PutRequest.Item : r.DeleteRequest.Key));
+  if (unwritten.length > 0) throw new UnwrittenItemsError(tableName, unwritten.map((k) => ({ pk: String(k.pk), sk: String(k.sk) })), options.maxBatchAttempts);
 }
 
 /** Keys (pk, sk) of the items of one partition whose sort key starts with `prefix`. */
