@@ -35,7 +35,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     port: 0,
     silent: true,
     directory,
-    resetOnClose: true,
+    // close() removes the folder; the fork's own reset calls the deprecated recursive fs.rmdir.
+    resetOnClose: false,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
   makePutsDurable((server as unknown as { store: S3rverFilesystemStore }).store);
