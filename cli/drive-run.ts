@@ -21,7 +21,7 @@ import { wire } from './wiring';
 export interface DrivenRun {
   command: RunOwner['command'];
   runId: string;
-  spec: Pick<RunSpec, 'source' | 'dest' | 'target'>;
+  spec: Pick<RunSpec, 'source' | 'dest' | 'target' | 'inventory'>;
 }
 
 /** What the command's first step found: the run must be waited on by polling (see resumeRun). */
@@ -66,6 +66,7 @@ export async function driveRun(
         webhook: options.webhook && secret ? { notificationsUrl: `${options.webhook.publicUrl}${webhookPath(secret)}` } : undefined,
         storage: options.storage,
         allowHttpReferences: options.allowHttpReferences,
+        inventoryBucket: run.spec.inventory?.bucket ?? options.inventoryBucket,
       },
       run.spec.source,
       run.spec.dest,

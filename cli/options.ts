@@ -2,7 +2,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { InputError } from '../shared/errors';
 import type { LogFormat } from '../shared/log';
-import { parseBucketUrl, type BucketLocation } from '../shared/location';
+import { isValidBucketName, parseBucketUrl, type BucketLocation } from '../shared/location';
+import { DEFAULT_INVENTORY_MAX_AGE_DAYS, type InventoryRequest } from '../shared/pipeline/partition/inventory-location';
 import { RoboflowMedia } from '../shared/media';
 import { checkUrlLifetime } from '../shared/pipeline/presign';
 import { DEFAULT_URL_LIFETIME_SECONDS, ExternalId } from '../shared/config/target-config';
@@ -145,6 +146,8 @@ export const RUN_FLAGS = {
   'page-size': { type: 'string' },
   'chunk-size': { type: 'string' },
   concurrency: { type: 'string' },
+  inventory: { type: 'string' },
+  'inventory-max-age-days': { type: 'string' },
   'state-dir': { type: 'string' },
   quiet: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -191,6 +194,8 @@ export interface DriveOptions extends WaitCommandOptions {
   chunkSize?: number;
   /** Source partitions listed, filtered and signed at once (see shared/pipeline/partition); 1 lists as one listing. */
   concurrency?: number;
+  /** The bucket of the S3 Inventory report `run --inventory` reads (a resumed run names it in its spec). */
+  inventoryBucket?: string;
   stateDir?: string;
   quiet: boolean;
   logFormat?: LogFormat;
@@ -199,6 +204,8 @@ export interface DriveOptions extends WaitCommandOptions {
 
 export interface RunCommandOptions extends DriveOptions {
   spec: RunSpec;
+  /** `--inventory`: read the objects from this S3 Inventory report instead of listing the source. */
+  inventory?: InventoryRequest;
 }
 
 /** Turns `run` flags into a validated spec; throws InputError naming the first bad flag. */
@@ -269,11 +276,28 @@ function commonRunOptions(v: RunFlagValues, run: Pick<RunSpec, 'source' | 'dest'
     pageSize: optionalInt('--page-size', v['page-size']),
     chunkSize: optionalInt('--chunk-size', v['chunk-size']),
     concurrency: check('--concurrency', positiveInt.max(MAX_CONCURRENCY), v.concurrency ?? '1', `a whole number from 1 to ${MAX_CONCURRENCY}`),
+    ...inventoryOptions(v, source),
     stateDir: v['state-dir'],
     quiet: v.quiet,
     logFormat: logFormat(v['log-format']),
     storage: storageOptions(v, { source, dest }),
   };
+}
+
+/** `--inventory s3://bucket/…/manifest.json` or `s3://bucket/<prefix>/<source bucket>/<config id>/` (its newest manifest). */
+function inventoryOptions(v: RunFlagValues, source: BucketLocation): Pick<RunCommandOptions, 'inventory' | 'inventoryBucket'> {
+  const maxAge = v['inventory-max-age-days'];
+  if (v.inventory === undefined) {
+    if (maxAge !== undefined) throw new InputError('--inventory-max-age-days', 'to be used with --inventory');
+    return {};
+  }
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(v.inventory.trim());
+  if (!match || !isValidBucketName('s3', match[1]!)) {
+    throw new InputError('--inventory', 'an S3 Inventory location: s3://bucket/…/manifest.json, or s3://bucket/<prefix>/<source bucket>/<config id>/ for its newest manifest', v.inventory);
+  }
+  if (source.scheme !== 's3') throw new InputError('--inventory', 'an s3:// --source (S3 Inventory lists S3 buckets)', `${source.scheme}://`);
+  const maxAgeDays = maxAge === undefined ? DEFAULT_INVENTORY_MAX_AGE_DAYS : check('--inventory-max-age-days', positiveInt.max(3650), maxAge, 'a whole number of days from 1 to 3650');
+  return { inventory: { bucket: match[1]!, key: match[2]!, maxAgeDays, setting: '--inventory' }, inventoryBucket: match[1]! };
 }
 
 function wrapLifetime(seconds: number): number {

@@ -39,6 +39,10 @@ Run options:
   --timeout SECONDS            give up waiting after this long (default 86400); the run goes on remotely
   --page-size N                listing page size     --chunk-size N   references per file (default 20000/5000)
   --concurrency N              source partitions listed at once (default 1: one listing; at most 64)
+  --inventory s3://B/…/manifest.json | s3://B/<prefix>/<source bucket>/<config id>/
+                               read the objects from an S3 Inventory report (CSV or Parquet; the newest
+                               complete manifest under a config id prefix) instead of listing; --concurrency
+                               data files at once; --inventory-max-age-days N refuses older ones (default 7)
   --state-dir DIR              local run state (default .bucket-bridge, or BUCKET_BRIDGE_STATE_DIR)
   --progress-interval SECONDS  how often progress is read and, off a terminal, printed (default 5)
   --log-format text|json       stderr lines for people or for machines (default: text on a terminal, else json)

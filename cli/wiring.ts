@@ -28,6 +28,8 @@ export interface Wiring {
   sourceUnused?: boolean;
   /** `--allow-http-references` (the environment may opt in too). */
   allowHttpReferences?: boolean;
+  /** The bucket of the S3 Inventory report the run reads (S3 delivers it in the source bucket's region). */
+  inventoryBucket?: string;
 }
 
 const NO_STORAGE_FLAGS: CliStorageOptions = { source: {}, dest: {}, gcs: {} };
@@ -67,6 +69,7 @@ export function wire(w: Wiring, source: BucketLocation, dest: BucketLocation): B
   return {
     source: stores.source,
     dest: stores.dest,
+    inventory: w.inventoryBucket ? stores.factory.storeFor({ scheme: 's3', bucket: w.inventoryBucket, prefix: '' }, { region: w.storage?.source.region }) : undefined,
     state: new FileStateStore(w.stateDir ?? w.env.BUCKET_BRIDGE_STATE_DIR),
     target: targetFor(w.target, w.env, w.log, w.webhook, w.allowHttpReferences),
     log: w.log,

@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors';
 import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/discover';
 import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
-import { listSource } from '../pipeline/partition/listing';
+import { sourcePages } from '../pipeline/partition/source-pages';
 import { copySkippedKeys, keepSkippedKey } from '../pipeline/skip-samples';
 import { recordSubmitted } from '../state/run-chunks';
 import type { Chunk, RunRecord, RunSpec } from '../state/run-record';
@@ -53,7 +53,7 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
   const chunkSize = Math.min(deps.chunkSize ?? limit, limit);
   // A page never overflows a references file, so files can end on page boundaries.
   const pageSize = Math.min(deps.pageSize ?? DEFAULT_PAGE_SIZE, chunkSize);
-  const pages = discover(options.pages ?? listSource(deps.source, spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken, concurrency: deps.listConcurrency ?? 1, log: deps.log }), {
+  const pages = discover(options.pages ?? sourcePages(deps, spec, { pageSize, startToken: run.checkpoint.nextToken, concurrency: deps.listConcurrency ?? 1, log: deps.log }), {
     media: spec.media,
     maxBytes: deps.target.maxObjectBytes(spec.media),
     excludePrefixes: ownPrefixes(spec),

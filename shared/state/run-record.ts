@@ -46,6 +46,8 @@ export const RunSpec = z.object({
   resultsLayout: ResultsLayout.optional(),
   /** How objects reach the target (targets with uploads): signed references, uploads, or references unless refused (absent: auto). */
   ingest: IngestMode.optional(),
+  /** The S3 Inventory manifest the run reads its objects from instead of listing (see pipeline/partition/inventory.ts). */
+  inventory: z.object({ bucket: z.string(), manifestKey: z.string() }).optional(),
 });
 export type RunSpec = z.infer<typeof RunSpec>;
 
