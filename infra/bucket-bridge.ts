@@ -1,13 +1,12 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -18,6 +17,9 @@ import type { RuntimeEnv } from '../shared/config/runtime-env';
 import { SERVICE_NAME } from '../shared/config/target-config';
 import { PROBE_NAME_PREFIX } from '../shared/run/preflight';
 import { BridgeFunction } from './bridge-function';
+import { createBridgeAlarms } from './observability/alarms';
+import { createBridgeDashboard } from './observability/dashboard';
+import { bridgeServiceName } from './observability/service-name';
 
 export interface BucketBridgeProps {
   /** The deployment's configuration (validated with `parseBridgeConfig`; the constructor throws on errors). */
@@ -63,10 +65,6 @@ function webhookConcurrency(value: number | false | undefined): number | undefin
 
 /** The state table's key schema (mirrors `STATE_TABLE_KEYS` in shared/state/dynamo/table.ts). */
 export const STATE_TABLE_SCHEMA = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
-
-/** CloudWatch metric that the log metric filters publish when a handler logs `"message":"run failed"`. */
-export const RUNS_FAILED_METRIC = { namespace: 'BucketBridge', metricName: 'RunsFailed' } as const;
-export const RUN_FAILED_LOG_MESSAGE = 'run failed';
 
 /** Lambda limits all environment variables of a function to 4 KB together. */
 const MAX_BRIDGE_CONFIG_CHARS = 3072;
@@ -128,7 +126,7 @@ type EnvName = keyof RuntimeEnv;
 /**
  * The serverless bridge: one DynamoDB state table, six functions, four work queues (each with a
  * dead-letter queue), the EventBridge rules for schedules and S3 "Object Created" events, a public
- * webhook Function URL, the two secrets, and alarms.
+ * webhook Function URL, the two secrets, alarms and a dashboard (infra/observability/).
  *
  * Sources with `onObjectCreated: true` need EventBridge notifications enabled on their bucket
  * (S3 console → Properties → Amazon EventBridge, or `Bucket({ eventBridgeEnabled: true })`):
@@ -163,6 +161,12 @@ export class BucketBridge extends Construct {
   /** The webhook Function URL (base only; the target is given `<url>webhooks/<secret>`). */
   readonly webhookUrl: FunctionUrl;
   readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+  /**
+   * The `service` dimension of every metric the functions publish: each function's
+   * `POWERTOOLS_SERVICE_NAME` must be this value for the dashboard and alarms to see its metrics.
+   */
+  readonly serviceName: string;
 
   private readonly partitionForNag: string;
   private readonly acknowledged = new Set<string>();
@@ -177,6 +181,7 @@ export class BucketBridge extends Construct {
         `bucket-bridge config: too large for a Lambda environment variable (${bridgeConfigJson.length} characters, at most ${MAX_BRIDGE_CONFIG_CHARS})`,
       );
     }
+    this.serviceName = bridgeServiceName(this);
     const partition = Stack.of(this).partition;
     this.partitionForNag = Token.isUnresolved(partition) ? '<AWS::Partition>' : partition;
 
@@ -351,7 +356,15 @@ export class BucketBridge extends Construct {
         'Pinned to nodejs22.x on purpose: the code and its dependency pins are tested on Node 20/22, not yet on Node 24.');
     }
 
-    this.createAlarms(props.alarmTopic);
+    // ---- alarms and dashboard ----------------------------------------------------------------------
+    const observed = { serviceName: this.serviceName, targetName: config.target.name, queues: this.queues, functions };
+    this.alarms.push(
+      ...createBridgeAlarms(this, observed, {
+        topic: props.alarmTopic,
+        stuckAfter: { startJob: Duration.hours(1), export: Duration.hours(1) },
+      }),
+    );
+    this.dashboard = createBridgeDashboard(this, 'Dashboard', { ...observed, alarms: this.alarms });
   }
 
   // ---- permissions -------------------------------------------------------------------------------
@@ -488,7 +501,7 @@ export class BucketBridge extends Construct {
     fn.addToRolePolicy(new PolicyStatement({ actions, resources: keys }));
   }
 
-  // ---- queues and alarms -------------------------------------------------------------------------
+  // ---- queues --------------------------------------------------------------------------------
 
   private bridgeQueue(id: string, maxReceiveCount: number, consumerTimeout: Duration, batchingWindow?: Duration): BridgeQueue {
     const deadLetterQueue = new Queue(this, `${id}Dlq`, {
@@ -505,45 +518,6 @@ export class BucketBridge extends Construct {
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
     });
     return { queue, deadLetterQueue };
-  }
-
-  private createAlarms(topic: ITopic | undefined) {
-    const alarm = (id: string, description: string, metric: IMetric, threshold: number) => {
-      const a = new Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      if (topic) a.addAlarmAction(new SnsAction(topic));
-      this.alarms.push(a);
-      return a;
-    };
-    const fiveMinutes = Duration.minutes(5);
-
-    for (const [name, { deadLetterQueue }] of Object.entries(this.queues)) {
-      alarm(`${name}DlqAlarm`, `bucket-bridge: messages in the ${name} dead-letter queue`,
-        deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }), 1);
-    }
-    for (const [name, fn] of Object.entries(this.functions)) {
-      const id = FUNCTION_SETTINGS[name as BridgeFunctionName].id;
-      alarm(`${id}ErrorsAlarm`, `bucket-bridge: ${name} function errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), 1);
-      new MetricFilter(this, `${id}RunsFailedFilter`, {
-        logGroup: fn.logGroup,
-        filterPattern: FilterPattern.stringValue('$.message', '=', RUN_FAILED_LOG_MESSAGE),
-        metricNamespace: RUNS_FAILED_METRIC.namespace,
-        metricName: RUNS_FAILED_METRIC.metricName,
-        metricValue: '1',
-      });
-    }
-    alarm('RunsFailedAlarm', 'bucket-bridge: a run failed (a function logged "run failed")',
-      new Metric({ ...RUNS_FAILED_METRIC, period: fiveMinutes, statistic: 'Sum' }), 1);
-    for (const [name, { queue }] of [['startJob', this.queues.startJob], ['export', this.queues.export]] as const) {
-      alarm(`${name}StuckAlarm`, `bucket-bridge: a ${name} message has waited over an hour (stuck run)`,
-        queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }), Duration.hours(1).toSeconds());
-    }
   }
 
   // ---- cdk-nag -----------------------------------------------------------------------------------

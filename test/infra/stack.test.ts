@@ -2,10 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { BridgeStack } from '../../infra/bridge-stack';
-import { BucketBridge, RUNS_FAILED_METRIC, type BridgeFunctionName } from '../../infra/bucket-bridge';
+import { BucketBridge, type BridgeFunctionName } from '../../infra/bucket-bridge';
 import { parseBridgeConfig } from '../../shared/config/bridge-config';
 import { MAX_RECEIVES } from '../../shared/config/queues';
 import { RUNTIME_ENV_NAMES } from '../../shared/config/runtime-env';
@@ -463,78 +462,6 @@ describe('IAM', () => {
       EventPattern: { source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: ['whole-bucket'] } } },
     });
     t.resourceCountIs('AWS::Events::Rule', 1); // no schedule
-  });
-});
-
-describe('alarms', () => {
-  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-
-  it('alarms on every dead-letter queue', () => {
-    for (const q of ['submissions', 'objectEvents', 'startJob', 'export'] as const) {
-      expect(alarms, q).toContainEqual(
-        expect.objectContaining({
-          MetricName: 'ApproximateNumberOfMessagesVisible',
-          Namespace: 'AWS/SQS',
-          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId(q, true), 'QueueName'] } }],
-          Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        }),
-      );
-    }
-  });
-
-  it('alarms on errors of every function over five minutes', () => {
-    for (const name of Object.keys(fns) as BridgeFunctionName[]) {
-      expect(alarms, name).toContainEqual(
-        expect.objectContaining({
-          MetricName: 'Errors',
-          Namespace: 'AWS/Lambda',
-          Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }],
-          Period: 300,
-          Statistic: 'Sum',
-          Threshold: 1,
-        }),
-      );
-    }
-  });
-
-  it('counts "run failed" log lines of every function and alarms on them', () => {
-    template.resourceCountIs('AWS::Logs::MetricFilter', 6);
-    for (const name of Object.keys(fns) as BridgeFunctionName[]) {
-      template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: { Ref: logicalId(stack, fns[name].logGroup) },
-        FilterPattern: '{ $.message = "run failed" }',
-        MetricTransformations: [{ MetricNamespace: 'BucketBridge', MetricName: 'RunsFailed', MetricValue: '1' }],
-      });
-    }
-    expect(alarms).toContainEqual(
-      expect.objectContaining({ Namespace: RUNS_FAILED_METRIC.namespace, MetricName: RUNS_FAILED_METRIC.metricName, Threshold: 1 }),
-    );
-  });
-
-  it('alarms when a start-job or export message waits over an hour (stuck run)', () => {
-    for (const q of ['startJob', 'export'] as const) {
-      expect(alarms, q).toContainEqual(
-        expect.objectContaining({
-          MetricName: 'ApproximateAgeOfOldestMessage',
-          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId(q), 'QueueName'] } }],
-          Threshold: 3600,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        }),
-      );
-    }
-    expect(alarms).toHaveLength(4 + 6 + 1 + 2);
-    for (const a of alarms) expect(a.AlarmActions).toBeUndefined();
-  });
-
-  it('notifies the alarm topic when one is given', () => {
-    const app = testApp();
-    const topicStack = new Stack(app, 'Topics');
-    const topic = new Topic(topicStack, 'Alarms');
-    const { template: t } = synthStack({ alarmTopic: topic }, app);
-    const withTopic = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
-    expect(withTopic).toHaveLength(13);
-    for (const a of withTopic) expect(a.Properties.AlarmActions).toHaveLength(1);
   });
 });
 
