@@ -1,3 +1,4 @@
+import { S3EventNotificationEventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/s3';
 import { z } from 'zod';
 import type { CreatedObject } from '../run/object-events';
 import type { WebhookRequest } from '../webhook/receive';
@@ -24,15 +25,17 @@ export function webhookRequestOf(event: unknown): WebhookRequest {
   return { method: e.requestContext.http.method, path: e.rawPath, headers: e.headers, body };
 }
 
-// S3 "Object Created" through EventBridge (then an SQS target), and classic S3 notifications to SQS.
-const EventBridgeObjectCreated = z.object({
+// S3 "Object Created" through EventBridge (then an SQS target): Powertools' schema of the whole
+// event, narrowed to this source and type. S3 reports IPv6 requesters too (dual-stack endpoints),
+// which that schema's IPv4-only source address would refuse.
+const EventBridgeObjectCreated = S3EventNotificationEventBridgeSchema.extend({
   source: z.literal('aws.s3'),
   'detail-type': z.literal('Object Created'),
-  detail: z.object({
-    bucket: z.object({ name: z.string() }),
-    object: z.object({ key: z.string(), size: z.number().int().nonnegative().default(0), etag: z.string().optional() }),
-  }),
+  detail: S3EventNotificationEventBridgeSchema.shape.detail.extend({ 'source-ip-address': z.string().optional() }),
 });
+
+// Classic S3 notifications to SQS: only the fields the bridge reads (Powertools' S3Schema also
+// requires the requester's identity and request ids, which the bridge has no use for).
 
 const S3Notification = z.object({
   Records: z.array(
@@ -59,7 +62,7 @@ export function createdObjectsOf(body: unknown): CreatedObject[] {
   const bridged = EventBridgeObjectCreated.safeParse(body);
   if (bridged.success) {
     const { bucket, object } = bridged.data.detail;
-    return [{ bucket: bucket.name, key: decodeEventKey(object.key), size: object.size, etag: object.etag }];
+    return [{ bucket: bucket.name, key: decodeEventKey(object.key), size: object.size ?? 0, etag: object.etag }];
   }
   const classic = S3Notification.safeParse(body);
   if (classic.success) {
