@@ -51,10 +51,10 @@ const UNIT_LABEL = { Count: 'count', Bytes: 'bytes', Milliseconds: 'ms' } as con
  */
 export function createBridgeDashboard(scope: Construct, id: string, bridge: ObservedBridgeWithAlarms): Dashboard {
   const stack = Stack.of(scope);
-  const dashboard = new Dashboard(scope, id, {
-    // Dashboards are global to the account: the region keeps one stack's two deployments apart.
-    dashboardName: `${bridge.serviceName}-${stack.region}`,
-  });
+  // Dashboards are global to the account: the region keeps one stack's deployments in two regions
+  // apart, the construct's path two bridges in one stack.
+  const path = scope.node.scopes.slice(stack.node.scopes.length).map((c) => c.node.id).join('-').replace(/[^A-Za-z0-9_-]/g, '-');
+  const dashboard = new Dashboard(scope, id, { dashboardName: [stack.stackName, path, stack.region].filter(Boolean).join('-') });
 
   dashboard.addWidgets(
     new TextWidget({

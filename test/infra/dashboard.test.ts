@@ -45,10 +45,9 @@ function catalogueLines(name: MetricName): { lines: ChartedMetric[]; found: Char
 }
 
 describe('dashboard', () => {
-  it('is one dashboard per bridge, named after its service and region', () => {
+  it('is one dashboard per bridge, named after its stack, construct and region', () => {
     expect(others).toEqual([]);
-    expect(dashboard!.name).toBe(`${bridge.serviceName}-<Ref:AWS::Region>`);
-    expect(bridge.serviceName).toBe('BridgeTest-Bridge');
+    expect(dashboard!.name).toBe('BridgeTest-Bridge-<Ref:AWS::Region>');
   });
 
   it('charts every catalogue metric with all its dimensions, for this deployment\'s service and target', () => {
