@@ -4,7 +4,7 @@ import { METRIC_CATALOGUE, METRICS_NAMESPACE, SERVICE_DIMENSION, type MetricName
 import { FileFailure, RunPhase } from '../../shared/state/run-record';
 import type { ObservedBridge } from './observed-bridge';
 
-/** Set on every catalogue metric to the configured target's name. */
+/** Set to the configured target's name on the catalogue metrics that have it (all of them today). */
 export const TARGET_DIMENSION = 'Target';
 
 export const DEFAULT_PERIOD = Duration.minutes(5);
@@ -32,9 +32,16 @@ export interface SeriesOptions {
 const statisticOf = (name: MetricName, options: SeriesOptions) =>
   options.statistic ?? (METRIC_CATALOGUE[name].unit === 'Milliseconds' ? 'p50' : 'Sum');
 
+/** `Target` with the configured target's name, for the metrics published with it. */
+function targetOf(deployment: Deployment, name: MetricName): Record<string, string> {
+  const dimensions: readonly string[] = METRIC_CATALOGUE[name].dimensions;
+  return dimensions.includes(TARGET_DIMENSION) ? { [TARGET_DIMENSION]: deployment.targetName } : {};
+}
+
 /** The dimensions of a catalogue metric that vary within one deployment (all but `Target`). */
 export function varyingDimensions(name: MetricName): readonly string[] {
-  return METRIC_CATALOGUE[name].dimensions.filter((d) => d !== TARGET_DIMENSION);
+  const dimensions: readonly string[] = METRIC_CATALOGUE[name].dimensions;
+  return dimensions.filter((d) => d !== TARGET_DIMENSION);
 }
 
 /** One series of a catalogue metric of this deployment: `values` gives every dimension besides `service` and `Target`. */
@@ -47,7 +54,7 @@ export function catalogueMetric(deployment: Deployment, name: MetricName, values
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName: name,
-    dimensionsMap: { [SERVICE_DIMENSION]: deployment.serviceName, [TARGET_DIMENSION]: deployment.targetName, ...values },
+    dimensionsMap: { [SERVICE_DIMENSION]: deployment.serviceName, ...targetOf(deployment, name), ...values },
     statistic: statisticOf(name, options),
     period: options.period ?? DEFAULT_PERIOD,
   });
@@ -62,7 +69,8 @@ function label(name: MetricName, values: string, options: SeriesOptions): string
 /** The SEARCH expression finding every series of a catalogue metric of this deployment (all values of its varying dimensions). */
 export function catalogueSearch(deployment: Deployment, name: MetricName, options: SeriesOptions = {}): string {
   const schema = [METRICS_NAMESPACE, ...METRIC_CATALOGUE[name].dimensions, SERVICE_DIMENSION].join(',');
-  const filter = `MetricName="${name}" ${SERVICE_DIMENSION}="${deployment.serviceName}" ${TARGET_DIMENSION}="${deployment.targetName}"`;
+  const fixed = { [SERVICE_DIMENSION]: deployment.serviceName, ...targetOf(deployment, name) };
+  const filter = [`MetricName="${name}"`, ...Object.entries(fixed).map(([d, v]) => `${d}="${v}"`)].join(' ');
   const period = (options.period ?? DEFAULT_PERIOD).toSeconds();
   return `SEARCH('{${schema}} ${filter}', '${statisticOf(name, options)}', ${period})`;
 }
