@@ -18,6 +18,8 @@ interface Known {
 
 /** Keys at a stretch's edge that measure the density next to it. */
 const EDGE_KEYS = 100;
+/** Probes looking for where the listing ends, at most. */
+const MAX_END_PROBES = 24;
 
 /** A known key, or a gap between samples with its estimated count (`last`: the listing ends in it). */
 type Piece = { key: string } | { lo: number; hi: number; count: number; density: number; last: boolean };
@@ -84,8 +86,8 @@ export class KeyEstimate {
 
   /**
    * Points to sample next: inside each gap estimated to hold at least half a range's share of
-   * the keys, evenly, about one per share, and near the end of a gap where the listing ends; about
-   * `budget` in all (the largest gaps first).
+   * the keys, evenly, about one per share (about `budget` in all, the largest gaps first), and
+   * back from the end of the gap where the listing ends.
    */
   probes(ranges: number, budget: number): string[] {
     const share = this.total / ranges;
@@ -98,8 +100,13 @@ export class KeyEstimate {
       const gap = gaps[i]!;
       const n = Math.min(budget - points.length, Math.max(1, Math.floor(wanted[i]! * scale)));
       for (let j = 1; j <= n; j++) points.push(this.space.keyAt(gap.lo + ((gap.hi - gap.lo) * j) / (n + 1)));
-      // Where the listing ends, the last keys are read too: the end is then known, not guessed.
-      if (gap.last) points.push(this.space.keyAt(Math.max(gap.lo, gap.hi - (2 * EDGE_KEYS) / gap.density)));
+      // Where the listing ends, points at doubling distances back from the gap's end: the one
+      // just before the last keys reads them, so the end is known, not guessed.
+      if (gap.last) {
+        for (let distance = EDGE_KEYS / gap.density, k = 0; distance < gap.hi - gap.lo && k < MAX_END_PROBES; distance *= 2, k++) {
+          points.push(this.space.keyAt(gap.hi - distance));
+        }
+      }
       if (points.length >= budget) break;
     }
     return [...new Set(points)];

@@ -9,22 +9,27 @@ import type { Partition } from './partition';
 const PROBE_CHARACTERS = '-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 /** Keys read per sampling request: enough to see the local density, still one small request. */
 const SAMPLE_KEYS = 100;
-/** Exploring probes at doubling distances at most (this reaches far), and evenly spaced ones. */
-const MAX_DOUBLING = 40;
-const EVEN_EXPLORE = 16;
+/** Exploring probes, evenly spaced over the space of characters common in keys. */
+const EXPLORE_POINTS = 16;
+/** Rounds narrowing down where the keys end, at most, and points per round. */
+const END_ROUNDS = 6;
+const END_POINTS = 15;
 /** Rounds of sampling inside the gaps estimated to hold the most keys, and probes per round. */
 const REFINE_ROUNDS = 2;
-const MAX_REFINE = 64;
+const MAX_REFINE = 32;
 
 /**
  * Splits the keys under a flat `prefix` (too many for one listing page) into `pieces` partitions
  * of about the same size without listing them all. The first page is read (its objects are the
  * first partition); then keys are sampled with short listings after chosen points (`StartAfter`,
  * GCS `startOffset`), all points of a round at once:
- * 1. explore: points at doubling distances past the first page and evenly spaced ones, in a key
- *    space made of the characters seen and those common in keys (see key-space.ts), find how far
- *    the folder reaches and which characters its keys use at each position;
- * 2. refine (twice): in the key space of the characters seen, the gaps between samples estimated
+ * 1. explore: points evenly spaced past the first page, in a key space made of the characters
+ *    seen and those common in keys (see key-space.ts), find roughly how far the folder reaches
+ *    and which characters its keys use at each position;
+ * 2. end: in the key space of the characters seen, points between the greatest key found and the
+ *    least point found with nothing after it narrow down where the keys end (a few points a
+ *    round, until that is known to within a fraction of a range);
+ * 3. refine (twice): in the key space of the characters seen, the gaps between samples estimated
  *    to hold the most keys (see key-density.ts) are sampled inside, about once per range's share.
  * The bounds are then cut at the estimated quantiles of the key count. They only balance the
  * ranges: consecutive ranges share a bound, so they cover the prefix exactly whatever bounds are
@@ -46,7 +51,12 @@ export async function splitFlatPrefix(
   const learnt = () => new KeySpace(prefix, samples.flatMap((s) => s.keys));
   const ranges = Math.max(1, options.pieces - 1);
 
-  await sample(explorePoints(new KeySpace(prefix, samples[0]!.keys, PROBE_CHARACTERS), page.objects[0]!.key, last));
+  await sample(explorePoints(new KeySpace(prefix, samples[0]!.keys, PROBE_CHARACTERS), last));
+  for (let round = 0; round < END_ROUNDS; round++) {
+    const points = endPoints(learnt(), samples, page.objects[0]!.key, ranges);
+    if (points.length === 0) break;
+    await sample(points);
+  }
   for (let round = 0; round < REFINE_ROUNDS; round++) {
     const points = new KeyEstimate(learnt(), samples, last).probes(ranges, Math.min(MAX_REFINE, 2 * ranges));
     if (points.length === 0) break;
@@ -58,14 +68,28 @@ export async function splitFlatPrefix(
   return parts;
 }
 
-/** Points past the first page at 1, 2, 4, … times its width, and evenly spaced ones, up to the end of the space. */
-function explorePoints(space: KeySpace, first: string, last: string): string[] {
+/** Points evenly spaced past the first page, up to the end of the space. */
+function explorePoints(space: KeySpace, last: string): string[] {
   const from = space.valueOf(last);
-  const width = Math.max(1, from - space.valueOf(first));
-  const points: string[] = [];
-  for (let distance = width; from + distance < space.size && points.length < MAX_DOUBLING; distance *= 2) points.push(space.keyAt(from + distance));
-  for (let i = 1; i <= EVEN_EXPLORE; i++) points.push(space.keyAt(from + ((space.size - from) * i) / (EVEN_EXPLORE + 1)));
-  return [...new Set(points)];
+  return [...new Set(Array.from({ length: EXPLORE_POINTS }, (_, i) => space.keyAt(from + ((space.size - from) * (i + 1)) / (EXPLORE_POINTS + 1))))];
+}
+
+/**
+ * Points evenly spaced between the greatest key sampled and the least point found with nothing
+ * after it, while that bracket is wider than a quarter of a range's share of the keys (as if they
+ * were spread evenly from the first key on); none once a listing ended on a key.
+ */
+function endPoints(space: KeySpace, samples: Sample[], first: string, ranges: number): string[] {
+  let greatest = 0;
+  let end = space.size;
+  for (const s of samples) {
+    if (s.keys.length > 0) greatest = Math.max(greatest, space.valueOf(s.keys.at(-1)!));
+    if (!s.complete) continue;
+    if (s.keys.length > 0) return [];
+    end = Math.min(end, space.valueOf(s.after));
+  }
+  if ((end - greatest) * 4 * ranges <= greatest - space.valueOf(first)) return [];
+  return Array.from({ length: END_POINTS }, (_, i) => space.keyAt(greatest + ((end - greatest) * (i + 1)) / (END_POINTS + 1)));
 }
 
 async function sampleAfter(store: ObjectStore, prefix: string, after: string): Promise<Sample> {
