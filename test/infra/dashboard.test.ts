@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../infra/bridge-function';
 import { createBridgeAlarms } from '../../infra/observability/alarms';
 import { createBridgeDashboard } from '../../infra/observability/dashboard';
-import { METRIC_CATALOGUE, type MetricName } from '../../shared/metrics/catalogue';
+import { METRIC_CATALOGUE, METRICS_NAMESPACE, type MetricName } from '../../shared/metrics/catalogue';
 import { chartedSeries, dashboards, type ChartedMetric, type ChartedSearch } from './dashboard-body';
 import { logicalId, synthStack, testApp } from './fixtures';
 
@@ -154,5 +157,30 @@ describe('dashboard', () => {
     const errors = charted.metrics.filter((m) => m.metricName === 'Errors').map((m) => m.dimensions.FunctionName);
     expect(sorted(errors)).toEqual(sorted(Object.values(observed.functions).map((f) => `<Ref:${id(f)}>`)));
     expect(charted.searches.every((q) => q.filter.service === 'Extra-Bridge' && q.filter.Target === 'extend')).toBe(true);
+  });
+});
+
+describe('README "Dashboard and alarms"', () => {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('### Dashboard and alarms');
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+  const quoted = [...section.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+
+  it('names every catalogue metric and dimension, and no metric the catalogue lacks', () => {
+    expect(start).toBeGreaterThan(0);
+    const catalogue = Object.keys(METRIC_CATALOGUE);
+    for (const name of catalogue) expect(quoted, name).toContain(name);
+    const dimensions = new Set(Object.values(METRIC_CATALOGUE).flatMap((m) => [...m.dimensions, 'service']));
+    for (const d of dimensions) expect(quoted, d).toContain(d);
+    const metricLike = quoted.filter((q) => /^[A-Z][a-z]+[A-Z][A-Za-z]+$/.test(q) && !q.endsWith('Alarm') && q !== METRICS_NAMESPACE);
+    for (const q of metricLike) expect(catalogue, q).toContain(q);
+  });
+
+  it('lists the alarms the stack has, by construct id or id pattern', () => {
+    const named = quoted.filter((q) => q.endsWith('Alarm'));
+    const patterns = named.map((q) => new RegExp(`^${q.replace(/<[^>]+>/g, '[A-Za-z]+')}$`));
+    const ids = bridge.alarms.map((a) => a.node.id);
+    for (const id of ids) expect(patterns.some((p) => p.test(id)), id).toBe(true);
+    for (const [i, p] of patterns.entries()) expect(ids.some((id) => p.test(id)), named[i]).toBe(true);
   });
 });
