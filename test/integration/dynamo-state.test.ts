@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DynamoObjectLedger,
@@ -10,7 +10,8 @@ import {
   type DynamoStateOptions,
 } from '../../shared/state/dynamo';
 import { keys } from '../../shared/state/dynamo/table';
-import type { ExportTaskResult, FileFailure, RunRecord } from '../../shared/state/run-record';
+import type { Chunk, ExportTaskResult, FileFailure, RunRecord } from '../../shared/state/run-record';
+import { putChunk, recordSubmitted } from '../../shared/state/run-chunks';
 import type { StoredObject } from '../../shared/storage/port';
 import { startDynalite, type TestDynamo } from '../support/dynalite';
 import { RunExistsError } from '../../shared/state/port';
@@ -182,6 +183,90 @@ describe('DynamoDB state adapter against dynalite', () => {
       expect(calls).toBe(3);
       vi.restoreAllMocks();
       expect((await state.getRun('r1'))?.listed).toBe(0);
+    });
+  });
+
+  describe('chunks', () => {
+    const chunk = (index: number, partition?: number): Chunk => ({
+      ...(partition !== undefined && { partition }),
+      index,
+      ingestId: `bb-r1-${partition ?? 0}-${index}`,
+      manifestKey: `m/${index}.jsonl`,
+      references: 3,
+      status: 'written',
+    });
+
+    it('keeps each chunk an item of its own beside the run, read back in (partition, index) order', async () => {
+      const state = store({ pageSize: 2 });
+      await state.createRun(runRecord('r1'));
+      const written = [chunk(10), chunk(2, 1), chunk(0, 1), chunk(9), chunk(0), chunk(1, 12)];
+      for (const c of written) await putChunk(state, 'r1', c);
+      const read = await collect(state.chunks('r1'));
+      expect(read.map((c) => [c.partition ?? 0, c.index])).toEqual([[0, 0], [0, 9], [0, 10], [1, 0], [1, 2], [12, 1]]);
+      expect(await state.getChunk('r1', { index: 9 })).toEqual(chunk(9));
+      expect(await state.getChunk('r1', { partition: 0, index: 9 })).toEqual(chunk(9));
+      expect(await state.getChunk('r1', { partition: 1, index: 9 })).toBeUndefined();
+      const item = await ddb.doc.send(new GetCommand({ TableName: table, Key: keys.chunk('r1', { partition: 1, index: 2 }) }));
+      expect(item.Item).toMatchObject({ sk: 'CHUNK#000001-0000000002', status: 'written', version: 1 });
+      expect(JSON.parse(String((await ddb.doc.send(new GetCommand({ TableName: table, Key: keys.run('r1') }))).Item?.record))).not.toHaveProperty('chunks');
+      expect(await collect(state.chunks('other'))).toEqual([]);
+    });
+
+    it('lands all of 20 parallel changes of one chunk, and writes nothing when the change returns undefined', async () => {
+      const state = store();
+      await state.createRun(runRecord('r1'));
+      await putChunk(state, 'r1', chunk(0));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => state.updateChunk('r1', { index: 0 }, (c) => c && { ...c, shardIds: [...(c.shardIds ?? []), `s${i}`] })),
+      );
+      expect((await state.getChunk('r1', { index: 0 }))?.shardIds?.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `s${i}`).sort());
+      const before = await ddb.doc.send(new GetCommand({ TableName: table, Key: keys.chunk('r1', { index: 0 }) }));
+      expect(await state.updateChunk('r1', { index: 0 }, () => undefined)).toMatchObject({ index: 0 });
+      expect(await state.updateChunk('r1', { index: 5 }, () => undefined)).toBeUndefined();
+      const after = await ddb.doc.send(new GetCommand({ TableName: table, Key: keys.chunk('r1', { index: 0 }) }));
+      expect(after.Item?.version).toBe(before.Item?.version);
+      expect(await state.getChunk('r1', { index: 5 })).toBeUndefined();
+      await expect(state.updateChunk('r1', { index: 0 }, (c) => c && { ...c, index: 1 })).rejects.toThrow(/must not change its key/);
+    });
+
+    it('never moves a chunk back: a webhook that moved it on before the submitter recorded it keeps its status', async () => {
+      const state = store();
+      await state.createRun(runRecord('r1'));
+      await putChunk(state, 'r1', chunk(0));
+      await state.updateChunk('r1', { index: 0 }, (c) => c && { ...c, status: 'ingested' });
+      await recordSubmitted(state, 'r1', { ...chunk(0), status: 'submitted', targetRef: 'bb-r1', shardIds: ['s1'], duplicated: false });
+      expect(await state.getChunk('r1', { index: 0 })).toMatchObject({ status: 'ingested', targetRef: 'bb-r1', shardIds: ['s1'], duplicated: false });
+      await putChunk(state, 'r1', chunk(1));
+      await recordSubmitted(state, 'r1', { ...chunk(1), status: 'submitted' });
+      expect((await state.getChunk('r1', { index: 1 }))?.status).toBe('submitted');
+    });
+
+    it('reads a run record written by the previous version with its chunks inline: the chunks become items, the record is written again without them', async () => {
+      const state = store();
+      const run = runRecord('old', { phase: 'ingesting', listed: 6, submitted: 6, checkpoint: { nextChunk: 2 } });
+      await state.createRun(run);
+      // What the previous version stored: the chunks inside the record (one already retried, the old way).
+      const inline = [chunk(0), { ...chunk(1), status: 'submitted', targetRef: 'bpr_retry' }];
+      const legacy = { ...run, chunks: inline, resubmitted: { 'in__x.jpg': 'bpr_retry' } };
+      await ddb.doc.send(new PutCommand({ TableName: table, Item: { ...keys.run('old'), record: JSON.stringify(legacy), version: 7, runId: 'old', phase: run.phase } }));
+      // A webhook handled by the new version meanwhile already moved chunk 0 on: its item is newer and kept.
+      await putChunk(state, 'old', { ...chunk(0), status: 'ingested' });
+
+      const read = await state.getRun('old');
+      expect(read).toEqual({ ...run, retried: true });
+      expect(await collect(state.chunks('old'))).toEqual([
+        { ...chunk(0), status: 'ingested' },
+        { ...chunk(1), status: 'submitted', targetRef: 'bpr_retry', retry: true },
+      ]);
+      const stored = (await ddb.doc.send(new GetCommand({ TableName: table, Key: keys.run('old') }))).Item!;
+      expect(stored.version).toBe(8);
+      expect(JSON.parse(String(stored.record))).not.toHaveProperty('chunks');
+
+      // An update of a record still in the old form migrates it first too.
+      await ddb.doc.send(new PutCommand({ TableName: table, Item: { ...keys.run('old'), record: JSON.stringify({ ...legacy, chunks: [chunk(2)] }), version: 9 } }));
+      expect((await state.updateRun('old', (r) => ({ ...r, listed: 9 }))).listed).toBe(9);
+      expect((await collect(state.chunks('old'))).map((c) => c.index)).toEqual([0, 1, 2]);
+      expect(JSON.parse(String((await ddb.doc.send(new GetCommand({ TableName: table, Key: keys.run('old') }))).Item!.record))).not.toHaveProperty('chunks');
     });
   });
 
