@@ -14,7 +14,7 @@ export function powertoolsLogger(logger: PowertoolsLogger): Logger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** Keys Powertools sets itself (it would drop ours with a warning line); ours are kept with a `field_` prefix. */
+/** Keys Powertools sets itself (it drops ours of the first five with a warning line; ours would hide its context); ours are kept with a `field_` prefix. */
 const RESERVED = new Set(['level', 'message', 'sampling_rate', 'service', 'timestamp', 'xray_trace_id', 'cold_start', 'function_arn', 'function_memory_size', 'function_name', 'function_request_id']);
 
 function withoutReserved(fields: Record<string, unknown>): Record<string, unknown> {
