@@ -63,6 +63,11 @@ function webhookConcurrency(value: number | false | undefined): number | undefin
   return reserved;
 }
 
+/** Invocations of submit-partition at once: the configured partitions, at least Lambda's minimum for an SQS event source (2). */
+export function partitionConcurrency(partitions: number): number {
+  return Math.max(2, partitions);
+}
+
 /** The state table's key schema (mirrors `STATE_TABLE_KEYS` in shared/state/dynamo/table.ts). */
 export const STATE_TABLE_SCHEMA = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
 
@@ -75,7 +80,8 @@ export type BridgeFunctionName =
   | 'object-created'
   | 'webhook'
   | 'start-job'
-  | 'export';
+  | 'export'
+  | 'submit-partition';
 
 const FUNCTION_SETTINGS: Record<BridgeFunctionName, { id: string; timeout: Duration; memorySize: number; description: string }> = {
   'scheduled-run': {
@@ -114,6 +120,12 @@ const FUNCTION_SETTINGS: Record<BridgeFunctionName, { id: string; timeout: Durat
     memorySize: 1536,
     description: 'bucket-bridge: copies result files back to the destination bucket',
   },
+  'submit-partition': {
+    id: 'SubmitPartition',
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
+    description: 'bucket-bridge: lists, signs and submits one partition of a run; joins the run after the last',
+  },
 };
 
 export interface BridgeQueue {
@@ -124,7 +136,7 @@ export interface BridgeQueue {
 type EnvName = keyof RuntimeEnv;
 
 /**
- * The serverless bridge: one DynamoDB state table, six functions, four work queues (each with a
+ * The serverless bridge: one DynamoDB state table, seven functions, five work queues (each with a
  * dead-letter queue), the EventBridge rules for schedules and S3 "Object Created" events, a public
  * webhook Function URL, the two secrets, alarms and a dashboard (infra/observability/).
  *
@@ -156,7 +168,7 @@ export class BucketBridge extends Construct {
   readonly webhookSecret: Secret;
   /** The GCS credentials secret (`gcsCredentialsSecretArn`), when a source reads GCS. */
   readonly gcsCredentialsSecret?: ISecret;
-  readonly queues: Readonly<Record<'submissions' | 'objectEvents' | 'startJob' | 'export', BridgeQueue>>;
+  readonly queues: Readonly<Record<'submissions' | 'objectEvents' | 'startJob' | 'export' | 'partitions', BridgeQueue>>;
   readonly functions: Readonly<Record<BridgeFunctionName, BridgeFunction>>;
   /** The webhook Function URL (base only; the target is given `<url>webhooks/<secret>`). */
   readonly webhookUrl: FunctionUrl;
@@ -234,6 +246,7 @@ export class BucketBridge extends Construct {
       objectEvents: this.bridgeQueue('ObjectEvents', MAX_RECEIVES.objectEvents, settings['object-created'].timeout, objectEventsWindow),
       startJob: this.bridgeQueue('StartJob', MAX_RECEIVES.startJob, settings['start-job'].timeout),
       export: this.bridgeQueue('Export', MAX_RECEIVES.export, settings.export.timeout),
+      partitions: this.bridgeQueue('Partitions', MAX_RECEIVES.partitions, settings['submit-partition'].timeout),
     };
 
     // ---- functions -------------------------------------------------------------------------------
@@ -258,6 +271,7 @@ export class BucketBridge extends Construct {
       webhook,
       'start-job': make('start-job'),
       export: make('export'),
+      'submit-partition': make('submit-partition'),
     };
     this.functions = functions;
 
@@ -350,6 +364,27 @@ export class BucketBridge extends Construct {
     if (config.target.name === 'extend') this.allowSources(exportFn);
     this.sendTo(exportFn, 'EXPORT_QUEUE_URL', this.queues.export.queue);
     exportFn.addEventSource(new SqsEventSource(this.queues.export.queue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    // Parallel discovery: scheduled-run plans a run's partitions (a message each on `partitions`);
+    // submit-partition lists, signs and submits one partition (the same as continue-submission for
+    // a whole listing), hands the rest on, sweeps lost messages and joins the run after the last
+    // partition (`advance` to start-job). At most `discovery.partitions` run at once: the event
+    // source's maximum concurrency (Lambda's own cap on an SQS poller; 2 is its minimum).
+    const partitionFn = functions['submit-partition'];
+    this.sendTo(functions['scheduled-run'], 'PARTITIONS_QUEUE_URL', this.queues.partitions.queue);
+    this.useApiKey(partitionFn);
+    this.useWebhookUrl(partitionFn);
+    this.sendTo(partitionFn, 'PARTITIONS_QUEUE_URL', this.queues.partitions.queue);
+    this.sendTo(partitionFn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
+    this.allowSources(partitionFn);
+    this.allowDestination(partitionFn);
+    partitionFn.addEventSource(
+      new SqsEventSource(this.queues.partitions.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: partitionConcurrency(Math.max(config.discovery.partitions, ...config.sources.map((s) => s.partitions ?? 1))),
+      }),
+    );
 
     for (const fn of Object.values(functions)) {
       this.acknowledge(fn, 'AwsSolutions-L1',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MediaKind } from '../media';
 import { ExportLimits } from '../pipeline/export-limits';
+import { DEFAULT_INVENTORY_MAX_AGE_DAYS } from '../pipeline/partition/inventory-location';
 import { MAX_URL_LIFETIME_SECONDS } from '../pipeline/presign';
 import { JobOptions, ResultsLayout } from '../state/run-record';
 import { Slug } from '../targets/roboflow/ids';
@@ -15,6 +16,9 @@ const BucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3
 const AnyBucketName = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'a bucket name');
 /** An AWS region, or `auto` (Cloudflare R2). */
 const Region = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/, 'a region such as eu-west-1');
+
+/** Partitions listed at once by a deployed run (and the partition function's maximum concurrency). */
+export const MAX_DISCOVERY_PARTITIONS = 64;
 
 export const SourceConfig = z.object({
   /** Stable id used in schedules, queues and state keys. */
@@ -35,10 +39,24 @@ export const SourceConfig = z.object({
   onObjectCreated: z.boolean().default(false),
   /** The bucket encrypts with this KMS key (SSE-KMS): the functions get kms:Decrypt on it. */
   kmsKeyArn: z.string().optional(),
+  /**
+   * S3 sources: scheduled runs read the objects from the newest complete S3 Inventory report of
+   * the bucket instead of listing it (each data file a partition); the functions get read access
+   * to the inventory's bucket and prefix.
+   */
+  inventory: z
+    .object({
+      /** The bucket S3 delivers the inventory to. */
+      bucket: BucketName,
+      /** The prefix up to the inventory configuration id: `<destination prefix>/<source bucket>/<config id>/`. */
+      prefix: z.string().regex(/^[^/].*\/$/, 'the key prefix up to the inventory configuration id, ending in "/" (e.g. "inventory/media/daily/")'),
+      /** Reports older than this many days are refused (the run fails naming the report's date). */
+      maxAgeDays: z.number().int().min(1).max(3650).default(DEFAULT_INVENTORY_MAX_AGE_DAYS),
+    })
+    .optional(),
+  /** Partitions this source's scheduled runs are listed in at once (default: `discovery.partitions`). */
+  partitions: z.number().int().min(1).max(MAX_DISCOVERY_PARTITIONS).optional(),
 });
-
-/** Partitions listed at once by a deployed run (and the partition function's maximum concurrency). */
-export const MAX_DISCOVERY_PARTITIONS = 64;
 
 const SecretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'a Secrets Manager secret ARN');
 
@@ -124,6 +142,7 @@ export const BridgeConfig = BridgeConfigFields.superRefine((config, ctx) => {
     if (source.kmsKeyArn) at('kmsKeyArn', 'absent for GCS sources (KMS keys are for S3 buckets)');
     if (source.region) at('region', 'absent for GCS sources (regions are for S3 buckets)');
     if (source.requesterPays) at('requesterPays', 'absent for GCS sources (use gcsUserProject)');
+    if (source.inventory) at('inventory', 'absent for GCS sources (S3 Inventory reports S3 buckets)');
     if (!config.gcsCredentialsSecretArn) {
       ctx.addIssue({ code: 'custom', path: ['gcsCredentialsSecretArn'], message: `a secret ARN (source "${source.id}" reads GCS)` });
     }

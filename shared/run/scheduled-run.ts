@@ -3,6 +3,7 @@ import type { ServerlessPorts } from './serverless-ports';
 import { stamp } from './run-id';
 import { sourceById, specForSource } from './source-spec';
 import { preflightSource } from './preflight-source';
+import { submitInPartitions } from './partitions/fan-out';
 import { loadRun } from './run-deps';
 import { createRun } from './start-run';
 import { continueSubmission, type SubmitResult } from './submit-run';
@@ -16,15 +17,18 @@ export function scheduledRunId(sourceId: string, tick: Date): string {
  * A scheduled run of one source: after the preflight (nothing is created or submitted when it
  * fails), objects not submitted before (per the ledger) are listed, signed
  * and submitted until `shouldYield` says the invocation is running out of time; the rest continues
- * from the checkpoint in a fresh invocation through the submissions queue.
+ * from the checkpoint in a fresh invocation through the submissions queue. With
+ * `discovery.partitions` above 1 the source is planned into partitions instead, each listed by
+ * an invocation of its own through the partitions queue (see partitions/fan-out.ts).
  */
 export async function runScheduledSource(
   ports: ServerlessPorts,
   sourceId: string,
   tick: Date,
   shouldYield: () => boolean,
-): Promise<{ runId: string; result: SubmitResult }> {
-  const spec = specForSource(ports.config, sourceById(ports.config, sourceId));
+): Promise<{ runId: string; result: SubmitResult | 'partitioned' }> {
+  const source = sourceById(ports.config, sourceId);
+  const spec = specForSource(ports.config, source);
   const deps = await ports.depsFor(spec);
   const runId = scheduledRunId(sourceId, tick);
   await preflightSource(ports, deps, spec, sourceId);
@@ -34,6 +38,9 @@ export async function runScheduledSource(
     if (!(err instanceof RunExistsError)) throw err;
     ports.log.info('schedule tick already has a run; continuing it', { runId });
   }
+  // With more than one partition slot (`discovery.partitions`, or the source's `partitions`), each partition is listed by an invocation of its own.
+  const partitioned = await submitInPartitions(ports, runId, source.partitions ?? ports.config.discovery.partitions);
+  if (partitioned) return { runId, result: partitioned };
   return { runId, result: await submitAndHandOn(ports, runId, shouldYield) };
 }
 

@@ -18,11 +18,15 @@ export const PartitionCounts = z.object({
 });
 export type PartitionCounts = z.infer<typeof PartitionCounts>;
 
-/** Where a partition's submission stands: counts, the position after the last key handed on, the next chunk. */
+/** Where a partition's submission stands: counts, what is left of it to list, the next chunk. */
 export const PartitionProgress = z.object({
   counts: PartitionCounts,
-  /** Every key of the partition up to this one is in a submitted references file. */
-  after: z.string().optional(),
+  /**
+   * The part of the partition not yet in a submitted references file (a descriptor, like the
+   * item's: a range after the last key handed on, the objects or inventory rows left); absent:
+   * all of it.
+   */
+  remaining: z.string().optional(),
   /** The partition's next chunk number (0, 1, … within the partition). */
   nextChunk: z.number().int().nonnegative(),
 });

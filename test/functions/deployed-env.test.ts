@@ -16,33 +16,38 @@ const SIGNING = 'TARGET_SIGNING_SECRET_ARN';
 /** Gives the target a notifications URL (with the path token). */
 const NOTIFIES = ['WEBHOOK_SECRET_ARN', 'WEBHOOK_URL'];
 const SENDS_ON = ['SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'];
+/** Partitions a run's source (scheduled-run) and submits, hands on and joins partitions (submit-partition). */
+const PARTITIONS = 'PARTITIONS_QUEUE_URL';
 
 /** The bridge variables each function is deployed with, per target (besides COMMON). */
 const EXPECTED: Record<HarnessTarget, Record<BridgeFunctionName, string[]>> = {
   roboflow: {
-    'scheduled-run': [API_KEY, ...NOTIFIES, ...SENDS_ON],
+    'scheduled-run': [API_KEY, ...NOTIFIES, ...SENDS_ON, PARTITIONS],
     'continue-submission': [API_KEY, ...NOTIFIES, ...SENDS_ON],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
     // Its later looks at an ingest that goes on after every notification came in.
     'start-job': [API_KEY, ...NOTIFIES, 'START_JOB_QUEUE_URL'],
     export: [API_KEY, 'EXPORT_QUEUE_URL'],
+    'submit-partition': [API_KEY, ...NOTIFIES, 'START_JOB_QUEUE_URL', PARTITIONS],
   },
   extend: {
-    'scheduled-run': [API_KEY, ...NOTIFIES, ...SENDS_ON],
+    'scheduled-run': [API_KEY, ...NOTIFIES, ...SENDS_ON, PARTITIONS],
     'continue-submission': [API_KEY, ...NOTIFIES, ...SENDS_ON],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', SIGNING, 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
     'start-job': [API_KEY, 'EXPORT_QUEUE_URL'],
     export: [API_KEY, 'EXPORT_QUEUE_URL'],
+    'submit-partition': [API_KEY, ...NOTIFIES, 'START_JOB_QUEUE_URL', PARTITIONS],
   },
   llamacloud: {
-    'scheduled-run': [API_KEY, ...NOTIFIES, SIGNING, ...SENDS_ON],
+    'scheduled-run': [API_KEY, ...NOTIFIES, SIGNING, ...SENDS_ON, PARTITIONS],
     'continue-submission': [API_KEY, ...NOTIFIES, SIGNING, ...SENDS_ON],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', SIGNING, 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
     'start-job': [API_KEY, 'EXPORT_QUEUE_URL'],
     export: [API_KEY, 'EXPORT_QUEUE_URL'],
+    'submit-partition': [API_KEY, ...NOTIFIES, SIGNING, 'START_JOB_QUEUE_URL', PARTITIONS],
   },
 };
 
@@ -73,6 +78,7 @@ describe('the runtime parts each function module builds with', () => {
       // Extend and LlamaCloud runs may get their export planned by start-job (EXPORT_QUEUE_URL).
       'start-job': ['queues', 'secrets', 'stores'],
       export: ['queues', 'secrets', 'stores'],
+      'submit-partition': ['queues', 'secrets', 'stores'],
     });
   });
 });

@@ -40,8 +40,8 @@ const s3Grants = (name: BridgeFunctionName, t = template, st = stack) =>
     .sort();
 
 describe('functions', () => {
-  it('deploys six Node.js 22 functions on ARM64 with source maps enabled', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+  it('deploys seven Node.js 22 functions on ARM64 with source maps enabled', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     for (const name of Object.keys(fns) as BridgeFunctionName[]) {
       const props = functionProps(name);
       expect(props.Runtime).toBe('nodejs22.x');
@@ -60,6 +60,7 @@ describe('functions', () => {
       webhook: 10,
       'start-job': undefined,
       export: undefined,
+      'submit-partition': undefined,
     });
   });
 
@@ -71,6 +72,7 @@ describe('functions', () => {
       webhook: [10, 512],
       'start-job': [300, 512],
       export: [900, 1536],
+      'submit-partition': [900, 1024],
     };
     for (const [name, [timeout, memory]] of Object.entries(expected)) {
       const props = functionProps(name as BridgeFunctionName);
@@ -81,12 +83,13 @@ describe('functions', () => {
   it('gives each function exactly the environment it reads', () => {
     const common = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE'];
     const expected: Record<BridgeFunctionName, string[]> = {
-      'scheduled-run': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
+      'scheduled-run': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL', 'PARTITIONS_QUEUE_URL'],
       'continue-submission': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
       'object-created': ['SUBMISSIONS_QUEUE_URL'],
       webhook: ['WEBHOOK_SECRET_ARN', 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
       'start-job': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'START_JOB_QUEUE_URL'],
       export: ['TARGET_API_KEY_SECRET_ARN', 'EXPORT_QUEUE_URL'],
+      'submit-partition': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'START_JOB_QUEUE_URL', 'PARTITIONS_QUEUE_URL'],
     };
     for (const [name, names] of Object.entries(expected)) {
       const env = envOf(name as BridgeFunctionName);
@@ -160,7 +163,7 @@ describe('functions', () => {
   });
 
   it('gives every function its own log group with a retention (one month by default)', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 6);
+    template.resourceCountIs('AWS::Logs::LogGroup', 7);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     for (const name of Object.keys(fns) as BridgeFunctionName[]) {
       expect(functionProps(name).LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(stack, fns[name].logGroup) } });
@@ -220,6 +223,7 @@ describe('queues', () => {
     objectEvents: { fn: 'object-created', maxReceiveCount: 5, batchSize: 100 },
     startJob: { fn: 'start-job', maxReceiveCount: 3, batchSize: 1 },
     export: { fn: 'export', maxReceiveCount: 5, batchSize: 10 },
+    partitions: { fn: 'submit-partition', maxReceiveCount: 3, batchSize: 1 },
   } as const;
 
   it('dead-letters after the delivery counts the handlers assume (shared/config/queues.ts)', () => {
@@ -228,8 +232,8 @@ describe('queues', () => {
     }
   });
 
-  it('has four encrypted work queues, each redriving to its own 14-day dead-letter queue', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 8);
+  it('has five encrypted work queues, each redriving to its own 14-day dead-letter queue', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 10);
     template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     const dlqs = new Set<string>();
     for (const [q, { maxReceiveCount }] of Object.entries(consumers)) {
@@ -242,7 +246,7 @@ describe('queues', () => {
       dlqs.add(queueId(key, true));
       expect(template.toJSON().Resources[queueId(key, true)].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     }
-    expect(dlqs.size).toBe(4);
+    expect(dlqs.size).toBe(5);
   });
 
   it('enforces TLS on every queue', () => {
@@ -254,11 +258,11 @@ describe('queues', () => {
         ),
       )
       .flatMap((p) => (p.Properties.Queues as Array<{ Ref: string }>).map((r) => r.Ref));
-    expect(new Set(queuesWithTls).size).toBe(8);
+    expect(new Set(queuesWithTls).size).toBe(10);
   });
 
   it('consumes each queue with partial batch responses and a visibility timeout ≥ 6 × the consumer timeout', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 5);
     for (const [q, { fn, batchSize }] of Object.entries(consumers)) {
       const key = q as keyof typeof consumers;
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -274,6 +278,20 @@ describe('queues', () => {
       FunctionName: { Ref: fnId('object-created') },
       MaximumBatchingWindowInSeconds: 20,
     });
+  });
+
+  it('runs at most discovery.partitions partition workers at once (the event source\'s maximum concurrency, at least 2)', () => {
+    const concurrencyOf = (config?: object) => {
+      const { template: t, stack: s } = config ? synthStack({ config: { ...exampleConfig(), ...config } }) : { template, stack };
+      const mapping = Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).find(
+        (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: logicalId(s, s.bridge.functions['submit-partition']) }),
+      );
+      return mapping?.Properties.ScalingConfig;
+    };
+    expect(concurrencyOf()).toEqual({ MaximumConcurrency: 2 });
+    expect(concurrencyOf({ discovery: { partitions: 16 } })).toEqual({ MaximumConcurrency: 16 });
+    // A source listed in more partitions than the deployment's default raises it.
+    expect(concurrencyOf({ discovery: { partitions: 4 }, sources: [{ ...exampleConfig().sources[0]!, partitions: 24 }] })).toEqual({ MaximumConcurrency: 24 });
   });
 });
 
@@ -387,9 +405,9 @@ describe('IAM', () => {
 
   it('grants KMS only on the configured key ARNs, only to the functions that read or write those buckets', () => {
     const kms = statements.filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('kms:')));
-    expect(kms.length).toBe(2);
+    expect(kms.length).toBe(3);
     for (const { statement } of kms) expect(statement.Resource).toBe(EXAMPLE_KMS_KEY);
-    for (const name of ['scheduled-run', 'continue-submission'] as const) {
+    for (const name of ['scheduled-run', 'continue-submission', 'submit-partition'] as const) {
       expect(functionStatements(template, stack, name)).toContainEqual(
         expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: EXAMPLE_KMS_KEY }),
       );
@@ -427,13 +445,16 @@ describe('IAM', () => {
         .map((s) => flatten(s.Resource))
         .sort();
     const arn = (q: keyof typeof stack.bridge.queues) => `<${queueId(q)}.Arn>`;
-    expect(sendsTo('scheduled-run')).toEqual([arn('startJob'), arn('submissions')].sort());
+    expect(sendsTo('scheduled-run')).toEqual([arn('partitions'), arn('startJob'), arn('submissions')].sort());
     expect(sendsTo('continue-submission')).toEqual([arn('startJob'), arn('submissions')].sort());
     expect(sendsTo('object-created')).toEqual([arn('submissions')]);
     expect(sendsTo('webhook')).toEqual([arn('export'), arn('startJob')].sort());
     expect(sendsTo('export')).toEqual([arn('export')]);
     // Its later looks at an ingest that goes on after every notification came in.
     expect(sendsTo('start-job')).toEqual([arn('startJob')]);
+    // Hands partitions on and sweeps them; asks for the job start after the join.
+    expect(sendsTo('submit-partition')).toEqual([arn('partitions'), arn('startJob')].sort());
+    expect(secretsOf('submit-partition')).toEqual([`<Ref:${roboflowId}>`, `<Ref:${webhookId}>`].sort());
 
     const tableArn = `<${logicalId(stack, stack.bridge.table)}.Arn>`;
     for (const name of Object.keys(fns) as BridgeFunctionName[]) {
@@ -448,7 +469,7 @@ describe('IAM', () => {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
     const logs = statements.filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith('logs:')));
-    expect(logs).toHaveLength(6);
+    expect(logs).toHaveLength(7);
     for (const { statement } of logs) expect(flatten(statement.Resource)).toMatch(/^<\w+LogGroup\w+\.Arn>$/);
   });
 

@@ -124,7 +124,7 @@ describe('function environments with document targets', () => {
   const common = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE'];
   const hooks = ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL'];
   const expected = (signingOnSubmit: string[]): Record<BridgeFunctionName, string[]> => ({
-    'scheduled-run': [...hooks, ...signingOnSubmit, 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
+    'scheduled-run': [...hooks, ...signingOnSubmit, 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL', 'PARTITIONS_QUEUE_URL'],
     'continue-submission': [...hooks, ...signingOnSubmit, 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
     'object-created': ['SUBMISSIONS_QUEUE_URL'],
     webhook: ['WEBHOOK_SECRET_ARN', 'TARGET_SIGNING_SECRET_ARN', 'START_JOB_QUEUE_URL', 'EXPORT_QUEUE_URL'],
@@ -133,6 +133,7 @@ describe('function environments with document targets', () => {
     'start-job': ['TARGET_API_KEY_SECRET_ARN', 'EXPORT_QUEUE_URL'],
     // No path token: the export hands the target no notifications URL.
     export: ['TARGET_API_KEY_SECRET_ARN', 'EXPORT_QUEUE_URL'],
+    'submit-partition': [...hooks, ...signingOnSubmit, 'START_JOB_QUEUE_URL', 'PARTITIONS_QUEUE_URL'],
   });
 
   it.each([

@@ -7,7 +7,7 @@ import { BridgeStack } from '../../infra/bridge-stack';
 import type { BridgeFunctionName } from '../../infra/bucket-bridge';
 import type { BridgeConfigInput } from '../../shared/config/bridge-config';
 
-export const FUNCTION_NAMES: readonly BridgeFunctionName[] = ['scheduled-run', 'continue-submission', 'object-created', 'webhook', 'start-job', 'export'];
+export const FUNCTION_NAMES: readonly BridgeFunctionName[] = ['scheduled-run', 'continue-submission', 'object-created', 'webhook', 'start-job', 'export', 'submit-partition'];
 
 /** Test-only endpoints every harness process needs (never set in a deployment). */
 const LOCAL_NAMES = new Set(['DYNAMODB_ENDPOINT', 'SQS_ENDPOINT', 'SECRETS_ENDPOINT', 'GCS_ENDPOINT']);

@@ -7,6 +7,7 @@ import * as exportFn from '../../functions/export/handler';
 import * as objectCreatedFn from '../../functions/object-created/handler';
 import * as scheduledRunFn from '../../functions/scheduled-run/handler';
 import * as startJobFn from '../../functions/start-job/handler';
+import * as submitPartitionFn from '../../functions/submit-partition/handler';
 import * as webhookFn from '../../functions/webhook/handler';
 import type { BridgeFunctionName } from '../../infra/bucket-bridge';
 import { startExtendEmulator, type ExtendEmulatorOptions, type RunningExtendEmulator } from '../../sandbox/extend-emulator';
@@ -32,6 +33,7 @@ export const FUNCTION_PARTS: Readonly<Record<BridgeFunctionName, RuntimeParts>> 
   webhook: webhookFn.parts,
   'start-job': startJobFn.parts,
   export: exportFn.parts,
+  'submit-partition': submitPartitionFn.parts,
 };
 
 const QUEUE_MAX: Record<string, number> = {
@@ -39,6 +41,7 @@ const QUEUE_MAX: Record<string, number> = {
   'object-events': MAX_RECEIVES.objectEvents,
   'start-job': MAX_RECEIVES.startJob,
   export: MAX_RECEIVES.export,
+  partitions: MAX_RECEIVES.partitions,
 };
 
 /** The webhook path token (Secrets Manager): notifications go to `<front>/webhooks/<token>`. */
@@ -134,7 +137,7 @@ export interface Delivery {
 }
 
 /**
- * The deployed bridge on loopback: the six handlers with the real runtime (dynalite, local S3,
+ * The deployed bridge on loopback: every handler with the real runtime (dynalite, local S3,
  * SQS/Secrets fakes, the target's emulator: Roboflow by default, or Extend or LlamaCloud), a
  * node:http front turning requests into Function URL events for the webhook handler, and a queue
  * pump passing each sent message to its consumer as an SQS event (retries and dead-letter queue
@@ -197,6 +200,7 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     SUBMISSIONS_QUEUE_URL: aws.queueUrl('submissions'),
     START_JOB_QUEUE_URL: aws.queueUrl('start-job'),
     EXPORT_QUEUE_URL: aws.queueUrl('export'),
+    PARTITIONS_QUEUE_URL: aws.queueUrl('partitions'),
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     SQS_ENDPOINT: aws.endpoint,
     SECRETS_ENDPOINT: aws.endpoint,
@@ -231,6 +235,7 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
       webhook: webhookFn.createHandler(() => runtimes.webhook),
       startJob: startJobFn.createHandler(() => runtimes['start-job']),
       export: exportFn.createHandler(() => runtimes.export),
+      submitPartition: submitPartitionFn.createHandler(() => runtimes['submit-partition']),
     };
   };
   const main = container();
@@ -241,7 +246,14 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     'object-events': (e) => main.objectCreated(e),
     'start-job': (e) => main.startJob(e),
     export: (e) => main.export(e, { getRemainingTimeInMillis: () => 900_000 }),
+    partitions: (e) => main.submitPartition(e, { getRemainingTimeInMillis: () => 900_000 }),
   };
+  /**
+   * Test hooks on the queues: `onSent` decides what becomes of each message sent (return it to
+   * deliver it, nothing to drop it, it twice to deliver a duplicate); the due messages of the
+   * `concurrent` queues are delivered all at once rather than one after the other.
+   */
+  const queueFaults: { onSent: (m: QueuedMessage) => QueuedMessage[]; concurrent: Set<string> } = { onSent: (m) => [m], concurrent: new Set() };
   const deliveries: Delivery[] = [];
   const deadLetters: Array<{ queue: string; body: unknown }> = [];
   /** Sent (or retried) messages not delivered yet; a message is due once its delay has passed. */
@@ -282,11 +294,12 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await done()) return;
-      waiting.push(...aws.take().map((m) => ({ ...m, receiveCount: 1 })));
+      waiting.push(...aws.take().flatMap((m) => queueFaults.onSent(m)).map((m) => ({ ...m, receiveCount: 1 })));
       const now = Date.now();
       const due = waiting.filter((m) => now >= m.sentAt + m.delaySeconds * 1000);
       for (const m of due) waiting.splice(waiting.indexOf(m), 1);
-      for (const m of due) await deliver(m);
+      await Promise.all(due.filter((m) => queueFaults.concurrent.has(m.queue)).map((m) => deliver(m)));
+      for (const m of due.filter((d) => !queueFaults.concurrent.has(d.queue))) await deliver(m);
       if (due.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
     }
     throw new Error('serverless pump: timed out');
@@ -311,6 +324,9 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
     container,
     deliveries,
     deadLetters,
+    /** Each queue's consumer (replaceable, e.g. by a function of another container). */
+    consumers,
+    queueFaults,
     pump,
     deliver,
     waiting,
