@@ -1,7 +1,11 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newRunRecord } from '../../shared/run/start-run';
 import { FileStateStore } from '../../shared/state/file-state';
 import { RunExistsError } from '../../shared/state/port';
+import { putChunk, readChunks } from '../../shared/state/run-chunks';
+import type { Chunk } from '../../shared/state/run-record';
 import { specFor, tempDir } from '../support/domain';
 
 describe('FileStateStore', () => {
@@ -28,5 +32,37 @@ describe('FileStateStore', () => {
     expect((await state.recordExportTask('r2', { ...task, taskId: 't2' })).done).toBe(2);
     await state.resetExport('r2');
     expect((await state.recordExportTask('r2', task)).done).toBe(1);
+  });
+
+  const chunk = (index: number, status: Chunk['status'] = 'submitted'): Chunk => ({ index, ingestId: `bb-r-${index}`, manifestKey: `m/${index}.jsonl`, references: 2, status });
+
+  it('keeps chunks in files of their own, read in (partition, index) order, never in run.json', async () => {
+    const dir = await tempDir('bb-file-state-');
+    const state = new FileStateStore(dir);
+    await state.createRun(newRunRecord('r3', specFor('s3://bucket/in/', 's3://bucket/out/')));
+    for (const c of [chunk(11), { ...chunk(0), partition: 2 }, chunk(2)]) await putChunk(state, 'r3', c);
+    expect((await readChunks(state, 'r3')).map((c) => [c.partition ?? 0, c.index])).toEqual([[0, 2], [0, 11], [2, 0]]);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => state.updateChunk('r3', { index: 2 }, (c) => c && { ...c, shardIds: [...(c.shardIds ?? []), `s${i}`] })));
+    expect((await state.getChunk('r3', { index: 2 }))?.shardIds).toHaveLength(10);
+    expect(JSON.parse(await readFile(join(dir, 'runs', 'r3', 'run.json'), 'utf8'))).not.toHaveProperty('chunks');
+    expect(await readChunks(state, 'r9')).toEqual([]);
+  });
+
+  it('reads a run.json the previous version wrote with its chunks inline: the chunks move to their files, a newer chunk file is kept', async () => {
+    const dir = await tempDir('bb-file-state-');
+    const state = new FileStateStore(dir);
+    const run = newRunRecord('old', specFor('s3://bucket/in/', 's3://bucket/out/'));
+    await state.createRun(run);
+    await putChunk(state, 'old', chunk(0, 'ingested'));
+    await writeFile(join(dir, 'runs', 'old', 'run.json'), JSON.stringify({ ...run, chunks: [chunk(0), chunk(1)] }));
+
+    expect(await state.getRun('old')).toEqual(run);
+    expect(await readChunks(state, 'old')).toEqual([chunk(0, 'ingested'), chunk(1)]);
+    expect(JSON.parse(await readFile(join(dir, 'runs', 'old', 'run.json'), 'utf8'))).not.toHaveProperty('chunks');
+
+    // An update of a record still in the old form moves its chunks out first too.
+    await writeFile(join(dir, 'runs', 'old', 'run.json'), JSON.stringify({ ...run, chunks: [chunk(2)] }));
+    expect((await state.updateRun('old', (r) => ({ ...r, listed: 4 }))).listed).toBe(4);
+    expect((await readChunks(state, 'old')).map((c) => c.index)).toEqual([0, 1, 2]);
   });
 });
