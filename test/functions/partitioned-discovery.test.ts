@@ -18,8 +18,8 @@ import { startServerlessHarness, type ServerlessHarness } from '../support/serve
  * sorts between a folder's name and its contents.
  */
 const IMAGES = [
-  ...Array.from({ length: 90 }, (_, i) => `flat/frame_${String(i * 13).padStart(5, '0')}.jpg`),
-  ...['north', 'south', 'west'].flatMap((cam) => Array.from({ length: 8 }, (_, i) => `cams/${cam}/shot ${i}.png`)),
+  ...Array.from({ length: 40 }, (_, i) => `flat/frame_${String(i * 13).padStart(5, '0')}.jpg`),
+  ...['north', 'south', 'west'].flatMap((cam) => Array.from({ length: 5 }, (_, i) => `cams/${cam}/shot ${i}.png`)),
   'cams/index.jpg', 'top.jpg', 'zeta/1.jpg', 'zeta/inner/2.jpg',
 ];
 const OTHER = ['flat/notes.txt', 'cams/north/meta.json'];
