@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem, type as osType } from 'node:os';
+import { layoutRows, modelRow } from './backfill-scenario';
 import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResult } from './lib';
 
 /**
@@ -9,7 +10,7 @@ import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResul
  * /proc/<pid>/status every 50 ms), object counts and the machine. Loopback only (127.0.0.1); each
  * scenario has a deadline; the whole run stays under 5 minutes on 2 cores.
  * Optional arguments pick scenarios: sign, pipeline, llamacloud, upload, export, export-members, cold-start, aws-cli;
- * `scale` runs only when picked.
+ * `scale` runs only when picked (the export rows and the backfill rows; `backfill` picks those alone).
  */
 process.once('SIGINT', () => {
   void stopAllServices().finally(() => process.exit(130));
@@ -349,6 +350,17 @@ await attempt('scale', async () => {
   }
 });
 
+// 4e. Scale, submission side (issue 12; with `scale`, or `backfill` alone): a simulated backfill on a
+// latency model (bench/backfill-*.ts): the deployed sequential path and the deployed fan-out at
+// N = 16 measured, 10M projected from them.
+if (picked.has('scale') || picked.has('backfill')) {
+  await attempt(picked.has('backfill') ? 'backfill' : 'scale', async () => {
+    const rows = [modelRow()];
+    for (const layout of ['folders', 'flat'] as const) rows.push(...(await layoutRows(layout, log)));
+    for (const { check, ...r } of rows) row({ ...r, result: check ? verdict(check.ok, check.what) : 'info' });
+  });
+}
+
 /** User + system CPU seconds of a process so far (Linux /proc), 0 when unknown. */
 function cpuSecondsOf(pid: number | undefined): number {
   try {
@@ -392,6 +404,9 @@ await attempt('cold-start', async () => {
     needless: string[];
     needlessMs: number;
     leanBundleBytes?: number;
+    observabilityBytes: number;
+    duplicatedPackages: string[];
+    otherDuplicatedPackages: string[];
   };
   for (const f of r.functions as Fn[]) {
     const lazy = f.sdkLazy.length ? `; on first use: ${f.sdkLazy.join(', ')}` : '';
@@ -401,9 +416,15 @@ await attempt('cold-start', async () => {
       baseline:
         `without source maps ${n(f.importMsNoSourceMaps)} ms` +
         (f.needless.length ? `; without the needless SDKs ${n(f.importMsNoSourceMaps - f.needlessMs)} ms` : ''),
-      size: `bundle ${(f.bundleBytes / 1e6).toFixed(2)} MB (+ ${(f.mapBytes / 1e6).toFixed(1)} MB map); SDKs at init: ${f.sdkAtInit.join(', ')}${lazy}`,
-      target: 'no SDK it does not use',
-      result: f.needless.length === 0 ? verdict(true, '') : `${verdict(false, `cold start ${f.name}`)}: needless ${f.needless.join(', ')}`,
+      size:
+        `bundle ${(f.bundleBytes / 1e6).toFixed(2)} MB (+ ${(f.mapBytes / 1e6).toFixed(1)} MB map), of which Powertools + X-Ray SDK ${Math.round(f.observabilityBytes / 1e3)} kB; ` +
+        `SDKs at init: ${f.sdkAtInit.join(', ')}${lazy}` +
+        (f.otherDuplicatedPackages.length ? `; two copies (other dependencies): ${f.otherDuplicatedPackages.join(', ')}` : ''),
+      target: 'no SDK it does not use; one copy of Powertools',
+      result:
+        f.needless.length === 0 && f.duplicatedPackages.length === 0
+          ? verdict(true, '')
+          : `${verdict(false, `cold start ${f.name}`)}: ${[...(f.needless.length ? [`needless ${f.needless.join(', ')}`] : []), ...(f.duplicatedPackages.length ? [`two copies of ${f.duplicatedPackages.join(', ')}`] : [])].join('; ')}`,
     });
   }
 });

@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../shared/log';
+import { planPartitions } from '../shared/pipeline/partition/plan';
+import { PARTITIONS_PER_SLOT } from '../shared/run/partitions/fan-out';
+import type { BridgeDeps } from '../shared/run/deps';
+import { createRun } from '../shared/run/start-run';
+import { continueSubmission } from '../shared/run/submit-run';
+import type { RunSpec } from '../shared/state/run-record';
+import { runFanOut, type FanOutResult } from './backfill-fanout';
+import { BenchState } from './backfill-partitions';
+import { MODEL, ModelBucket, modelTarget, withDynamoLatency, type Layout } from './backfill-model';
+import { reportResult } from './lib';
+
+/**
+ * One simulated backfill on the latency model (backfill-model.ts): the real submission use cases,
+ * file-backed state behind DynamoDB's latency, a generated bucket, real signing.
+ * Usage: backfill.ts <folders|flat> <objects> <N> [fanout|cli|plan] [workers]
+ *   N = 1: the deployed sequential path: one invocation after another (continueSubmission),
+ *          each with MODEL.invocationMinutes, handing on when it is used up;
+ *   N > 1, fanout (default): the deployed fan-out (backfill-fanout.ts): the planner for N
+ *          partitions at once, N partition workers (or `workers`: 1 times each partition alone),
+ *          the join;
+ *   N > 1, cli: the CLI's partitioned listing (`run --concurrency N`): N partitions listed at
+ *          once feeding the one naming → signing → references pipeline;
+ *   plan: only the fan-out's planning (its planner's target and concurrency for N): the time it
+ *          takes and the objects of each partition, for the projection.
+ * Folders: 10,000 objects each (`cams/fNNNN/img_NNNNNN.jpg`); flat: `cams/img_NNNNNNNN.jpg`.
+ * Reports the wall time, the CPU time of the process and what was submitted.
+ */
+const [layoutArg = 'folders', countArg = '100000', nArg = '1', driverArg = 'fanout', workersArg] = process.argv.slice(2);
+const count = Number(countArg);
+const FOLDER_OBJECTS = 10_000;
+const n = Number(nArg);
+const layout: Layout = layoutArg === 'flat' ? { kind: 'flat', count } : { kind: 'folders', folders: Math.ceil(count / FOLDER_OBJECTS), perFolder: FOLDER_OBJECTS };
+const bucket = new ModelBucket('cams/', layout);
+const target = modelTarget();
+const stateDir = mkdtempSync(join(tmpdir(), 'bucket-bridge-bench-backfill-'));
+const spec: RunSpec = {
+  source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
+  dest: { scheme: 's3', bucket: 'results', prefix: 'out/' },
+  media: 'images',
+  target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
+  urlLifetimeSeconds: 86_400,
+  manifestPrefix: 'bucket-bridge/manifests/',
+  keepArchives: false,
+};
+let signed = 0;
+const deps: BridgeDeps = {
+  source: bucket,
+  dest: bucket,
+  state: withDynamoLatency(new BenchState(stateDir)),
+  target,
+  log: silentLogger,
+  progress: (stage, k) => {
+    if (stage === 'signed') signed += k;
+  },
+  pageSize: 1000,
+  listConcurrency: driverArg === 'cli' ? n : 1,
+};
+
+if (driverArg === 'plan') {
+  const started = performance.now();
+  const partitions = await planPartitions(bucket, 'cams/', { target: n * PARTITIONS_PER_SLOT, concurrency: Math.min(n, 16), pageSize: 1000 });
+  const planSeconds = (performance.now() - started) / 1000;
+  reportResult({ planSeconds, listRequests: bucket.listRequests, partitionObjects: partitions.map((p) => bucket.countIn(p)) });
+  process.exit(0);
+}
+
+try {
+  const cpuBefore = process.cpuUsage();
+  const waitBefore = runQueueSeconds();
+  const started = performance.now();
+  const run = await createRun(deps, spec);
+  let invocations = 0;
+  let outcome = 'submitted';
+  let fanOut: FanOutResult | undefined;
+  if (n > 1 && driverArg === 'fanout') {
+    fanOut = await runFanOut(deps, run, n, workersArg ? Number(workersArg) : n);
+    invocations = fanOut.invocations;
+    if (!fanOut.joined) outcome = 'not joined';
+  } else {
+    do {
+      invocations++;
+      const began = performance.now();
+      outcome = await continueSubmission(deps, run.runId, { shouldYield: () => performance.now() - began > (MODEL.invocationMinutes - 1) * 60_000 });
+    } while (outcome === 'yielded');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const waitedForCpu = runQueueSeconds() - waitBefore;
+  const final = (await deps.state.getRun(run.runId))!;
+  reportResult({
+    driver: n === 1 ? 'sequential' : driverArg,
+    ...(fanOut ? { planSeconds: fanOut.planSeconds, partitions: fanOut.partitions, handOns: fanOut.handOns, partitionSeconds: fanOut.partitionSeconds, partitionListed: fanOut.partitionListed } : {}),
+    outcome,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    waitedForCpu,
+    invocations,
+    listed: final.listed,
+    submitted: final.submitted,
+    signed,
+    ingests: target.ingests,
+    files: bucket.files,
+    listRequests: bucket.listRequests,
+  });
+} finally {
+  rmSync(stateDir, { recursive: true, force: true });
+}
+
+/** Seconds the JavaScript thread was ready to run but waited for a CPU (Linux schedstat; 0 when unknown). */
+function runQueueSeconds(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return 0;
+  }
+}
