@@ -504,6 +504,13 @@ export class BucketBridge extends Construct {
       // References files: written (multipart), read back (HeadObject after upload) and signed.
       this.allowObjects(fn, source.bucket, config.manifestPrefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
         `References files are written under the manifest prefix s3://${source.bucket}/${config.manifestPrefix} with names made of the run id and chunk number.`);
+      if (source.inventory) {
+        // The newest report's folder is found with a delimiter listing; its manifest and data files are read.
+        const { bucket, prefix } = source.inventory;
+        this.allowList(fn, bucket, prefix);
+        this.allowObjects(fn, bucket, prefix, ['s3:GetObject'],
+          `Read-only: the S3 Inventory reports of source "${source.id}" (s3://${bucket}/${prefix}): a dated folder per report, data files named by S3.`);
+      }
     }
     this.allowKms(fn, config.sources.map((s) => s.kmsKeyArn), ['kms:Decrypt', 'kms:GenerateDataKey']);
   }

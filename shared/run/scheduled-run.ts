@@ -1,6 +1,7 @@
 import { RunExistsError } from '../state/port';
 import type { ServerlessPorts } from './serverless-ports';
 import { stamp } from './run-id';
+import { withNewestInventory } from './scheduled-inventory';
 import { sourceById, specForSource } from './source-spec';
 import { preflightSource } from './preflight-source';
 import { submitInPartitions } from './partitions/fan-out';
@@ -28,7 +29,7 @@ export async function runScheduledSource(
   shouldYield: () => boolean,
 ): Promise<{ runId: string; result: SubmitResult | 'partitioned' }> {
   const source = sourceById(ports.config, sourceId);
-  const spec = specForSource(ports.config, source);
+  const spec = await withNewestInventory(ports, source, specForSource(ports.config, source));
   const deps = await ports.depsFor(spec);
   const runId = scheduledRunId(sourceId, tick);
   await preflightSource(ports, deps, spec, sourceId);

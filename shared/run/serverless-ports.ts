@@ -18,7 +18,7 @@ export interface ServerlessPorts {
   pending: PendingObjects;
   queues: { submissions: QueueSender; startJob: QueueSender; export: QueueSender; partitions: QueueSender };
   /** Ports for runs of the given spec (its source and destination stores, its target). */
-  depsFor(spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps>;
+  depsFor(spec: Pick<RunSpec, 'source' | 'dest' | 'target' | 'inventory'>): Promise<BridgeDeps>;
   /** A bucket store alone (e.g. to write a run's summary without reaching its target). */
   storeFor(location: BucketLocation): ObjectStore;
 }

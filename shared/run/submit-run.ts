@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors';
 import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
-import { listSource } from '../pipeline/partition/listing';
+import { sourcePages } from '../pipeline/partition/source-pages';
 import { copySkippedKeys } from '../pipeline/skip-samples';
 import type { RunRecord } from '../state/run-record';
 import type { ListPage } from '../storage/port';
@@ -42,7 +42,7 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
   const { spec } = run;
   const { pageSize } = submissionSizes(deps, spec);
   const outcome = await submitPages(deps, run, {
-    pages: options.pages ?? listSource(deps.source, spec.source.prefix, { pageSize, startToken: run.checkpoint.nextToken, concurrency: deps.listConcurrency ?? 1, log: deps.log }),
+    pages: options.pages ?? sourcePages(deps, spec, { pageSize, startToken: run.checkpoint.nextToken, concurrency: deps.listConcurrency ?? 1, log: deps.log }),
     counts: { listed: run.listed, skipped: { ...run.skipped }, skippedKeys: copySkippedKeys(run.skippedKeys ?? {}), submitted: run.submitted },
     nextChunk: run.checkpoint.nextChunk,
     checkpoint: (counts, position) => checkpoint(deps, run.runId, counts, position),

@@ -123,9 +123,10 @@ export function createLambdaRuntime(processEnv: NodeJS.ProcessEnv, parts: Runtim
     },
     webhookReceiver: async () => ({ secret: await webhookSecret(), parse: webhookParserFor(config.target.name, await signingSecret()) }),
     storeFor: (location) => store(location),
-    depsFor: async (spec: Pick<RunSpec, 'source' | 'dest' | 'target'>): Promise<BridgeDeps> => ({
+    depsFor: async (spec: Pick<RunSpec, 'source' | 'dest' | 'target' | 'inventory'>): Promise<BridgeDeps> => ({
       source: store(spec.source),
       dest: store(spec.dest),
+      inventory: spec.inventory ? store({ scheme: 's3', bucket: spec.inventory.bucket, prefix: '' }) : undefined,
       state,
       ledger,
       target: await targetFor(spec.target),

@@ -1,8 +1,8 @@
 import type { Logger } from '../../log';
 import type { ListPage, ObjectStore } from '../../storage/port';
-import { inventoryPartitions, readInventoryPartition } from './inventory';
+import { readInventoryPartition } from './inventory';
 import type { InventorySource } from './inventory-location';
-import { readInventoryManifest } from './inventory-manifest';
+import { planInventoryPartitions } from './inventory-plan';
 import { orderedMerge } from './listing';
 
 /**
@@ -29,20 +29,17 @@ export interface InventoryListingOptions {
  * manifest's order; each page's token is the position after it (the last page has none), so a
  * run stopped anywhere resumes with the next row, however the files are ordered inside.
  */
-export async function* listInventorySource(store: ObjectStore, source: InventorySource, options: InventoryListingOptions): AsyncGenerator<ListPage> {
+export async function* listInventorySource(store: ObjectStore | undefined, source: InventorySource, options: InventoryListingOptions): AsyncGenerator<ListPage> {
   const started = Date.now();
-  const manifest = await readInventoryManifest(store, source.manifestKey);
-  if (manifest.sourceBucket !== options.sourceBucket) {
-    throw new Error(`s3://${source.bucket}/${source.manifestKey}: an inventory of ${manifest.sourceBucket}, not of the run's source bucket ${options.sourceBucket}`);
-  }
+  const planned = await planInventoryPartitions(store, source, { bucket: options.sourceBucket, prefix: options.prefix });
   const from = parseToken(options.startToken);
-  const partitions = inventoryPartitions(source, manifest, options.prefix)
+  const partitions = planned
     .map((partition, file) => ({ file, partition: file === from.file ? { ...partition, skipRows: from.rows } : partition }))
     .filter(({ file }) => file >= from.file);
-  options.log?.info('source read from an S3 Inventory', { manifest: source.manifestKey, dataFiles: manifest.files.length, from: from.file, concurrency: options.concurrency, ms: Date.now() - started });
+  options.log?.info('source read from an S3 Inventory', { manifest: source.manifestKey, dataFiles: planned.length, from: from.file, concurrency: options.concurrency, ms: Date.now() - started });
 
   const sources = partitions.map(({ file, partition }) => async function* () {
-    for await (const page of readInventoryPartition(store, partition, options.pageSize)) yield { objects: page.objects, file, position: page.position };
+    for await (const page of readInventoryPartition(store!, partition, options.pageSize)) yield { objects: page.objects, file, position: page.position };
     // The file's end: what follows is the next file's first row.
     yield { objects: [], file: file + 1, position: 0 };
   });

@@ -16,6 +16,5 @@ export interface SourcePagesOptions {
 /** Where a run's objects come from: its S3 Inventory report when it names one, else a listing of its source prefix. */
 export function sourcePages(stores: { source: ObjectStore; inventory?: ObjectStore }, spec: RunSpec, options: SourcePagesOptions): AsyncIterable<ListPage> {
   if (!spec.inventory) return listSource(stores.source, spec.source.prefix, options);
-  if (!stores.inventory) throw new Error(`the run reads the inventory s3://${spec.inventory.bucket}/${spec.inventory.manifestKey}, but no store of that bucket was wired`);
   return listInventorySource(stores.inventory, spec.inventory, { ...options, sourceBucket: spec.source.bucket, prefix: spec.source.prefix });
 }

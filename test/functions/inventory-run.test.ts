@@ -1,0 +1,94 @@
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeImage } from '../../sandbox/seed';
+import { referenceName } from '../../shared/pipeline/name';
+import { scheduledRunId } from '../../shared/run/scheduled-run';
+import type { RunRecord } from '../../shared/state/run-record';
+import { entriesOfBucket, writeInventory, type InventoryEntry } from '../support/s3-inventory';
+import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
+
+/** The inventory is delivered to the results bucket here (any bucket the functions may read). */
+const INVENTORY_BUCKET = 'results';
+const CONFIG_PREFIX = 'inventory/media/daily/';
+
+const IMAGES = [
+  ...Array.from({ length: 30 }, (_, i) => `incoming/cam${i % 3}/frame ${String(i).padStart(3, '0')}.jpg`),
+  'incoming/日本/写真.png',
+  'incoming/a+b, "c".jpg',
+];
+/** In the bucket when the inventory was made, not submitted: not media, or outside the source prefix. */
+const OTHER = ['incoming/notes.txt', 'elsewhere/x.jpg'];
+/** Rows a listing would not return: older versions and a delete marker. */
+const NOT_CURRENT: InventoryEntry[] = [
+  { key: 'incoming/cam0/frame 000.jpg', size: 3, versionId: 'v-old', isLatest: false },
+  { key: 'incoming/removed.jpg', versionId: 'v-dm', isLatest: true, isDeleteMarker: true },
+];
+
+describe('deployed inventory-driven run: schedule -> partitions from the newest S3 Inventory -> ingest -> webhooks -> export', () => {
+  let h: ServerlessHarness;
+  const tick = new Date('2026-12-04T06:00:00Z');
+
+  beforeAll(async () => {
+    h = await startServerlessHarness({
+      s3Proxy: true,
+      config: {
+        sources: [{ id: 'cams', bucket: 'media', prefix: 'incoming/', media: 'images', schedule: 'rate(1 day)', inventory: { bucket: INVENTORY_BUCKET, prefix: CONFIG_PREFIX } }],
+        discovery: { partitions: 4, sweepSeconds: 60 },
+      },
+    });
+    const media = h.stack.store('media');
+    await Promise.all([...IMAGES, ...OTHER].map((key) => media.write(key, fakeImage(key, 512))));
+    const entries = [...(await entriesOfBucket(media)).reverse(), ...NOT_CURRENT];
+    const inventories = h.stack.store(INVENTORY_BUCKET);
+    // An older report, and the newest: Parquet, several data files of several row groups.
+    await writeInventory(inventories, { sourceBucket: 'media', entries: entries.slice(0, 3), format: 'CSV', prefix: 'inventory/', createdAt: new Date(Date.now() - 2 * 86_400_000) });
+    await writeInventory(inventories, { sourceBucket: 'media', entries, format: 'Parquet', prefix: 'inventory/', rowsPerFile: 8, rowGroupSize: 3, createdAt: new Date(Date.now() - 3_600_000) });
+    // Added after the report: not in it, so not in this run.
+    await media.write('incoming/late.jpg', fakeImage('late', 512));
+  });
+  afterAll(() => h?.close());
+
+  const run = async (runId: string): Promise<RunRecord | undefined> => h.main.runtime.state.getRun(runId);
+  const finished = (runId: string) => async () => ['completed', 'failed'].includes((await run(runId))?.phase ?? '');
+
+  it("submits exactly the newest inventory's current images under the prefix, each data file a partition, with no listing", async () => {
+    h.proxy!.requests.length = 0;
+    const runId = scheduledRunId('cams', tick);
+    await h.main.scheduledRun({ sourceId: 'cams', time: tick.toISOString(), id: 'evt-inventory' }, h.context());
+    await h.pump(finished(runId), 60_000);
+
+    const done = (await run(runId))!;
+    expect(done.phase, done.error).toBe('completed');
+    expect(done.spec.inventory).toEqual({ bucket: INVENTORY_BUCKET, manifestKey: expect.stringMatching(/^inventory\/media\/daily\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z\/manifest\.json$/) });
+    const names = (await text(await h.stack.store('results').read(`out/${runId}/names.jsonl`))).trim().split('\n').map((l) => JSON.parse(l) as { name: string; key: string });
+    expect(names.map((n) => `${n.name} ${n.key}`).sort()).toEqual(IMAGES.map((key) => `${referenceName(key)} ${key}`).sort());
+    expect(done).toMatchObject({ submitted: IMAGES.length, ingested: IMAGES.length, jobState: 'success' });
+    expect(h.stack.roboflow.jobsStarted()).toEqual([done.jobId]);
+
+    // Each of the newest report's 5 data files was a partition, worked on by the partition function.
+    expect(done.partitions?.total).toBe(5);
+    const partitionMessages = h.deliveries.filter((d) => d.queue === 'partitions' && (d.body as { kind: string }).kind === 'partition');
+    expect(new Set(partitionMessages.map((d) => (d.body as { partition: number }).partition)).size).toBe(5);
+    // The source was never listed beyond the preflight's one-key look.
+    const sourceListings = h.proxy!.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/media') && r.query.has('list-type'));
+    expect(sourceListings.map((r) => r.query.get('max-keys'))).toEqual(['1']);
+    const summary = JSON.parse(await text(await h.stack.store('results').read(`out/${runId}/summary.json`)));
+    expect(summary).toMatchObject({ status: 'completed', submitted: IMAGES.length, skipped: { 'not-media': 1 } });
+  });
+
+  it('fails the tick before creating a run when the newest report is older than maxAgeDays, naming the setting and the date', async () => {
+    const stale = await startServerlessHarness({
+      config: { sources: [{ id: 'old', bucket: 'media', prefix: 'incoming/', media: 'images', schedule: 'rate(1 day)', inventory: { bucket: 'results', prefix: 'inventory/media/daily/', maxAgeDays: 1 } }] },
+    });
+    try {
+      await writeInventory(stale.stack.store('results'), { sourceBucket: 'media', entries: [{ key: 'incoming/a.jpg', size: 1 }], format: 'CSV', prefix: 'inventory/', createdAt: new Date(Date.now() - 3 * 86_400_000) });
+      const tickOld = new Date('2026-12-04T07:00:00Z');
+      await expect(stale.main.scheduledRun({ sourceId: 'old', time: tickOld.toISOString() }, stale.context())).rejects.toThrow(
+        /sources\[id=old\]\.inventory: expected an inventory at most 1 days old.*created .* \(3 days ago\)/,
+      );
+      expect(await stale.main.runtime.state.getRun(scheduledRunId('old', tickOld))).toBeUndefined();
+    } finally {
+      await stale.close();
+    }
+  });
+});
