@@ -15,6 +15,8 @@ import { CHILD_ENV, median, REPO_ROOT, reportResult } from './lib';
  * (what module initialisation loads); SDKs reached only through `import()` are listed as lazy.
  * What the needless SDKs cost is measured on the bundle itself: the same bundle built with those
  * packages replaced by an empty stub, imported alternately with the real one (median of each).
+ * Also from the metafile: the bytes Powertools and the X-Ray SDK add to the bundle, and any package
+ * bundled from two places (two copies: larger, and `instanceof` across them fails).
  * Usage: cold-start.ts [repetitions]
  */
 const repetitions = Number(process.argv[2] ?? '5');
@@ -90,6 +92,32 @@ function sdkReach(metafile: Metafile, entry: string) {
   return { atInit: [...atInit].sort(), lazy: [...any].filter((s) => !atInit.has(s)).sort() };
 }
 
+/** The package a bundled file belongs to (`@scope/name` or `name`), from its innermost node_modules. */
+function packageOf(path: string): { name: string; root: string } | undefined {
+  const at = path.lastIndexOf('node_modules/');
+  if (at === -1) return undefined;
+  const parts = path.slice(at + 'node_modules/'.length).split('/');
+  const name = parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  return { name, root: path.slice(0, at) + 'node_modules/' + name };
+}
+
+/** Bytes of Powertools and the X-Ray SDK (with its dependencies) in the bundle, and packages bundled from two places (theirs, and others'). */
+const OBSERVABILITY = /^(@aws-lambda-powertools\/|@aws\/lambda-invoke-store$|aws-xray-sdk-core$|cls-hooked$|async-hook-jl$|atomic-batcher$|emitter-listener$|shimmer$|stack-chain$|semver$|@standard-schema\/)/;
+function bundledPackages(metafile: Metafile, outfile: string) {
+  const output = Object.entries(metafile.outputs).find(([path]) => outfile.endsWith(path.replace(/^(\.\.\/)+/, '')))?.[1];
+  const roots = new Map<string, Set<string>>();
+  let observabilityBytes = 0;
+  for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const pkg = packageOf(path);
+    if (!pkg) continue;
+    if (!roots.has(pkg.name)) roots.set(pkg.name, new Set());
+    roots.get(pkg.name)!.add(pkg.root);
+    if (OBSERVABILITY.test(pkg.name)) observabilityBytes += bytesInOutput;
+  }
+  const duplicated = [...roots].filter(([, r]) => r.size > 1).map(([name]) => name).sort();
+  return { observabilityBytes, duplicated: duplicated.filter((n) => OBSERVABILITY.test(n)), otherDuplicated: duplicated.filter((n) => !OBSERVABILITY.test(n)) };
+}
+
 /** Milliseconds to import the bundle in a fresh process. */
 function timeImport(file: string, extraEnv: NodeJS.ProcessEnv): number {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', TIMER, file], {
@@ -146,6 +174,7 @@ try {
     const outfile = join(outdir, 'index.mjs');
     const result = await bundle(name, outfile);
     const { atInit, lazy } = sdkReach(result.metafile, `functions/${name}/handler.ts`);
+    const packages = bundledPackages(result.metafile, outfile);
     const uses = USES[name] ?? atInit.map(shortName);
     const needless = atInit.map(shortName).filter((s) => !uses.includes(s));
     const lean = join(outdir, 'lean.mjs');
@@ -170,6 +199,9 @@ try {
       needless,
       needlessMs: needless.length === 0 ? 0 : median(plain) - median(withoutNeedless),
       leanBundleBytes: needless.length === 0 ? undefined : statSync(lean).size,
+      observabilityBytes: packages.observabilityBytes,
+      duplicatedPackages: packages.duplicated,
+      otherDuplicatedPackages: packages.otherDuplicated,
     });
   }
 } finally {

@@ -392,7 +392,7 @@ await attempt('results-join', async () => {
 // 5. Cold start: bundle size, module initialisation, SDK clients per function.
 await attempt('cold-start', async () => {
   log('cold start: bundling and importing each function');
-  const r = await runChild('cold-start.ts', ['5'], 150_000);
+  const r = await runChild('cold-start.ts', ['5'], 300_000);
   type Fn = {
     name: string;
     bundleBytes: number;
