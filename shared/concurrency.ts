@@ -19,19 +19,21 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  */
 export class TaskPool {
   private readonly running = new Set<Promise<void>>();
+  /** Adders waiting for a free slot, woken one per task that ends. */
+  private readonly waiting: Array<() => void> = [];
   private failure: { error: unknown } | undefined;
 
   constructor(private readonly limit: number) {}
 
   async add(tasks: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
     for (const task of tasks) {
-      while (this.running.size >= this.limit) await Promise.race(this.running);
+      while (this.running.size >= this.limit) await new Promise<void>((wake) => this.waiting.push(wake));
       this.throwIfFailed();
       const running: Promise<void> = task().then(
-        () => void this.running.delete(running),
+        () => this.ended(running),
         (error: unknown) => {
           this.failure ??= { error };
-          this.running.delete(running);
+          this.ended(running);
         },
       );
       this.running.add(running);
@@ -42,6 +44,11 @@ export class TaskPool {
   async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running);
     this.throwIfFailed();
+  }
+
+  private ended(task: Promise<void>) {
+    this.running.delete(task);
+    this.waiting.shift()?.();
   }
 
   private throwIfFailed() {

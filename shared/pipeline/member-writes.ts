@@ -30,6 +30,8 @@ export class MemberWrites {
   private readonly started: string[] = [];
   private readonly stored: number[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** Set while `add` waits for a write in flight to end. */
+  private slotFreed?: () => void;
   private failure: unknown;
   private confirmedBytes = 0;
   /** The first `confirmed` members are all stored. */
@@ -59,7 +61,7 @@ export class MemberWrites {
       this.throwIfFailed();
       return;
     }
-    while (this.inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(this.inFlight);
+    while (this.inFlight.size >= WRITES_IN_FLIGHT) await new Promise<void>((freed) => (this.slotFreed = freed));
     this.throwIfFailed();
     await this.budget.bufferedBytes.take(size);
     let bytes: Buffer;
@@ -72,6 +74,8 @@ export class MemberWrites {
     const writing: Promise<void> = this.write(index, key, bytes, size).finally(() => {
       this.budget.bufferedBytes.give(size);
       this.inFlight.delete(writing);
+      this.slotFreed?.();
+      this.slotFreed = undefined;
     });
     this.inFlight.add(writing);
   }
