@@ -160,7 +160,8 @@ describe('the loop with Extend as the target', () => {
   });
 
   it('splits many expired inputs into retry batches, and a retry pass cut off half-way is finished without resending', async () => {
-    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 10, faults: { failUrlsMatching: /broken/ } });
+    // Batches take 300 ms: the retry batch the redelivery submits is still running when it looks at the job.
+    const emu = await startExtendEmulator({ apiKey: 'extend-key', runDelayMs: 300, faults: { failUrlsMatching: /broken/ } });
     try {
       const deps = await depsFor(emu);
       const expiring = DOCS.slice(0, 3);
