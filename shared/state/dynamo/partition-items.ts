@@ -1,6 +1,7 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
+  EMPTY_PROGRESS,
   PartitionProgress,
   PartitionRecord,
   type PartitionClaim,
@@ -63,7 +64,7 @@ export class DynamoPartitionItems implements PartitionStore {
   ) {}
 
   async save(runId: string, plan: string, partitions: Array<{ index: number; descriptor: string }>): Promise<void> {
-    const fresh = JSON.stringify(PartitionProgress.parse({ counts: { listed: 0, submitted: 0, skipped: {}, skippedKeys: {} }, nextChunk: 0 }));
+    const fresh = JSON.stringify(EMPTY_PROGRESS);
     const puts = partitions.map((p) => ({
       put: { ...partitionKey({ runId, plan, index: p.index }), index: p.index, descriptor: p.descriptor, status: 'pending', progress: fresh },
     }));
@@ -81,81 +82,58 @@ export class DynamoPartitionItems implements PartitionStore {
   }
 
   async claim(ref: PartitionRef, owner: string, until: number, now: number): Promise<PartitionClaim> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: partitionKey(ref),
-          UpdateExpression: 'SET #owner = :owner, #until = :until',
-          ConditionExpression: 'attribute_exists(#pk) AND #status = :pending AND (attribute_not_exists(#until) OR #until < :now OR #owner = :owner)',
-          ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#owner': 'leaseOwner', '#until': 'leaseUntil' },
-          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':pending': 'pending' },
-        }),
-      );
-      return 'claimed';
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+    const claimed = await this.update(ref, {
+      UpdateExpression: 'SET #owner = :owner, #until = :until',
+      ConditionExpression: 'attribute_exists(#pk) AND #status = :pending AND (attribute_not_exists(#until) OR #until < :now OR #owner = :owner)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#owner': 'leaseOwner', '#until': 'leaseUntil' },
+      ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':pending': 'pending' },
+    });
+    if (claimed) return 'claimed';
     const current = await this.get(ref);
     if (!current) throw new Error(`run ${ref.runId}: partition ${ref.index} of plan ${ref.plan} not found`);
     return current.status === 'done' ? 'done' : 'busy';
   }
 
-  async checkpoint(ref: PartitionRef, owner: string, progress: PartitionProgress): Promise<boolean> {
+  checkpoint(ref: PartitionRef, owner: string, progress: PartitionProgress): Promise<boolean> {
+    return this.update(ref, {
+      UpdateExpression: 'SET #progress = :progress',
+      ConditionExpression: '#owner = :owner AND #status = :pending',
+      ExpressionAttributeNames: { '#progress': 'progress', '#owner': 'leaseOwner', '#status': 'status' },
+      ExpressionAttributeValues: { ':progress': JSON.stringify(PartitionProgress.parse(progress)), ':owner': owner, ':pending': 'pending' },
+    });
+  }
+
+  async release(ref: PartitionRef, owner: string): Promise<void> {
+    await this.update(ref, {
+      UpdateExpression: 'REMOVE #owner, #until',
+      ConditionExpression: '#owner = :owner',
+      ExpressionAttributeNames: { '#owner': 'leaseOwner', '#until': 'leaseUntil' },
+      ExpressionAttributeValues: { ':owner': owner },
+    });
+  }
+
+  async complete(ref: PartitionRef, progress: PartitionProgress): Promise<{ done: number }> {
+    const completed = await this.update(ref, {
+      UpdateExpression: 'SET #status = :done, #progress = :progress REMOVE #owner, #until',
+      ConditionExpression: 'attribute_exists(#pk) AND #status = :pending',
+      ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#progress': 'progress', '#owner': 'leaseOwner', '#until': 'leaseUntil' },
+      ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':progress': JSON.stringify(PartitionProgress.parse(progress)) },
+    });
+    // Done already (a retry, or another worker), or missing: only the first completion counts.
+    if (!completed && !(await this.get(ref))) throw new Error(`run ${ref.runId}: partition ${ref.index} of plan ${ref.plan} not found`);
+    await putIfAbsent(this.doc, this.tableName, { ...doneKey(ref), index: ref.index });
+    return { done: await countItems(this.doc, this.tableName, runPartition(ref.runId), `${DONE_PREFIX}${ref.plan}#`) };
+  }
+
+  /** A conditional UpdateItem of the partition's item: false when its condition did not hold (nothing changed). */
+  private async update(ref: PartitionRef, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: partitionKey(ref),
-          UpdateExpression: 'SET #progress = :progress',
-          ConditionExpression: '#owner = :owner AND #status = :pending',
-          ExpressionAttributeNames: { '#progress': 'progress', '#owner': 'leaseOwner', '#status': 'status' },
-          ExpressionAttributeValues: { ':progress': JSON.stringify(PartitionProgress.parse(progress)), ':owner': owner, ':pending': 'pending' },
-        }),
-      );
+      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: partitionKey(ref), ...input }));
       return true;
     } catch (err) {
       if (isConditionalCheckFailed(err)) return false;
       throw err;
     }
-  }
-
-  async release(ref: PartitionRef, owner: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: partitionKey(ref),
-          UpdateExpression: 'REMOVE #owner, #until',
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'leaseOwner', '#until': 'leaseUntil' },
-          ExpressionAttributeValues: { ':owner': owner },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
-  }
-
-  async complete(ref: PartitionRef, progress: PartitionProgress): Promise<{ done: number }> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: partitionKey(ref),
-          UpdateExpression: 'SET #status = :done, #progress = :progress REMOVE #owner, #until',
-          ConditionExpression: 'attribute_exists(#pk) AND #status = :pending',
-          ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#progress': 'progress', '#owner': 'leaseOwner', '#until': 'leaseUntil' },
-          ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':progress': JSON.stringify(PartitionProgress.parse(progress)) },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-      // Done already (a retry, or another worker), or missing: only the first completion counts.
-      if (!(await this.get(ref))) throw new Error(`run ${ref.runId}: partition ${ref.index} of plan ${ref.plan} not found`);
-    }
-    await putIfAbsent(this.doc, this.tableName, { ...doneKey(ref), index: ref.index });
-    return { done: await countItems(this.doc, this.tableName, runPartition(ref.runId), `${DONE_PREFIX}${ref.plan}#`) };
   }
 
   async discard(runId: string, plan: string): Promise<void> {
