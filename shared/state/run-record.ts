@@ -53,6 +53,12 @@ export type RunSpec = z.infer<typeof RunSpec>;
 
 export const ChunkStatus = z.enum(['written', 'submitted', 'ingested', 'failed']);
 
+/** Longest error text a record keeps (errors quote remote text; the run and chunk items must stay small). */
+export const MAX_ERROR_CHARS = 2_000;
+
+/** An error message, cut to MAX_ERROR_CHARS (ending in '…' when cut; cutting again changes nothing). */
+const ErrorText = z.string().transform((text) => (text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text));
+
 export const Chunk = z.object({
   /** The source partition whose listing filled the chunk (absent: 0, the whole source); with `index`, the chunk's identity. */
   partition: z.number().int().nonnegative().optional(),
@@ -67,7 +73,7 @@ export const Chunk = z.object({
   targetRef: z.string().optional(),
   /** Carries inputs signed again because the target could not fetch them the first time. */
   retry: z.boolean().optional(),
-  error: z.string().optional(),
+  error: ErrorText.optional(),
   /** Upload mode: the chunk's archives (or files) already put, as `[first, last]` index ranges of its deterministic plan. */
   archivesSent: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
 });
@@ -150,7 +156,7 @@ const RunRecordFields = z.object({
   exportTasks: z.number().int().nonnegative().optional(),
   /** Totals only: the per-part figures are summed from the export task items (one part per target batch can be many). */
   exported: z.object({ files: z.number().int(), bytes: z.number().int() }).optional(),
-  error: z.string().optional(),
+  error: ErrorText.optional(),
   timings: z.record(z.string(), z.string()).default({}),
   createdAt: z.string(),
   updatedAt: z.string(),

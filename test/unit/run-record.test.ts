@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newRunRecord } from '../../shared/run/start-run';
-import { inlineChunks, RunRecord } from '../../shared/state/run-record';
+import { Chunk, inlineChunks, MAX_ERROR_CHARS, RunRecord } from '../../shared/state/run-record';
 import { specFor } from '../support/domain';
 
 describe('stored run records', () => {
@@ -24,5 +24,17 @@ describe('stored run records', () => {
   it('reads an empty map as no retry at all', () => {
     const old = { ...newRunRecord('r', specFor('s3://docs/in/', 's3://docs/out/', { media: 'documents' })), retried: undefined, resubmitted: {} };
     expect(RunRecord.parse(JSON.parse(JSON.stringify(old)))).toMatchObject({ retried: false });
+  });
+
+  it('keeps at most MAX_ERROR_CHARS of an error (the run\'s and a chunk\'s), and reading it again changes nothing', () => {
+    const long = `export failed: ${'x'.repeat(50_000)}`;
+    const run = RunRecord.parse({ ...newRunRecord('r', specFor('s3://docs/in/', 's3://docs/out/')), error: long });
+    expect(run.error).toHaveLength(MAX_ERROR_CHARS);
+    expect(run.error!.endsWith('…')).toBe(true);
+    expect(run.error!.startsWith('export failed: xxx')).toBe(true);
+    expect(RunRecord.parse(JSON.parse(JSON.stringify(run))).error).toBe(run.error);
+    const chunk = Chunk.parse({ index: 0, ingestId: 'i', manifestKey: 'm', references: 1, status: 'failed', error: long });
+    expect(chunk.error).toHaveLength(MAX_ERROR_CHARS);
+    expect(RunRecord.parse({ ...run, error: 'short' }).error).toBe('short');
   });
 });
