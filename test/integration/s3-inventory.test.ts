@@ -137,6 +137,10 @@ describe('S3 Inventory partitions against the local S3 server', () => {
     await store.write(second!.file.key, original.subarray(0, 8));
     await expect(readAll(s3, [second!], 5)).rejects.toThrow(/: 8 bytes read, the manifest says \d+/);
 
+    // A data file larger than the temporary space left is refused before it is copied.
+    const huge = { ...second!, file: { ...second!.file, size: 2 ** 52 } };
+    await expect(readAll(s3, [huge], 5)).rejects.toThrow(new RegExp(`${second!.file.key}: ${2 ** 52} bytes, more than the \\d+ bytes free in .*ephemeral storage`));
+
     // The manifest itself edited after its checksum was written.
     await store.write(inventory.manifestKey, JSON.stringify({ ...manifest, files: manifest.files.slice(1) }));
     await expect(readInventoryManifest(store, inventory.manifestKey)).rejects.toThrow(/damaged\/media-bucket\/daily\/.*manifest.json: its MD5 is [0-9a-f]{32}, but manifest.checksum says/);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -28,6 +28,11 @@ export interface LocalDataFile {
  * copy anyway: its footer, at the end, says where each row group is.
  */
 export async function downloadDataFile(store: ObjectStore, file: InventoryDataFile): Promise<LocalDataFile> {
+  const where = `inventory data file s3://${store.bucket}/${file.key}`;
+  const free = await statfs(tmpdir()).then((fs) => fs.bavail * fs.bsize);
+  if (file.size > free) {
+    throw new Error(`${where}: ${file.size} bytes, more than the ${free} bytes free in ${tmpdir()} (deployed: raise the function's ephemeral storage)`);
+  }
   const dir = await mkdtemp(join(tmpdir(), 'bb-inventory-'));
   const remove = () => rm(dir, { recursive: true, force: true });
   const path = join(dir, 'data');
@@ -42,7 +47,6 @@ export async function downloadDataFile(store: ObjectStore, file: InventoryDataFi
       },
     });
     await pipeline(await store.read(file.key), hashing, createWriteStream(path));
-    const where = `inventory data file s3://${store.bucket}/${file.key}`;
     if (bytes !== file.size) throw new Error(`${where}: ${bytes} bytes read, the manifest says ${file.size} (damaged, truncated or replaced)`);
     const actual = md5.digest('hex');
     if (actual !== file.md5.toLowerCase()) throw new Error(`${where}: its MD5 is ${actual}, the manifest says ${file.md5} (damaged or replaced)`);

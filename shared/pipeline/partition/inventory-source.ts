@@ -32,6 +32,7 @@ export interface InventoryListingOptions {
 export async function* listInventorySource(store: ObjectStore | undefined, source: InventorySource, options: InventoryListingOptions): AsyncGenerator<ListPage> {
   const started = Date.now();
   const planned = await planInventoryPartitions(store, source, { bucket: options.sourceBucket, prefix: options.prefix });
+  const reader = store!; // planning refused a missing store
   const from = parseToken(options.startToken);
   const partitions = planned
     .map((partition, file) => ({ file, partition: file === from.file ? { ...partition, skipRows: from.rows } : partition }))
@@ -39,7 +40,7 @@ export async function* listInventorySource(store: ObjectStore | undefined, sourc
   options.log?.info('source read from an S3 Inventory', { manifest: source.manifestKey, dataFiles: planned.length, from: from.file, concurrency: options.concurrency, ms: Date.now() - started });
 
   const sources = partitions.map(({ file, partition }) => async function* () {
-    for await (const page of readInventoryPartition(store!, partition, options.pageSize)) yield { objects: page.objects, file, position: page.position };
+    for await (const page of readInventoryPartition(reader, partition, options.pageSize)) yield { objects: page.objects, file, position: page.position };
     // The file's end: what follows is the next file's first row.
     yield { objects: [], file: file + 1, position: 0 };
   });
