@@ -6,6 +6,7 @@ import { parseBridgeConfig } from '../../shared/config/bridge-config';
 import { silentLogger } from '../../shared/log';
 import { noProgress } from '../../shared/progress';
 import type { BridgeDeps } from '../../shared/run/deps';
+import { sendLost } from '../../shared/run/partitions/fan-out';
 import { completePartition, joinPartitions } from '../../shared/run/partitions/join';
 import type { ServerlessPorts } from '../../shared/run/serverless-ports';
 import { newRunRecord } from '../../shared/run/start-run';
@@ -56,16 +57,17 @@ describe.each(['dynamodb', 'file'] as const)('partition items and the exactly-on
     await state.createRun(run);
     await state.partitions.save(runId, PLAN, Array.from({ length: total }, (_, index) => ({ index, descriptor: JSON.stringify({ kind: 'range', prefix: `in/${index}/` }) })));
     const advances: unknown[] = [];
+    const sent: unknown[] = [];
     const unused = { send: () => Promise.reject(new Error('not used')) };
     const ports = {
       config: parseBridgeConfig({ sources: [{ id: 'cams', bucket: 'media', prefix: 'in/' }], destination: { bucket: 'media', prefix: 'out/' }, target: { name: 'roboflow', workspace: 'w', workflowId: 'f' } }),
       log: silentLogger,
       state,
-      queues: { startJob: { send: async (bodies: unknown[]) => void advances.push(...bodies) }, submissions: unused, export: unused, partitions: unused },
+      queues: { startJob: { send: async (bodies: unknown[]) => void advances.push(...bodies) }, submissions: unused, export: unused, partitions: { send: async (bodies: unknown[]) => void sent.push(...bodies) } },
     } as unknown as ServerlessPorts;
     const deps = { state, log: silentLogger, progress: noProgress } as unknown as BridgeDeps;
     const ref = (index: number): PartitionRef => ({ runId, plan: PLAN, index });
-    return { state, runId, ports, deps, ref, advances };
+    return { state, runId, ports, deps, ref, advances, sent };
   }
 
   it('lets one worker hold a partition at a time; a lapsed lease is taken over, and the old holder can no longer checkpoint', async () => {
@@ -147,6 +149,20 @@ describe.each(['dynamodb', 'file'] as const)('partition items and the exactly-on
     await completePartition(ports, deps, ref(1), total, (await state.partitions.get(ref(1)))!.progress);
     expect(await state.getRun(runId)).toMatchObject({ submissionComplete: true, phase: 'ingesting', listed: 7, submitted: 7 });
     expect(advances).toEqual([{ kind: 'advance', runId }]);
+  });
+
+  it('sends again a partition whose holder died at once, and the partitions nobody holds only once none is held', async () => {
+    const { state, runId, ports, ref, sent } = await plannedRun(4);
+    const now = Date.now();
+    await state.partitions.complete(ref(0), progress(1, 1));
+    await state.partitions.claim(ref(1), 'alive', now + 60_000, now);
+    await state.partitions.claim(ref(2), 'dead', now - 1, now - 60_000);
+    // Partition 3 was never claimed: its message may be queued behind partition 1, which is being worked on.
+    expect(await sendLost(ports, runId, PLAN, now)).toEqual([2]);
+    expect(sent).toEqual([{ kind: 'partition', runId, plan: PLAN, partition: 2 }]);
+    // Nothing held any more (1 handed on, 2 lapsed): every partition left is sent.
+    await state.partitions.release(ref(1), 'alive');
+    expect(await sendLost(ports, runId, PLAN, now)).toEqual([1, 2, 3]);
   });
 
   it('does not join while a partition is not done', async () => {

@@ -22,7 +22,7 @@ const PLANNING_CONCURRENCY = 16;
  * a fresh plan id and only the plan whose seal lands is used (a planner that loses the seal, to a
  * concurrent copy of the tick, removes its items; one that dies before sealing leaves items
  * nothing reads), so a retried or duplicated planner neither loses nor doubles a partition. Once
- * sealed, a repeat only sends again what is lost (as the sweep does).
+ * sealed, a repeat only sends again what is lost (see sendLost, as the sweep does).
  */
 export async function fanOut(ports: ServerlessPorts, deps: BridgeDeps, run: RunRecord, slots: number): Promise<PartitionPlan> {
   const sealed = run.partitions ?? (await planAndSeal(ports, deps, run, slots));
@@ -30,7 +30,7 @@ export async function fanOut(ports: ServerlessPorts, deps: BridgeDeps, run: RunR
   await ports.queues.partitions.send([{ kind: 'sweep', runId: run.runId, plan, round: 0 } satisfies PartitionMessage], {
     delaySeconds: ports.config.discovery.sweepSeconds,
   });
-  const sent = await sendUnclaimed(ports, run.runId, plan);
+  const sent = await sendLost(ports, run.runId, plan);
   ports.log.info('partitions sent', { runId: run.runId, partitions: total, sent: sent.length });
   return sealed;
 }
@@ -58,16 +58,23 @@ async function planAndSeal(ports: ServerlessPorts, deps: BridgeDeps, run: RunRec
 }
 
 /**
- * Sends the message of every partition that is not done and that no worker holds (never claimed,
- * handed on, or its holder's lease lapsed); returns their indexes. Copies of a message that is
- * still queued are harmless: the first to claim the partition works on it, the others find it
- * held or done.
+ * Sends again the messages that are lost, and returns their partitions' indexes: a partition whose
+ * holder's lease lapsed (it died: its partition is sent again at once), and, when no partition is
+ * held at all (so nothing is being worked on), every partition not done. While some are held,
+ * messages of partitions nobody holds may just be queued behind them (at most `maxConcurrency` run
+ * at once), so they are left alone. A copy of a message still queued is harmless: the first to
+ * claim the partition works on it, the others find it held or done.
  */
-export async function sendUnclaimed(ports: ServerlessPorts, runId: string, plan: string, now = Date.now()): Promise<number[]> {
-  const lost: number[] = [];
+export async function sendLost(ports: ServerlessPorts, runId: string, plan: string, now = Date.now()): Promise<number[]> {
+  const lapsed: number[] = [];
+  const unheld: number[] = [];
+  let held = 0;
   for await (const p of ports.state.partitions.list(runId, plan)) {
-    if (p.status !== 'done' && (!p.lease || p.lease.until < now)) lost.push(p.index);
+    if (p.status === 'done') continue;
+    if (p.lease && p.lease.until >= now) held++;
+    else (p.lease ? lapsed : unheld).push(p.index);
   }
+  const lost = held > 0 ? lapsed : [...lapsed, ...unheld].sort((a, b) => a - b);
   await ports.queues.partitions.send(lost.map((partition) => ({ kind: 'partition', runId, plan, partition }) satisfies PartitionMessage));
   return lost;
 }

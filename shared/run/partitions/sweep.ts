@@ -2,7 +2,7 @@ import { endRunFailed } from '../../pipeline/fail-run';
 import type { PartitionMessage } from '../../runtime/messages';
 import { loadRun } from '../run-deps';
 import type { ServerlessPorts } from '../serverless-ports';
-import { sendUnclaimed } from './fan-out';
+import { sendLost } from './fan-out';
 import { joinPartitions } from './join';
 
 /** Sweeps of one run before it is given up (with the default 5 minutes between them, a day). */
@@ -10,9 +10,9 @@ export const MAX_SWEEP_ROUNDS = 288;
 
 /**
  * One sweep of a partitioned run, while its submission is not complete: when every partition is
- * done the run is joined (in case the last completion's join was lost); otherwise the messages of
- * partitions nobody holds are sent again (a message SQS lost, or a holder that died) and the next
- * sweep is scheduled. A run still not joined after MAX_SWEEP_ROUNDS sweeps ends failed.
+ * done the run is joined (in case the last completion's join was lost); otherwise the lost
+ * messages are sent again (see sendLost: a holder that died, or nothing held while partitions are
+ * left) and the next sweep is scheduled. A run still not joined after MAX_SWEEP_ROUNDS sweeps ends failed.
  */
 export async function sweepPartitions(ports: ServerlessPorts, message: Extract<PartitionMessage, { kind: 'sweep' }>): Promise<void> {
   const { run, deps } = await loadRun(ports, message.runId);
@@ -28,7 +28,7 @@ export async function sweepPartitions(ports: ServerlessPorts, message: Extract<P
     await endRunFailed(deps, run.runId, `submission gave up: ${total - done} of ${total} partitions not submitted after ${MAX_SWEEP_ROUNDS} sweeps`);
     return;
   }
-  const resent = await sendUnclaimed(ports, run.runId, plan);
+  const resent = await sendLost(ports, run.runId, plan);
   if (resent.length > 0) ports.log.warn('partition messages sent again', { runId: run.runId, partitions: resent, done, total });
   await ports.queues.partitions.send([{ ...message, round: message.round + 1 }], { delaySeconds: ports.config.discovery.sweepSeconds });
 }
