@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../shared/log';
+import { listSource } from '../shared/pipeline/partition/listing';
 import { planPartitions } from '../shared/pipeline/partition/plan';
 import { PARTITIONS_PER_SLOT } from '../shared/run/partitions/fan-out';
 import type { BridgeDeps } from '../shared/run/deps';
@@ -16,7 +17,7 @@ import { reportResult } from './lib';
 /**
  * One simulated backfill on the latency model (backfill-model.ts): the real submission use cases,
  * file-backed state behind DynamoDB's latency, a generated bucket, real signing.
- * Usage: backfill.ts <folders|flat> <objects> <N> [fanout|cli|plan] [workers]
+ * Usage: backfill.ts <folders|flat> <objects> <N> [fanout|cli|list|plan] [workers]
  *   N = 1: the deployed sequential path: one invocation after another (continueSubmission),
  *          each with MODEL.invocationMinutes, handing on when it is used up;
  *   N > 1, fanout (default): the deployed fan-out (backfill-fanout.ts): the planner for N
@@ -24,6 +25,7 @@ import { reportResult } from './lib';
  *          the join;
  *   N > 1, cli: the CLI's partitioned listing (`run --concurrency N`): N partitions listed at
  *          once feeding the one naming → signing → references pipeline;
+ *   list: only the CLI's listing (listSource with concurrency N): pages and time;
  *   plan: only the fan-out's planning (its planner's target and concurrency for N): the time it
  *          takes and the objects of each partition, for the projection.
  * Folders: 10,000 objects each (`cams/fNNNN/img_NNNNNN.jpg`); flat: `cams/img_NNNNNNNN.jpg`.
@@ -60,6 +62,13 @@ const deps: BridgeDeps = {
   listConcurrency: driverArg === 'cli' ? n : 1,
 };
 
+if (driverArg === 'list') {
+  const started = performance.now();
+  let listed = 0;
+  for await (const page of listSource(bucket, 'cams/', { pageSize: 1000, concurrency: n })) listed += page.objects.length;
+  reportResult({ seconds: (performance.now() - started) / 1000, listed, listRequests: bucket.listRequests });
+  process.exit(0);
+}
 if (driverArg === 'plan') {
   const started = performance.now();
   const partitions = await planPartitions(bucket, 'cams/', { target: n * PARTITIONS_PER_SLOT, concurrency: Math.min(n, 16), pageSize: 1000 });
