@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { type Duration, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -18,6 +18,27 @@ const ESM_REQUIRE_BANNER = "import { createRequire } from 'module';const require
 /** CDK's constant for the pinned runtime (not `NODEJS_LATEST`, which shares a name but may move). */
 const RUNTIME = Runtime.ALL.find((r) => r.name === LAMBDA_RUNTIME_NAME && !r.isVariable);
 if (!RUNTIME) throw new Error(`aws-cdk-lib does not know the Lambda runtime ${LAMBDA_RUNTIME_NAME} (infra/node-runtime.json)`);
+
+/**
+ * Logs, metrics and traces of every function (Powertools), the same for all functions of a stack.
+ * CDK context overrides the defaults at deploy time: `-c logLevel=DEBUG`, `-c debugLogSampleRate=0`
+ * (no sampled debug lines), `-c tracing=false` (no X-Ray).
+ */
+export function observabilityEnvironment(scope: Construct): { tracing: boolean; environment: Record<string, string> } {
+  const context = (key: string) => scope.node.tryGetContext(key) as string | number | boolean | undefined;
+  const tracing = String(context('tracing') ?? 'true') !== 'false';
+  return {
+    tracing,
+    environment: {
+      // The metrics' `service` dimension: one value per deployment, so two stacks chart apart.
+      POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName,
+      POWERTOOLS_LOG_LEVEL: String(context('logLevel') ?? 'INFO'),
+      // The share of invocations that log at DEBUG level.
+      POWERTOOLS_LOGGER_SAMPLE_RATE: String(context('debugLogSampleRate') ?? '0.01'),
+      POWERTOOLS_TRACE_ENABLED: String(tracing),
+    },
+  };
+}
 
 export interface BridgeFunctionProps {
   /** Folder name under `functions/`: the entry is `functions/<name>/handler.ts`, export `handler`. */
@@ -56,6 +77,7 @@ export class BridgeFunction extends NodejsFunction {
     });
     logGroup.grantWrite(role);
 
+    const observability = observabilityEnvironment(scope);
     const entry = path.join(REPO_ROOT, 'functions', props.name, 'handler.ts');
     const placeholder = !existsSync(entry) && !Stack.of(scope).bundlingRequired;
 
@@ -68,9 +90,11 @@ export class BridgeFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: role as IRole,
       logGroup,
+      tracing: observability.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...observability.environment,
         ...props.environment,
       },
       ...(placeholder
@@ -96,5 +120,13 @@ export class BridgeFunction extends NodejsFunction {
           }),
     });
     this.executionRole = role;
+    if (observability.tracing) {
+      // Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource.
+      const policy = role.node.findChild('DefaultPolicy').node.defaultChild!;
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions (active tracing of this function)',
+      });
+    }
   }
 }

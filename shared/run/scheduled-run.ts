@@ -1,3 +1,4 @@
+import { countRunStarted, countSubmissionStep } from '../metrics/run-metrics';
 import { RunExistsError } from '../state/port';
 import type { ServerlessPorts } from './serverless-ports';
 import { stamp } from './run-id';
@@ -34,7 +35,7 @@ export async function runScheduledSource(
   const runId = scheduledRunId(sourceId, tick);
   await preflightSource(ports, deps, spec, sourceId);
   try {
-    await createRun(deps, spec, runId);
+    countRunStarted(ports.metrics, await createRun(deps, spec, runId), 'scheduled');
   } catch (err) {
     if (!(err instanceof RunExistsError)) throw err;
     ports.log.info('schedule tick already has a run; continuing it', { runId });
@@ -47,9 +48,11 @@ export async function runScheduledSource(
 
 /** Continues a run's submission; hands the rest on when yielding, and asks for the job start when done. */
 export async function submitAndHandOn(ports: ServerlessPorts, runId: string, shouldYield: () => boolean): Promise<SubmitResult> {
-  const { deps } = await loadRun(ports, runId);
+  const { run, deps } = await loadRun(ports, runId);
   if (!deps) return 'failed';
   const result = await continueSubmission(deps, runId, { shouldYield });
+  const after = await ports.state.getRun(runId);
+  if (after) countSubmissionStep(ports.metrics, run, after);
   if (result === 'yielded') await ports.queues.submissions.send([{ kind: 'continue', runId }]);
   // Ingest notifications may all have arrived while submission was still going on.
   if (result === 'submitted') await ports.queues.startJob.send([{ kind: 'advance', runId }]);

@@ -9,8 +9,8 @@ import { logicalId, synthStack } from '../infra/fixtures';
 import { deployedEnv, FUNCTION_NAMES } from '../support/deployed-env';
 import { FUNCTION_PARTS, startServerlessHarness, type HarnessTarget, type ServerlessHarness } from '../support/serverless';
 
-/** Every function, whatever the target. */
-const COMMON = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE'];
+/** Every function, whatever the target (POWERTOOLS_*: logs, metrics and traces). */
+const COMMON = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_TRACE_ENABLED'];
 const API_KEY = 'TARGET_API_KEY_SECRET_ARN';
 const SIGNING = 'TARGET_SIGNING_SECRET_ARN';
 /** Gives the target a notifications URL (with the path token). */
@@ -108,7 +108,9 @@ describe.each(['roboflow', 'extend', 'llamacloud'] as const)('the harness runs e
       expect(sorted(Object.keys(env)), name).toEqual(sorted([...COMMON, ...EXPECTED[target][name], ...LOCAL]));
       // References take the harness's values; literal values are the deployed ones.
       for (const [key, value] of Object.entries(templateEnv(name))) {
-        expect(env[key], `${name} ${key}`).toBe(typeof value === 'string' ? value : h.env[key]);
+        // The service name is the stack's name, which differs between the two syntheses.
+        if (key === 'POWERTOOLS_SERVICE_NAME') expect(env[key], name).toBe('BridgeHarness');
+        else expect(env[key], `${name} ${key}`).toBe(typeof value === 'string' ? value : h.env[key]);
       }
       expect(JSON.parse(env.BRIDGE_CONFIG!), name).toEqual(h.main.runtime.config);
     }

@@ -118,6 +118,7 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'AwsSolutions-L1',
         'AwsSolutions-SMG4',
+        'AwsSolutions-IAM5[Resource::*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-media/cameras/*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-media/bucket-bridge/manifests/*]',
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::example-videos/dashcam/*]',

@@ -81,7 +81,7 @@ describe('functions', () => {
   });
 
   it('gives each function exactly the environment it reads', () => {
-    const common = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE'];
+    const common = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_TRACE_ENABLED'];
     const expected: Record<BridgeFunctionName, string[]> = {
       'scheduled-run': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL', 'PARTITIONS_QUEUE_URL'],
       'continue-submission': ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL', 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL'],
@@ -95,7 +95,8 @@ describe('functions', () => {
       const env = envOf(name as BridgeFunctionName);
       expect(Object.keys(env).sort(), name).toEqual([...common, ...names].sort());
       for (const key of Object.keys(env)) {
-        if (!['NODE_OPTIONS', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'].includes(key)) {
+        // Node, the SDK and Powertools read these themselves.
+        if (!['NODE_OPTIONS', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'].includes(key) && !key.startsWith('POWERTOOLS_')) {
           expect(RUNTIME_ENV_NAMES, key).toContain(key);
         }
       }

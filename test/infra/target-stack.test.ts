@@ -121,7 +121,7 @@ describe('stack with LlamaCloud as the target', () => {
 });
 
 describe('function environments with document targets', () => {
-  const common = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE'];
+  const common = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'BRIDGE_CONFIG', 'NODE_OPTIONS', 'STATE_TABLE', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_TRACE_ENABLED'];
   const hooks = ['TARGET_API_KEY_SECRET_ARN', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_URL'];
   const expected = (signingOnSubmit: string[]): Record<BridgeFunctionName, string[]> => ({
     'scheduled-run': [...hooks, ...signingOnSubmit, 'SUBMISSIONS_QUEUE_URL', 'START_JOB_QUEUE_URL', 'PARTITIONS_QUEUE_URL'],

@@ -64,6 +64,11 @@ export interface HarnessOptions {
   s3Proxy?: boolean;
   /** Roboflow: the deployment submits the local S3 server's plain-http URLs (default true). */
   allowHttpReferences?: boolean;
+  /**
+   * Handlers log, count and trace as deployed (Powertools: JSON log lines and EMF metrics on
+   * stdout); by default they log nothing and publish no metrics.
+   */
+  powertools?: boolean;
 }
 
 /** The configured target: its part of the configuration, its secrets' environment and its emulator. */
@@ -223,7 +228,7 @@ export async function startServerlessHarness(options: HarnessOptions = {}) {
   const container = () => {
     const envs = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, functionEnv(name)])) as Record<BridgeFunctionName, NodeJS.ProcessEnv>;
     const runtimes = Object.fromEntries(
-      FUNCTION_NAMES.map((name) => [name, createLambdaRuntime(envs[name], FUNCTION_PARTS[name], silentLogger)]),
+      FUNCTION_NAMES.map((name) => [name, createLambdaRuntime(envs[name], FUNCTION_PARTS[name], options.powertools ? undefined : silentLogger)]),
     ) as Record<BridgeFunctionName, LambdaRuntime>;
     return {
       runtime: createLambdaRuntime(env, allParts, silentLogger),
