@@ -24,7 +24,7 @@ const IMAGES = [
 ];
 const OTHER = ['flat/notes.txt', 'cams/north/meta.json'];
 /** `seq` lists as one listing; the others in partitions, each under its own fault. */
-const SOURCES = ['seq', 'dup', 'drop', 'kill'] as const;
+const SOURCES = ['seq', 'dup', 'drop', 'kill', 'poison'] as const;
 const MANIFESTS = 'bucket-bridge/manifests/';
 
 describe('deployed parallel discovery: partitions fanned out through the partitions queue, joined once', () => {
@@ -193,6 +193,33 @@ describe('deployed parallel discovery: partitions fanned out through the partiti
       h.consumers.partitions = consumer;
       h.env.DYNAMODB_ENDPOINT = h.dynamo.endpoint;
     }
+  });
+
+  it('ends the run failed, with the reason, when a partition fails its last delivery (the message goes to the dead-letter queue)', async () => {
+    const runId = runIdOf('poison');
+    // Planned (in the tick's invocation) before the store starts refusing the flat folder's listings.
+    expect(await h.main.scheduledRun({ sourceId: 'poison', time: tick.toISOString() }, h.context())).toEqual({ runId, result: 'partitioned' });
+    h.proxy!.failWith({
+      match: (r) => r.method === 'GET' && r.query.get('list-type') === '2' && (r.query.get('prefix') ?? '').startsWith('poison/flat/'),
+      status: 403,
+      code: 'AccessDenied',
+      message: 'scripted',
+      count: 1_000,
+    });
+    try {
+      await h.pump(finished(runId), 60_000);
+    } finally {
+      h.proxy!.reset();
+    }
+    const failed = (await run(runId))!;
+    expect(failed.phase).toBe('failed');
+    expect(failed.error).toMatch(/^submitting partition \d+ gave up after the last delivery: .*Access ?Denied/i);
+    expect(h.deadLetters.length).toBeGreaterThanOrEqual(1);
+    expect(h.deadLetters.every((d) => d.queue === 'partitions' && (d.body as { runId: string }).runId === runId)).toBe(true);
+    // The summary says so too.
+    const summary = JSON.parse(await text(await h.stack.store('results').read(`out/${runId}/summary.json`))) as { status: string; error: string };
+    expect(summary).toMatchObject({ status: 'failed', error: failed.error });
+    expect(h.stack.roboflow.jobsStarted()).not.toContain(failed.jobId);
   });
 });
 
