@@ -44,6 +44,11 @@ export function countPhaseLeft(metrics: Metrics | undefined, run: RunRecord, pha
 
 export type DiscoveryCounts = Pick<RunRecord, 'listed' | 'skipped' | 'submitted'>;
 
+/** A copy of checkpointed counts (the discovery loop goes on changing its own). */
+export function discoveryCounts(counts: DiscoveryCounts): DiscoveryCounts {
+  return { listed: counts.listed, submitted: counts.submitted, skipped: { ...counts.skipped } };
+}
+
 /** What discovery added since `before` (both checkpointed counts), so a resumed listing counts each object once. */
 export function countDiscovered(metrics: Metrics | undefined, run: Pick<RunRecord, 'runId' | 'spec'>, before: DiscoveryCounts, after: DiscoveryCounts): void {
   if (!metrics) return;

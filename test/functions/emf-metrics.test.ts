@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fakeImage } from '../../sandbox/seed';
 import { METRIC_CATALOGUE, METRICS_NAMESPACE, SERVICE_DIMENSION, type MetricName } from '../../shared/metrics/catalogue';
 import { scheduledRunId } from '../../shared/run/scheduled-run';
 import { startServerlessHarness, WEBHOOK_TOKEN, type ServerlessHarness } from '../support/serverless';
@@ -148,5 +149,45 @@ describe('deployed: the EMF metrics and log lines the handlers print', () => {
     expect(lines.find((l) => l.message === 'run failed')).toMatchObject({ level: 'ERROR', runId: failedRun });
     // Signed URLs (bearer credentials) never reach a line.
     expect(printed).not.toMatch(/X-Amz-Signature=/);
+  });
+});
+
+describe('deployed: the objects of a run listed in partitions, counted by the partition workers', () => {
+  let h: ServerlessHarness;
+  let printed = '';
+  const tick = new Date('2026-12-01T10:00:00Z');
+  const runId = scheduledRunId('cams', tick);
+
+  beforeAll(async () => {
+    h = await startServerlessHarness({ powertools: true, config: { listPageSize: 4, referencesPerFile: 8, discovery: { partitions: 4, sweepSeconds: 1 } } });
+    const media = h.stack.store('media');
+    const keys = [...['a', 'b', 'c'].flatMap((d) => Array.from({ length: 6 }, (_, i) => `incoming/${d}/${i}.jpg`)), 'incoming/b/notes.txt', 'incoming/top.jpg'];
+    await Promise.all(keys.map((key) => media.write(key, fakeImage(key, 128))));
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        printed += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        return true;
+      });
+    }
+    await h.main.scheduledRun({ sourceId: 'cams', time: tick.toISOString() }, h.context());
+    await h.pump(async () => ['completed', 'failed'].includes((await h.main.runtime.state.getRun(runId))?.phase ?? ''), 30_000);
+    vi.restoreAllMocks();
+  }, 90_000);
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await h?.close();
+  });
+
+  it('publishes as many listed, submitted and skipped objects as the run records', async () => {
+    const run = (await h.main.runtime.state.getRun(runId))!;
+    expect(run.phase, run.error).toBe('completed');
+    expect(h.deliveries.filter((d) => d.queue === 'partitions').length).toBeGreaterThan(1);
+    const points = emfDataPoints(printed).filter((p) => p.line.runId === runId);
+    const of = (name: MetricName) => points.filter((p) => p.name === name);
+    expect(run.listed).toBe(20);
+    expect(sum(of('ObjectsListed'))).toBe(run.listed);
+    expect(sum(of('ObjectsSubmitted'))).toBe(run.submitted);
+    expect(sum(of('ObjectsSkipped'))).toBe(1);
+    expect(sum(of('RunsCompleted'))).toBe(1);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { countDiscovered, discoveryCounts } from '../../metrics/run-metrics';
 import { partitionFromDescriptor } from '../../pipeline/partition/descriptor';
 import type { PartitionMessage } from '../../runtime/messages';
 import type { PartitionRef } from '../../state/partition-store';
@@ -75,6 +76,8 @@ export async function submitPartition(
 
   const { progress } = record;
   const { pageSize } = submissionSizes(deps, run.spec);
+  // Counted after each stored checkpoint: a resumed partition counts each object once.
+  let counted = discoveryCounts(progress.counts);
   let outcome: Awaited<ReturnType<typeof submitPages>>;
   try {
     outcome = await submitPages(deps, run, {
@@ -86,6 +89,8 @@ export async function submitPartition(
         // After the last page nothing is left: a resumed worker must not list the partition again.
         const stored = await ports.state.partitions.checkpoint(ref, owner, { counts, remaining: position.nextToken ?? NOTHING_LEFT, nextChunk: position.nextChunk });
         if (!stored) throw new LeaseLost();
+        countDiscovered(ports.metrics, run, counted, counts);
+        counted = discoveryCounts(counts);
       },
       shouldYield: invocation.shouldYield,
     });
