@@ -9,6 +9,7 @@ import {
 import type { Construct } from 'constructs';
 import { METRIC_CATALOGUE, type MetricName } from '../../shared/metrics/catalogue';
 import { DEFAULT_PERIOD, catalogueSeries, catalogueTotal, varyingDimensions } from './catalogue-metrics';
+import { coldStartMetric } from './cold-start-metric';
 import type { ObservedBridgeWithAlarms } from './observed-bridge';
 
 /** A line (or a line per dimension value) of a catalogue metric. */
@@ -46,8 +47,8 @@ const UNIT_LABEL = { Count: 'count', Bytes: 'bytes', Milliseconds: 'ms' } as con
 /**
  * The bridge's CloudWatch dashboard: the alarms' states; runs, objects, failures, result files,
  * webhook outcomes and phase durations from the metric catalogue (this deployment's `service` and
- * `Target`); depth, oldest message and dead letters of every queue; errors, throttles and
- * durations (p50, p99) of every function.
+ * `Target`); depth, oldest message and dead letters of every queue; errors, throttles, cold
+ * starts and durations (p50, p99) of every function.
  */
 export function createBridgeDashboard(scope: Construct, id: string, bridge: ObservedBridgeWithAlarms): Dashboard {
   const stack = Stack.of(scope);
@@ -103,13 +104,16 @@ export function createBridgeDashboard(scope: Construct, id: string, bridge: Obse
   );
 
   const functions = Object.entries(bridge.functions);
-  const functionGraph = (title: string, label: string, metric: (fn: (typeof functions)[number][1], name: string) => IMetric) =>
-    new GraphWidget({ title, left: functions.map(([name, fn]) => metric(fn, name)), leftYAxis: { label, min: 0 }, width: 6, height: 6 });
+  const functionGraph = (title: string, label: string, width: number, metric: (fn: (typeof functions)[number][1], name: string) => IMetric) =>
+    new GraphWidget({ title, left: functions.map(([name, fn]) => metric(fn, name)), leftYAxis: { label, min: 0 }, width, height: 6 });
   dashboard.addWidgets(
-    functionGraph('Function errors', 'count', (fn, label) => fn.metricErrors({ statistic: 'Sum', period: DEFAULT_PERIOD, label })),
-    functionGraph('Function throttles', 'count', (fn, label) => fn.metricThrottles({ statistic: 'Sum', period: DEFAULT_PERIOD, label })),
-    functionGraph('Function duration p50', 'ms', (fn, label) => fn.metricDuration({ statistic: 'p50', period: DEFAULT_PERIOD, label })),
-    functionGraph('Function duration p99', 'ms', (fn, label) => fn.metricDuration({ statistic: 'p99', period: DEFAULT_PERIOD, label })),
+    functionGraph('Function errors', 'count', 8, (fn, label) => fn.metricErrors({ statistic: 'Sum', period: DEFAULT_PERIOD, label })),
+    functionGraph('Function throttles', 'count', 8, (fn, label) => fn.metricThrottles({ statistic: 'Sum', period: DEFAULT_PERIOD, label })),
+    functionGraph('Cold starts (Powertools ColdStart)', 'count', 8, (fn, label) => coldStartMetric(bridge.serviceName, fn, label)),
+  );
+  dashboard.addWidgets(
+    functionGraph('Function duration p50', 'ms', 12, (fn, label) => fn.metricDuration({ statistic: 'p50', period: DEFAULT_PERIOD, label })),
+    functionGraph('Function duration p99', 'ms', 12, (fn, label) => fn.metricDuration({ statistic: 'p99', period: DEFAULT_PERIOD, label })),
   );
   return dashboard;
 }

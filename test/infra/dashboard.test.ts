@@ -4,9 +4,11 @@ import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { describe, expect, it } from 'vitest';
+import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import { describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../infra/bridge-function';
 import { createBridgeAlarms } from '../../infra/observability/alarms';
+import { POWERTOOLS_COLD_START } from '../../infra/observability/cold-start-metric';
 import { createBridgeDashboard } from '../../infra/observability/dashboard';
 import { METRIC_CATALOGUE, METRICS_NAMESPACE, type MetricName } from '../../shared/metrics/catalogue';
 import { chartedSeries, dashboards, type ChartedMetric, type ChartedSearch } from './dashboard-body';
@@ -67,8 +69,10 @@ describe('dashboard', () => {
         expect(found.length, name).toBeGreaterThan(0);
       }
     }
-    // Nothing else in the namespace: every line is a catalogue metric.
-    for (const m of metrics.filter((l) => l.namespace === 'BucketBridge')) expect(Object.keys(METRIC_CATALOGUE)).toContain(m.metricName);
+    // Nothing else in the namespace: every line is a catalogue metric (or Powertools' own cold starts).
+    for (const m of metrics.filter((l) => l.namespace === 'BucketBridge' && l.metricName !== POWERTOOLS_COLD_START.metricName)) {
+      expect(Object.keys(METRIC_CATALOGUE)).toContain(m.metricName);
+    }
     for (const s of searches) expect(Object.keys(METRIC_CATALOGUE)).toContain(s.filter.MetricName);
   });
 
@@ -114,6 +118,33 @@ describe('dashboard', () => {
     expect(lambda('Throttles', 'Sum')).toEqual(fnRefs);
     expect(lambda('Duration', 'p50')).toEqual(fnRefs);
     expect(lambda('Duration', 'p99')).toEqual(fnRefs);
+  });
+
+  it('charts the cold starts Powertools publishes, for every function (name and dimensions of a real Powertools line)', () => {
+    const printed: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
+    // Powertools counts a cold start only in an on-demand execution environment, as Lambda says.
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+    try {
+      new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'svc' }).captureColdStartMetric('the-function');
+    } finally {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const emf = printed.map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } } & Record<string, unknown>);
+    expect(emf).toHaveLength(1);
+    const [directive] = emf[0]!._aws.CloudWatchMetrics;
+    expect(directive!.Metrics.map((m) => m.Name)).toEqual([POWERTOOLS_COLD_START.metricName]);
+    expect(sorted(directive!.Dimensions[0]!)).toEqual(sorted(['service', POWERTOOLS_COLD_START.functionDimension]));
+    expect(emf[0]![POWERTOOLS_COLD_START.functionDimension]).toBe('the-function');
+
+    const coldStarts = metrics.filter((m) => m.namespace === 'BucketBridge' && m.metricName === 'ColdStart');
+    for (const m of coldStarts) expect(sorted(Object.keys(m.dimensions))).toEqual(['function_name', 'service']);
+    expect(coldStarts.every((m) => m.dimensions.service === bridge.serviceName && m.stat === 'Sum')).toBe(true);
+    expect(sorted(coldStarts.map((m) => m.dimensions.function_name!))).toEqual(sorted(Object.values(bridge.functions).map((fn) => `<Ref:${logicalId(stack, fn)}>`)));
   });
 
   it('shows the state of every alarm of the bridge', () => {
@@ -166,14 +197,16 @@ describe('README "Dashboard and alarms"', () => {
   const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
   const quoted = [...section.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
 
-  it('names every catalogue metric and dimension, and no metric the catalogue lacks', () => {
+  it('names every catalogue metric and dimension, and no metric the catalogue lacks but Powertools\' ColdStart', () => {
     expect(start).toBeGreaterThan(0);
     const catalogue = Object.keys(METRIC_CATALOGUE);
     for (const name of catalogue) expect(quoted, name).toContain(name);
     const dimensions = new Set(Object.values(METRIC_CATALOGUE).flatMap((m) => [...m.dimensions, 'service']));
     for (const d of dimensions) expect(quoted, d).toContain(d);
-    const metricLike = quoted.filter((q) => /^[A-Z][a-z]+[A-Z][A-Za-z]+$/.test(q) && !q.endsWith('Alarm') && q !== METRICS_NAMESPACE);
+    const metricLike = quoted.filter((q) => /^[A-Z][a-z]+[A-Z][A-Za-z]+$/.test(q) && !q.endsWith('Alarm') && q !== METRICS_NAMESPACE && q !== POWERTOOLS_COLD_START.metricName);
     for (const q of metricLike) expect(catalogue, q).toContain(q);
+    expect(quoted).toContain(POWERTOOLS_COLD_START.metricName);
+    expect(quoted).toContain(POWERTOOLS_COLD_START.functionDimension);
   });
 
   it('lists the alarms the stack has, by construct id or id pattern', () => {
