@@ -96,10 +96,8 @@ export function countWebhook(metrics: Metrics | undefined, target: string, reply
 
 /**
  * One submission step of a run (an invocation's share of its discovery), from the run as it was
- * before to the run after: the objects it listed, skipped and submitted (checkpointed counts),
- * and the time discovery took when this step finished it.
+ * before to the run after: the objects it listed, skipped and submitted (checkpointed counts).
  */
 export function countSubmissionStep(metrics: Metrics | undefined, before: RunRecord, after: RunRecord): void {
   countDiscovered(metrics, after, before, after);
-  if (before.phase === 'discovering' && after.timings.submittedAt) countPhaseLeft(metrics, after, 'discovering', after.timings.submittedAt);
 }

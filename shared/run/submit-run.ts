@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors';
+import { countPhaseLeft } from '../metrics/run-metrics';
 import { endRun, endRunFailed, failRun } from '../pipeline/fail-run';
 import { sourcePages } from '../pipeline/partition/source-pages';
 import { copySkippedKeys } from '../pipeline/skip-samples';
@@ -58,17 +59,14 @@ async function submit(deps: BridgeDeps, run: RunRecord, options: SubmitOptions):
  * new (scheduled and object-created runs), failed otherwise. Safe to repeat.
  */
 export async function finishSubmission(deps: BridgeDeps, runId: string, counts: SubmissionCounts, chunks: number): Promise<SubmitResult> {
-  const run = await deps.state.updateRun(runId, (r) =>
-    r.submissionComplete || r.phase !== 'discovering'
-      ? r
-      : {
-          ...r,
-          ...countsOf(counts),
-          phase: 'ingesting',
-          submissionComplete: true,
-          timings: { ...r.timings, submittedAt: new Date().toISOString() },
-        },
-  );
+  let finishing = false;
+  const run = await deps.state.updateRun(runId, (r) => {
+    finishing = !r.submissionComplete && r.phase === 'discovering';
+    return finishing
+      ? { ...r, ...countsOf(counts), phase: 'ingesting', submissionComplete: true, timings: { ...r.timings, submittedAt: new Date().toISOString() } }
+      : r;
+  });
+  if (finishing) countPhaseLeft(deps.metrics, run, 'discovering', run.timings.submittedAt);
   if (run.phase === 'failed') return 'failed';
   deps.log.info('references submitted', { runId, listed: run.listed, submitted: run.submitted, chunks });
   if (run.submitted > 0) return 'submitted';

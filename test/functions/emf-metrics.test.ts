@@ -189,5 +189,7 @@ describe('deployed: the objects of a run listed in partitions, counted by the pa
     expect(sum(of('ObjectsSubmitted'))).toBe(run.submitted);
     expect(sum(of('ObjectsSkipped'))).toBe(1);
     expect(sum(of('RunsCompleted'))).toBe(1);
+    // Discovery ended once, at the join of the partitions.
+    expect(of('PhaseDuration').map((p) => p.line.Phase).filter((phase) => phase === 'discovering')).toEqual(['discovering']);
   });
 });
