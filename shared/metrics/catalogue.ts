@@ -34,7 +34,7 @@ export const METRIC_CATALOGUE = {
   ResultFilesCopied: { unit: 'Count', dimensions: ['Target'], description: 'result files written to the destination' },
   ResultBytesCopied: { unit: 'Bytes', dimensions: ['Target'], description: 'result bytes written to the destination' },
   ResultFilesFailed: { unit: 'Count', dimensions: ['Target'], description: 'result files that could not be copied' },
-  WebhookOutcomes: { unit: 'Count', dimensions: ['Target', 'Outcome'], description: 'webhook deliveries by outcome (handled, duplicate, ignored, in-progress, rejected)' },
+  WebhookOutcomes: { unit: 'Count', dimensions: ['Target', 'Outcome'], description: 'webhook deliveries by outcome (handled, duplicate, ignored, in-progress, rejected, failed)' },
   PhaseDuration: { unit: 'Milliseconds', dimensions: ['Target', 'Phase'], description: 'time a run spent in a phase (discovering, ingesting, processing, exporting)' },
 } as const satisfies Record<string, MetricDefinition>;
 
