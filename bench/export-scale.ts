@@ -13,14 +13,15 @@ import type { RunSpec } from '../shared/state/run-record';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
 import type { BatchTarget, OutputFile, OutputLocator } from '../shared/targets/port';
-import { reportResult, S3RVER_CREDENTIALS } from './lib';
+import { peakRss, reportResult, S3RVER_CREDENTIALS } from './lib';
 
 /**
  * Many small result objects into the local S3 server. Usage: export-scale.ts <mode> <s3 endpoint> <url> <count>
  *   members: the export use case unpacking one .tar.gz of <count> small members (the byte service's
  *            `?members=N` archive) into as many objects (runExportTask)
  *   files:   the CLI export of <count> separate small result files, each downloaded from the byte
- *            service (exportResults: plan, copy FILES_IN_FLIGHT at a time, record each, finish)
+ *            service (exportResults: plan, copy FILES_IN_FLIGHT at a time, record each, finish: the
+ *            results-by-key join lists the run folder); copySeconds is the time to the last object stored
  *   put:     the baseline: <count> PutObject requests of bodies of the same size held in memory,
  *            FILES_IN_FLIGHT at a time (no download, no state, no size check)
  */
@@ -59,29 +60,52 @@ try {
   if (mode === 'members') await (await request(`${url}?members=${count}`, { reset: true })).body.dump({ limit: Number.POSITIVE_INFINITY });
   const started = performance.now();
   let stored = 0;
+  // The copy ends when the last object is stored; the CLI export then joins the results to their
+  // source keys (results-by-key: one listing of the run folder) and ends the run.
+  let copied = 0;
+  let copySeconds: number | undefined;
+  let copyPeakRss: number | undefined;
+  const progress = (stage: string, n: number) => {
+    if (stage === 'exported-files' && (copied += n) === count) {
+      copySeconds = (performance.now() - started) / 1000;
+      copyPeakRss = peakRss();
+    }
+  };
   if (mode === 'members') {
-    const deps = { dest, state, target: resultsTarget([]), log: silentLogger, progress: () => {} };
+    const deps = { dest, state, target: resultsTarget([]), log: silentLogger, progress };
     await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'results.tar.gz', locator: { kind: 'url', url: `${url}?members=${count}` } }, { attempts: 1 });
   } else if (mode === 'files') {
     const files: OutputFile[] = Array.from({ length: count }, (_, i) => ({ partName: 'part-0', fileName: `img-${i}.json`, locator: { kind: 'url', url: `${url}?bytes=${FILE_BYTES}&i=${i}` } }));
-    const result = await exportResults({ dest, state, target: resultsTarget(files), log: silentLogger, progress: () => {} }, run.runId);
-    if (result !== 'completed') throw new Error(`export ended ${result}`);
+    const result = await exportResults({ dest, state, target: resultsTarget(files), log: silentLogger, progress }, run.runId);
+    if (result !== 'completed') throw new Error(`export ended ${result}: ${(await state.getRun(run.runId))?.error ?? 'no error recorded'}`);
   } else {
     const body = Buffer.alloc(FILE_BYTES, 120);
     const puts = new TaskPool(FILES_IN_FLIGHT);
     await puts.add(Array.from({ length: count }, (_, i) => () => client.send(new PutObjectCommand({ Bucket: 'results', Key: `scale-put/img-${i}.json`, Body: body, ContentLength: body.length })).then(() => stored++)));
     await puts.drain();
   }
+  const seconds = (performance.now() - started) / 1000;
   if (mode !== 'put') {
     for await (const r of state.exportTaskResults(run.runId)) {
       if (r.failure) throw new Error(`export failed: ${r.failure.reason}`);
       stored += r.files;
     }
   }
-  const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage();
   if (stored !== count) throw new Error(`stored ${stored} objects of ${count}`);
-  reportResult({ mode, seconds, files: stored, perSecond: stored / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  // What the process still holds once garbage is collected (peak RSS is mostly garbage V8 had not collected yet).
+  globalThis.gc?.();
+  reportResult({
+    mode,
+    seconds,
+    copySeconds: copySeconds ?? seconds,
+    copyPeakRss,
+    files: stored,
+    perSecond: stored / seconds,
+    copyPerSecond: stored / (copySeconds ?? seconds),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    liveHeap: process.memoryUsage().heapUsed,
+  });
 } catch (err) {
   // One line, last: the parent shows only the end of a failed child's output.
   process.stderr.write(`export-scale failed: ${(err as Error).message}\n`);
