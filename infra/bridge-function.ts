@@ -8,6 +8,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ESBUILD_TARGET, LAMBDA_RUNTIME_NAME } from './node-runtime';
+import { bridgeServiceName } from './observability/service-name';
 
 /** The repository root (this file lives in `<root>/infra/`). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -31,7 +32,7 @@ export function observabilityEnvironment(scope: Construct): { tracing: boolean; 
     tracing,
     environment: {
       // The metrics' `service` dimension: one value per deployment, so two stacks chart apart.
-      POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName,
+      POWERTOOLS_SERVICE_NAME: bridgeServiceName(scope),
       POWERTOOLS_LOG_LEVEL: String(context('logLevel') ?? 'INFO'),
       // The share of invocations that log at DEBUG level.
       POWERTOOLS_LOGGER_SAMPLE_RATE: String(context('debugLogSampleRate') ?? '0.01'),

@@ -55,6 +55,13 @@ describe('dashboard', () => {
     expect(dashboard!.name).toBe('BridgeTest-Bridge-<Ref:AWS::Region>');
   });
 
+  it('selects the service name every function publishes under (its POWERTOOLS_SERVICE_NAME)', () => {
+    const resources = template.toJSON().Resources;
+    for (const [name, fn] of Object.entries(bridge.functions)) {
+      expect(resources[logicalId(stack, fn)].Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, name).toBe(bridge.serviceName);
+    }
+  });
+
   it('charts every catalogue metric with all its dimensions, for this deployment\'s service and target', () => {
     for (const name of Object.keys(METRIC_CATALOGUE) as MetricName[]) {
       const { lines, found } = catalogueLines(name);
