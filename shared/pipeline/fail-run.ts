@@ -36,7 +36,7 @@ export async function endRun(deps: EndDeps, runId: string, phase: 'completed' | 
   });
   // Counted by the call that ended it (another may have ended it meanwhile).
   if (ended) countRunEnded(deps.metrics, final, current.phase, summary);
-  // "run failed" / "run completed" are the messages the deployment's metric filters count.
+  // The log line for people (with the reason); the alarms count the RunsFailed metric above.
   if (phase === 'failed') deps.log.error('run failed', { runId, error });
   else deps.log.info('run completed', { runId });
 }
