@@ -84,7 +84,7 @@ export async function layoutRows(layout: 'folders' | 'flat', log: (message: stri
     {
       scenario: `Backfill of ${n(PROJECTED_OBJECTS)} objects, ${what}: projected wall time`,
       measured:
-        `N = ${WORKERS}: ${minutes(fanned.seconds)} (${n(planned.length)} partitions, largest ${(largest / mean).toFixed(2)} × mean, planned in ${(plan.planSeconds as number).toFixed(1)} s with ${n(plan.listRequests as number)} listing requests; ` +
+        `N = ${WORKERS}: ${minutes(fanned.seconds)} (${n(planned.length)} partitions, largest ${(largest / mean).toFixed(2)} × mean, planned in ${(plan.planSeconds as number).toFixed(1)} s, ${n(plan.listRequests as number)} listing request(s); ` +
         `${fanned.invocations} invocations, ${fanned.handOns} hand-ons; longest partition ${minutes(fanned.longestPartitionSeconds)})`,
       baseline: `N = 1: ${minutes(sequential.seconds)} (${sequential.invocations} invocations, ${sequential.handOns} hand-ons)`,
       ratio: `${(sequential.seconds / fanned.seconds).toFixed(1)}×`,
