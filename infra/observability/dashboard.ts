@@ -8,7 +8,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { METRIC_CATALOGUE, type MetricName } from '../../shared/metrics/catalogue';
-import { DEFAULT_PERIOD, catalogueSeries, catalogueTotal, varyingDimensions } from './catalogue-metrics';
+import { DEFAULT_PERIOD, catalogueSeries, catalogueTotal } from './catalogue-metrics';
 import { coldStartMetric } from './cold-start-metric';
 import type { ObservedBridgeWithAlarms } from './observed-bridge';
 
@@ -73,11 +73,7 @@ export function createBridgeDashboard(scope: Construct, id: string, bridge: Obse
   const uncharted = (Object.keys(METRIC_CATALOGUE) as MetricName[]).filter((name) => !charted.has(name));
   const panels: Panel[] = [...CATALOGUE_PANELS, ...uncharted.map((metric) => ({ title: metric, left: [{ metric }] }))];
   const lines = (ls: readonly Line[] = []): IMetric[] =>
-    ls.flatMap((l) =>
-      l.total && varyingDimensions(l.metric).length > 0
-        ? [catalogueTotal(bridge, l.metric, { statistic: l.statistic })]
-        : catalogueSeries(bridge, l.metric, { statistic: l.statistic }),
-    );
+    ls.flatMap((l) => (l.total ? [catalogueTotal(bridge, l.metric, { statistic: l.statistic })] : catalogueSeries(bridge, l.metric, { statistic: l.statistic })));
   const axis = (ls: readonly Line[]) => ({ label: UNIT_LABEL[METRIC_CATALOGUE[ls[0]!.metric].unit], min: 0 });
   const graphs = panels.map(
     (p) =>
