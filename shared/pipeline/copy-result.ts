@@ -122,10 +122,10 @@ async function copyOnce(deps: CopyDeps, job: CopyJob, writes: MemberWrites, sign
           if (index < skip) {
             // Stored by an earlier invocation: read past it, unwritten.
             prior[index++] ??= key;
-            return drain(member.stream);
+            return member.bytes ? undefined : drain(member.stream);
           }
           index++;
-          await writes.add(key, member.stream, member.size);
+          await writes.add(key, member.bytes ?? member.stream, member.size);
         },
         limits,
       );
@@ -157,7 +157,7 @@ async function priorKeys(deps: CopyDeps, job: CopyJob, count: number, seen: stri
     await unpackArchive(job.fileName, download.body, async (member) => {
       keys.push(`${job.folder}${member.path}`);
       if (keys.length >= count) throw enough;
-      await drain(member.stream);
+      if (!member.bytes) await drain(member.stream);
     }).catch((err) => {
       if (err !== enough) throw err;
     });

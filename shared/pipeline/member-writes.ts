@@ -46,11 +46,14 @@ export class MemberWrites {
     private readonly budget: WriteBudget = PROCESS_WRITE_BUDGET,
   ) {}
 
-  /** Starts writing `key`; resolves once the body has been read (small members) or written (large ones). */
-  async add(key: string, body: Readable, size: number | undefined): Promise<void> {
+  /**
+   * Starts writing `key` (bytes already read, or a stream); resolves once the body has been read
+   * (small members) or written (large ones). Called one member at a time.
+   */
+  async add(key: string, body: Readable | Buffer, size: number | undefined): Promise<void> {
     this.throwIfFailed();
     const index = this.started.push(key) - 1;
-    if (size === undefined || size > BUFFERED_MEMBER_BYTES) {
+    if (!Buffer.isBuffer(body) && (size === undefined || size > BUFFERED_MEMBER_BYTES)) {
       // The stream cannot be read past this member until it is written.
       await this.budget.streams.take(1);
       try {
@@ -63,16 +66,17 @@ export class MemberWrites {
     }
     while (this.inFlight.size >= WRITES_IN_FLIGHT) await new Promise<void>((freed) => (this.slotFreed = freed));
     this.throwIfFailed();
-    await this.budget.bufferedBytes.take(size);
+    const held = Buffer.isBuffer(body) ? body.length : size!;
+    await this.budget.bufferedBytes.take(held);
     let bytes: Buffer;
     try {
-      bytes = await buffer(body);
+      bytes = Buffer.isBuffer(body) ? body : await buffer(body);
     } catch (err) {
-      this.budget.bufferedBytes.give(size);
+      this.budget.bufferedBytes.give(held);
       throw err;
     }
     const writing: Promise<void> = this.write(index, key, bytes, size).finally(() => {
-      this.budget.bufferedBytes.give(size);
+      this.budget.bufferedBytes.give(held);
       this.inFlight.delete(writing);
       this.slotFreed?.();
       this.slotFreed = undefined;

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { isArchive, unpackArchive } from '../../shared/pipeline/archive';
+import { INLINE_MEMBER_BYTES, isArchive, unpackArchive } from '../../shared/pipeline/archive';
 import { ArchiveLimitError, CorruptArchiveError, FinalCopyError, RepeatedMemberError, UnsafeArchiveError } from '../../shared/pipeline/copy-errors';
 import { DEFAULT_EXPORT_LIMITS, type ExportLimits } from '../../shared/pipeline/export-limits';
 
@@ -113,6 +113,26 @@ describe('unpackArchive', () => {
     const small = gzipSync(await tarOf([{ name: 'a.json', body: '{}' }]));
     expect(small.length * 100).toBeLessThan(10_240);
     await expect(unpackArchive('s.tar.gz', Readable.from([small]), async (m) => void m.stream.resume(), limited({ maxExpansionRatio: 100 }))).resolves.toBe(1);
+  });
+
+  it('hands members up to INLINE_MEMBER_BYTES on already read (no stream each), larger ones as streams', async () => {
+    const big = 'b'.repeat(INLINE_MEMBER_BYTES + 1);
+    const tar = await tarOf([{ name: 'small.json', body: '{"s":1}' }, { name: 'edge.bin', body: 'e'.repeat(INLINE_MEMBER_BYTES) }, { name: 'big.bin', body: big }]);
+    const seen: Array<[string, boolean, number]> = [];
+    await unpackArchive('x.tar.gz', Readable.from([gzipSync(tar)]), async (m) => {
+      seen.push([m.path, m.bytes !== undefined, (m.bytes ?? Buffer.from(await text(m.stream))).length]);
+    });
+    expect(seen).toEqual([
+      ['small.json', true, 7],
+      ['edge.bin', true, INLINE_MEMBER_BYTES],
+      ['big.bin', false, big.length],
+    ]);
+  });
+
+  it('counts members read whole towards the expansion ratio too', async () => {
+    const zeros = Array.from({ length: 40 }, (_, i) => ({ name: `z/${i}.json`, body: '\0'.repeat(INLINE_MEMBER_BYTES) }));
+    const run = unpackArchive('z.tar.gz', Readable.from([gzipSync(await tarOf(zeros))]), async () => {}, limited({ maxExpansionRatio: 100 }));
+    await expect(run).rejects.toThrow(/z.tar.gz expands more than 100 times/);
   });
 
   it('judges expansion by member bytes: the tar padding of many tiny members is no bomb', async () => {
