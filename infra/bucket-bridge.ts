@@ -17,6 +17,7 @@ import type { RuntimeEnv } from '../shared/config/runtime-env';
 import { SERVICE_NAME } from '../shared/config/target-config';
 import { PROBE_NAME_PREFIX } from '../shared/run/preflight';
 import { BridgeFunction } from './bridge-function';
+import { LAMBDA_RUNTIME_NAME } from './node-runtime';
 import { createBridgeAlarms } from './observability/alarms';
 import { createBridgeDashboard } from './observability/dashboard';
 import { bridgeServiceName } from './observability/service-name';
@@ -388,7 +389,7 @@ export class BucketBridge extends Construct {
 
     for (const fn of Object.values(functions)) {
       this.acknowledge(fn, 'AwsSolutions-L1',
-        'Pinned to nodejs22.x on purpose: the code and its dependency pins are tested on Node 20/22, not yet on Node 24.');
+        `Pinned to ${LAMBDA_RUNTIME_NAME} on purpose (infra/node-runtime.json): CI runs the suite on that Node and on Node 20, not yet on newer ones.`);
     }
 
     // ---- alarms and dashboard ----------------------------------------------------------------------
