@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem, type as osType } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { join } from 'node:path';
 import { layoutRows, modelRow } from './backfill-scenario';
-import { benchKey, MiB, runChild, startService, stopAllServices, type ChildResult } from './lib';
+import { benchKey, MiB, runChild, startService, stopAllServices, TS_NODE_ARGS, type ChildResult } from './lib';
 
 /**
  * `npm run bench`: every figure next to its baseline measured in the same run, peak RSS of the
@@ -375,6 +376,31 @@ if (picked.has('scale') || picked.has('backfill')) {
     for (const { check, ...r } of rows) row({ ...r, result: check ? verdict(check.ok, check.what) : 'info' });
   }, { budget: false });
 }
+
+// 4f. S3 Inventory (issue 12; only when picked: `npm run bench -- inventory`): a 1,000,000-row data
+// file in each format read as a run reads it (MD5 checked on a temporary copy, then parsed).
+await attempt('inventory', async () => {
+  if (!picked.has('inventory')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'bb-bench-inventory-'));
+  try {
+    const count = 1_000_000;
+    log(`inventory: generating ${n(count)} rows as gzip CSV and Parquet`);
+    await runChild('inventory.ts', ['generate', dir, String(count)], 240_000, ['--max-old-space-size=4096', ...TS_NODE_ARGS]);
+    for (const format of ['CSV', 'Parquet']) {
+      log(`inventory: reading the ${format} data file`);
+      const r = await runChild('inventory.ts', ['read', dir, format], 120_000);
+      row({
+        scenario: `S3 Inventory data file, ${format === 'CSV' ? 'gzip CSV' : 'Parquet (100,000-row groups)'}: MD5 check, parse, current objects under the prefix in pages of 1,000`,
+        measured: `${n(r.perSecond as number)} rows/s (${(r.seconds as number).toFixed(1)} s)`,
+        rss: mb(peak(r)),
+        size: `${n(count)} rows, ${mb(r.bytes as number)}`,
+        result: verdict(r.objects === count, `inventory ${format}`),
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 /** User + system CPU seconds of a process so far (Linux /proc), 0 when unknown. */
 function cpuSecondsOf(pid: number | undefined): number {

@@ -60,7 +60,7 @@ export async function writeInventory(
   const files: Array<{ key: string; size: number; MD5checksum: string }> = [];
   for (let i = 0; i < Math.max(1, options.entries.length); i += perFile) {
     const rows = options.entries.slice(i, i + perFile);
-    const body = options.format === 'CSV' ? csvBody(options.sourceBucket, rows) : parquetBody(options.sourceBucket, rows, options.rowGroupSize);
+    const body = inventoryDataFile(options.format, options.sourceBucket, rows, options.rowGroupSize);
     const key = `${configPrefix}data/${randomUUID()}.${options.format === 'CSV' ? 'csv.gz' : 'parquet'}`;
     await store.write(key, body);
     files.push({ key, size: body.length, MD5checksum: md5(body) });
@@ -78,6 +78,11 @@ export async function writeInventory(
   await store.write(manifestKey, manifest);
   if (!options.withoutChecksum) await store.write(`${configPrefix}${stamp}/manifest.checksum`, md5(manifest));
   return { configPrefix, manifestKey, dataKeys: files.map((f) => f.key) };
+}
+
+/** One data file as S3 writes it: gzip CSV (keys URL-encoded) or Parquet (with `rowGroupSize` rows per group). */
+export function inventoryDataFile(format: 'CSV' | 'Parquet', sourceBucket: string, rows: InventoryEntry[], rowGroupSize?: number): Buffer {
+  return format === 'CSV' ? csvBody(sourceBucket, rows) : parquetBody(sourceBucket, rows, rowGroupSize);
 }
 
 function csvBody(sourceBucket: string, rows: InventoryEntry[]): Buffer {
