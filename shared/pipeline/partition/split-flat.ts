@@ -9,14 +9,16 @@ import type { Partition } from './partition';
 const PROBE_CHARACTERS = '-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 /** Keys read per sampling request: enough to see the local density, still one small request. */
 const SAMPLE_KEYS = 100;
-/** Exploring probes, evenly spaced over the space of characters common in keys. */
+/** Exploring probes, evenly spaced over the space of characters common in keys (fewer when fewer run at once). */
 const EXPLORE_POINTS = 16;
-/** Rounds narrowing down where the keys end, at most, and points per round. */
+/** Rounds narrowing down where the keys end, at most, and points per round (fewer when fewer run at once). */
 const END_ROUNDS = 6;
 const END_POINTS = 15;
-/** Rounds of sampling inside the gaps estimated to hold the most keys, and probes per round. */
+/** Rounds of sampling inside the gaps estimated to hold the most keys, and probes per round at most. */
 const REFINE_ROUNDS = 2;
 const MAX_REFINE = 32;
+/** Refining probes of a round per listing request at once, at most (the other rounds take one request each). */
+const REFINE_PER_SLOT = 2;
 
 /**
  * Splits the keys under a flat `prefix` (too many for one listing page) into `pieces` partitions
@@ -50,15 +52,19 @@ export async function splitFlatPrefix(
   };
   const learnt = () => new KeySpace(prefix, samples.flatMap((s) => s.keys));
   const ranges = Math.max(1, options.pieces - 1);
+  // One range after the first page needs no bound.
+  if (ranges === 1) return [{ kind: 'objects', objects: page.objects }, { kind: 'range', prefix, after: last }];
+  // Rounds of one request at once per listing slot (refining: a couple), so they cost a few waits, not dozens.
+  const slots = Math.max(4, options.concurrency);
 
-  await sample(explorePoints(new KeySpace(prefix, samples[0]!.keys, PROBE_CHARACTERS), last));
+  await sample(explorePoints(new KeySpace(prefix, samples[0]!.keys, PROBE_CHARACTERS), last, Math.min(EXPLORE_POINTS, slots)));
   for (let round = 0; round < END_ROUNDS; round++) {
-    const points = endPoints(learnt(), samples, page.objects[0]!.key, ranges);
+    const points = endPoints(learnt(), samples, page.objects[0]!.key, ranges, Math.min(END_POINTS, slots - 1));
     if (points.length === 0) break;
     await sample(points);
   }
   for (let round = 0; round < REFINE_ROUNDS; round++) {
-    const points = new KeyEstimate(learnt(), samples, last).probes(ranges, Math.min(MAX_REFINE, 2 * ranges));
+    const points = new KeyEstimate(learnt(), samples, last).probes(ranges, Math.min(MAX_REFINE, 2 * ranges, REFINE_PER_SLOT * slots));
     if (points.length === 0) break;
     await sample(points);
   }
@@ -68,10 +74,10 @@ export async function splitFlatPrefix(
   return parts;
 }
 
-/** Points evenly spaced past the first page, up to the end of the space. */
-function explorePoints(space: KeySpace, last: string): string[] {
+/** `count` points evenly spaced past the first page, up to the end of the space. */
+function explorePoints(space: KeySpace, last: string, count: number): string[] {
   const from = space.valueOf(last);
-  return [...new Set(Array.from({ length: EXPLORE_POINTS }, (_, i) => space.keyAt(from + ((space.size - from) * (i + 1)) / (EXPLORE_POINTS + 1))))];
+  return [...new Set(Array.from({ length: count }, (_, i) => space.keyAt(from + ((space.size - from) * (i + 1)) / (count + 1))))];
 }
 
 /**
@@ -79,7 +85,7 @@ function explorePoints(space: KeySpace, last: string): string[] {
  * after it, while that bracket is wider than a quarter of a range's share of the keys (as if they
  * were spread evenly from the first key on); none once a listing ended on a key.
  */
-function endPoints(space: KeySpace, samples: Sample[], first: string, ranges: number): string[] {
+function endPoints(space: KeySpace, samples: Sample[], first: string, ranges: number, count: number): string[] {
   let greatest = 0;
   let end = space.size;
   for (const s of samples) {
@@ -89,7 +95,7 @@ function endPoints(space: KeySpace, samples: Sample[], first: string, ranges: nu
     end = Math.min(end, space.valueOf(s.after));
   }
   if ((end - greatest) * 4 * ranges <= greatest - space.valueOf(first)) return [];
-  return Array.from({ length: END_POINTS }, (_, i) => space.keyAt(greatest + ((end - greatest) * (i + 1)) / (END_POINTS + 1)));
+  return Array.from({ length: count }, (_, i) => space.keyAt(greatest + ((end - greatest) * (i + 1)) / (count + 1)));
 }
 
 async function sampleAfter(store: ObjectStore, prefix: string, after: string): Promise<Sample> {
