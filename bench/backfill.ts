@@ -67,6 +67,7 @@ if (driverArg === 'list') {
   let listed = 0;
   for await (const page of listSource(bucket, 'cams/', { pageSize: 1000, concurrency: n })) listed += page.objects.length;
   reportResult({ seconds: (performance.now() - started) / 1000, listed, listRequests: bucket.listRequests });
+  rmSync(stateDir, { recursive: true, force: true });
   process.exit(0);
 }
 if (driverArg === 'plan') {
@@ -74,6 +75,7 @@ if (driverArg === 'plan') {
   const partitions = await planPartitions(bucket, 'cams/', { target: n * PARTITIONS_PER_SLOT, concurrency: Math.min(n, 16), pageSize: 1000 });
   const planSeconds = (performance.now() - started) / 1000;
   reportResult({ planSeconds, listRequests: bucket.listRequests, partitionObjects: partitions.map((p) => bucket.countIn(p)) });
+  rmSync(stateDir, { recursive: true, force: true });
   process.exit(0);
 }
 
