@@ -41,13 +41,19 @@ const spec: RunSpec = {
   manifestPrefix: 'bucket-bridge/manifests/',
   keepArchives: false,
 };
-/** Only what export uses: a finished job whose result files are `files`, 1,000 a page, opened from their URLs. */
-function resultsTarget(files: OutputFile[]): BatchTarget {
+/** Pages of PAGE items made as they are asked for (a target lists its result files page by page too). */
+const PAGE = 1000;
+function* pagesOf<T>(count: number, item: (i: number) => T): Generator<T[]> {
+  for (let start = 0; start < count; start += PAGE) yield Array.from({ length: Math.min(PAGE, count - start) }, (_, i) => item(start + i));
+}
+
+/** Only what export uses: a finished job whose result files are `files`, opened from their URLs. */
+function resultsTarget(files: Iterable<OutputFile[]>): BatchTarget {
   return {
     jobOutcome: async () => ({ terminal: true, failed: false, outputBatches: ['job'] }),
     openOutput: (locator: OutputLocator, label: string) => openDownload((locator as { url: string }).url, label),
     async *outputFiles() {
-      for (let i = 0; i < files.length; i += 1000) yield files.slice(i, i + 1000);
+      yield* files;
     },
   } as unknown as BatchTarget;
 }
@@ -75,13 +81,15 @@ try {
     const deps = { dest, state, target: resultsTarget([]), log: silentLogger, progress };
     await runExportTask(deps, run.runId, { taskId: 't1', part: 'part-0', fileName: 'results.tar.gz', locator: { kind: 'url', url: `${url}?members=${count}` } }, { attempts: 1 });
   } else if (mode === 'files') {
-    const files: OutputFile[] = Array.from({ length: count }, (_, i) => ({ partName: 'part-0', fileName: `img-${i}.json`, locator: { kind: 'url', url: `${url}?bytes=${FILE_BYTES}&i=${i}` } }));
+    const files = pagesOf<OutputFile>(count, (i) => ({ partName: 'part-0', fileName: `img-${i}.json`, locator: { kind: 'url', url: `${url}?bytes=${FILE_BYTES}&i=${i}` } }));
     const result = await exportResults({ dest, state, target: resultsTarget(files), log: silentLogger, progress }, run.runId);
     if (result !== 'completed') throw new Error(`export ended ${result}: ${(await state.getRun(run.runId))?.error ?? 'no error recorded'}`);
   } else {
     const body = Buffer.alloc(FILE_BYTES, 120);
     const puts = new TaskPool(FILES_IN_FLIGHT);
-    await puts.add(Array.from({ length: count }, (_, i) => () => client.send(new PutObjectCommand({ Bucket: 'results', Key: `scale-put/img-${i}.json`, Body: body, ContentLength: body.length })).then(() => stored++)));
+    for (const page of pagesOf(count, (i) => () => client.send(new PutObjectCommand({ Bucket: 'results', Key: `scale-put/img-${i}.json`, Body: body, ContentLength: body.length })).then(() => stored++))) {
+      await puts.add(page);
+    }
     await puts.drain();
   }
   const seconds = (performance.now() - started) / 1000;
