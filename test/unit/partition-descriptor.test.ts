@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boundedPartitions, describePartition, MAX_DESCRIPTOR_BYTES, partitionFromDescriptor } from '../../shared/pipeline/partition/descriptor';
 import type { Partition } from '../../shared/pipeline/partition/partition';
+import { PARTITION_CHUNK_STRIDE, partitionChunkIndex } from '../../shared/run/partitions/partition-worker';
 
 describe('partition descriptors (the opaque part of a partition item)', () => {
   it('round-trips ranges and objects, modification times as dates (the ledger keys ETag-less objects by them)', () => {
@@ -21,5 +22,14 @@ describe('partition descriptors (the opaque part of a partition item)', () => {
     expect(pieces.flatMap((p) => (p.kind === 'objects' ? p.objects : []))).toEqual(objects);
     // Small ones stay as they are.
     expect(boundedPartitions([{ kind: 'objects', objects: objects.slice(0, 3) }])).toEqual([{ kind: 'objects', objects: objects.slice(0, 3) }]);
+  });
+});
+
+describe('chunk indexes of partitions', () => {
+  it('gives each partition its own range, and refuses a chunk that would enter the next one', () => {
+    expect(partitionChunkIndex(0, 0)).toBe(0);
+    expect(partitionChunkIndex(3, 2)).toBe(3_000_002);
+    expect(partitionChunkIndex(3, PARTITION_CHUNK_STRIDE - 1)).toBeLessThan(partitionChunkIndex(4, 0));
+    expect(() => partitionChunkIndex(3, PARTITION_CHUNK_STRIDE)).toThrow(/partition 3 needs more than 1000000 references files/);
   });
 });

@@ -17,6 +17,14 @@ import { NOTHING_LEFT, partitionPages } from './partition-pages';
  */
 export const PARTITION_CHUNK_STRIDE = 1_000_000;
 
+/** The run's chunk index of partition `partition`'s chunk `n`; refuses a chunk that would take the next partition's indexes. */
+export function partitionChunkIndex(partition: number, n: number): number {
+  if (n >= PARTITION_CHUNK_STRIDE) {
+    throw new Error(`partition ${partition} needs more than ${PARTITION_CHUNK_STRIDE} references files: raise referencesPerFile or discovery.partitions`);
+  }
+  return partition * PARTITION_CHUNK_STRIDE + n;
+}
+
 /** A lease outlasts its holder's invocation by this much (the clocks of two invocations may differ a little). */
 export const LEASE_MARGIN_MS = 5_000;
 
@@ -84,7 +92,7 @@ export async function submitPartition(
       pages: partitionPages({ source: deps.source, inventory: deps.inventory }, partitionFromDescriptor(progress.remaining ?? record.descriptor), pageSize),
       counts: progress.counts,
       nextChunk: progress.nextChunk,
-      chunkIndex: (n) => ref.index * PARTITION_CHUNK_STRIDE + n,
+      chunkIndex: (n) => partitionChunkIndex(ref.index, n),
       checkpoint: async (counts, position) => {
         // After the last page nothing is left: a resumed worker must not list the partition again.
         const stored = await ports.state.partitions.checkpoint(ref, owner, { counts, remaining: position.nextToken ?? NOTHING_LEFT, nextChunk: position.nextChunk });
