@@ -318,12 +318,13 @@ await attempt('scale', async () => {
   const s3 = await startService<{ endpoint: string }>('s3-service.ts', ['media,results']);
   const bytes = await startService<{ url: string }>('byte-service.ts', []);
   try {
-    const runs: Record<string, ChildResult & { s3rverCpu: number }> = {};
+    const runs: Record<string, ChildResult & { s3rverCpu: number; bytesCpu: number }> = {};
     for (const mode of ['put', 'members', 'files']) {
       log(`scale: ${n(count)} small objects, ${mode}`);
       const before = cpuSecondsOf(s3.child.pid);
+      const bytesBefore = cpuSecondsOf(bytes.child.pid);
       const r = await runChild('export-scale.ts', [mode, s3.info.endpoint, bytes.info.url, String(count)], 170_000);
-      runs[mode] = { ...r, s3rverCpu: cpuSecondsOf(s3.child.pid) - before };
+      runs[mode] = { ...r, s3rverCpu: cpuSecondsOf(s3.child.pid) - before, bytesCpu: cpuSecondsOf(bytes.child.pid) - bytesBefore };
     }
     const put = runs.put!;
     const putRate = put.perSecond as number;
@@ -350,7 +351,7 @@ await attempt('scale', async () => {
           : '';
       row({
         scenario: `Scale export: ${what}`,
-        measured: `${(r.copySeconds as number).toFixed(1)} s, ${n(rate)} files/s (export CPU ${(r.cpuSeconds as number).toFixed(1)} s, s3rver CPU ${r.s3rverCpu.toFixed(1)} s)${join}`,
+        measured: `${(r.copySeconds as number).toFixed(1)} s, ${n(rate)} files/s (export CPU ${(r.cpuSeconds as number).toFixed(1)} s, s3rver CPU ${r.s3rverCpu.toFixed(1)} s, byte service CPU ${r.bytesCpu.toFixed(1)} s)${join}`,
         baseline: `plain PutObject: ${n(putRate)} files/s`,
         ratio: `${Math.round(ratio * 100)}% of plain puts; ${(rate / 140).toFixed(1)}× 140 files/s${ceiling}`,
         rss: `${mb(peak(r))} (live heap ${mb(r.liveHeap as number)}; baseline ${mb(peak(put))})`,
