@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { MAX_REFERENCES_PER_CHUNK } from '../shared/media';
 import { compareKeys } from '../shared/pipeline/partition/key-order';
@@ -34,6 +35,16 @@ export const MODEL = {
 } as const;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The calling thread's CPU seconds so far, and the seconds it was ready to run but waited for a core (Linux schedstat; 0 when unknown). */
+export function threadTimes(): { cpu: number; waited: number } {
+  try {
+    const [cpu, waited] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return { cpu: cpu! / 1e9, waited: waited! / 1e9 };
+  } catch {
+    return { cpu: 0, waited: 0 };
+  }
+}
 
 /** How the bucket's keys are laid out: folders of numbered images, or one flat folder of numbered names. */
 export type Layout = { kind: 'folders'; folders: number; perFolder: number } | { kind: 'flat'; count: number };

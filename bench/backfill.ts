@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../shared/log';
@@ -9,20 +9,22 @@ import type { BridgeDeps } from '../shared/run/deps';
 import { createRun } from '../shared/run/start-run';
 import { continueSubmission } from '../shared/run/submit-run';
 import type { RunSpec } from '../shared/state/run-record';
-import { runFanOut, type FanOutResult } from './backfill-fanout';
+import { runFanOut, startThreads, type FanOutResult } from './backfill-fanout';
 import { BenchState } from './backfill-partitions';
-import { MODEL, ModelBucket, modelTarget, withDynamoLatency, type Layout } from './backfill-model';
+import { MODEL, ModelBucket, modelTarget, threadTimes, withDynamoLatency, type Layout } from './backfill-model';
 import { reportResult } from './lib';
 
 /**
  * One simulated backfill on the latency model (backfill-model.ts): the real submission use cases,
  * file-backed state behind DynamoDB's latency, a generated bucket, real signing.
- * Usage: backfill.ts <folders|flat> <objects> <N> [fanout|cli|list|plan] [workers]
+ * Usage: backfill.ts <folders|flat> <objects> <N> [fanout|threads|cli|list|plan] [workers]
  *   N = 1: the deployed sequential path: one invocation after another (continueSubmission),
  *          each with MODEL.invocationMinutes, handing on when it is used up;
  *   N > 1, fanout (default): the deployed fan-out (backfill-fanout.ts): the planner for N
  *          partitions at once, N partition workers (or `workers`: 1 times each partition alone),
- *          the join;
+ *          the join; all on this one JavaScript thread;
+ *   N > 1, threads: the same fan-out with each of the N workers in a worker thread of its own (an
+ *          invocation with its own CPU), the state and queues in this thread (backfill-rpc.ts);
  *   N > 1, cli: the CLI's partitioned listing (`run --concurrency N`): N partitions listed at
  *          once feeding the one naming → signing → references pipeline;
  *   list: only the CLI's listing (listSource with concurrency N): pages and time;
@@ -49,10 +51,11 @@ const spec: RunSpec = {
   keepArchives: false,
 };
 let signed = 0;
+const raw = new BenchState(stateDir);
 const deps: BridgeDeps = {
   source: bucket,
   dest: bucket,
-  state: withDynamoLatency(new BenchState(stateDir)),
+  state: withDynamoLatency(raw),
   target,
   log: silentLogger,
   progress: (stage, k) => {
@@ -80,15 +83,17 @@ if (driverArg === 'plan') {
 }
 
 try {
+  // The invocation slots are warm before the clock starts (the use cases loaded in each thread).
+  const threads = n > 1 && driverArg === 'threads' ? await startThreads(n, { root: 'cams/', layout, slots: n, targetName: spec.target.name }) : [];
   const cpuBefore = process.cpuUsage();
-  const waitBefore = runQueueSeconds();
+  const mainBefore = threadTimes();
   const started = performance.now();
   const run = await createRun(deps, spec);
   let invocations = 0;
   let outcome = 'submitted';
   let fanOut: FanOutResult | undefined;
-  if (n > 1 && driverArg === 'fanout') {
-    fanOut = await runFanOut(deps, run, n, workersArg ? Number(workersArg) : n);
+  if (n > 1 && (driverArg === 'fanout' || driverArg === 'threads')) {
+    fanOut = await runFanOut(deps, raw, run, n, threads.length > 0 ? { threads } : { inProcess: workersArg ? Number(workersArg) : n });
     invocations = fanOut.invocations;
     if (!fanOut.joined) outcome = 'not joined';
   } else {
@@ -100,7 +105,9 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const waitedForCpu = runQueueSeconds() - waitBefore;
+  const main = threadTimes();
+  const slots = fanOut?.threads ?? [];
+  await Promise.all(threads.map((t) => t.terminate()));
   const final = (await deps.state.getRun(run.runId))!;
   reportResult({
     driver: n === 1 ? 'sequential' : driverArg,
@@ -108,24 +115,23 @@ try {
     outcome,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    waitedForCpu,
+    // This (main) thread alone, and each worker thread (invocation slot).
+    mainCpuSeconds: main.cpu - mainBefore.cpu,
+    waitedForCpu: main.waited - mainBefore.waited,
+    threadCpuSeconds: slots.map((t) => t.cpuSeconds),
+    threadWaitedForCpu: slots.map((t) => t.waitedForCpu),
     invocations,
     listed: final.listed,
     submitted: final.submitted,
-    signed,
-    ingests: target.ingests,
-    files: bucket.files,
-    listRequests: bucket.listRequests,
+    signed: signed + sum(slots.map((t) => t.signed)),
+    ingests: target.ingests + sum(slots.map((t) => t.ingests)),
+    files: bucket.files + sum(slots.map((t) => t.files)),
+    listRequests: bucket.listRequests + sum(slots.map((t) => t.listRequests)),
   });
 } finally {
   rmSync(stateDir, { recursive: true, force: true });
 }
 
-/** Seconds the JavaScript thread was ready to run but waited for a CPU (Linux schedstat; 0 when unknown). */
-function runQueueSeconds(): number {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e9;
-  } catch {
-    return 0;
-  }
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }
