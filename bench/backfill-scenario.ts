@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { MODEL } from './backfill-model';
 import { projectWall } from './backfill-projection';
 import { runChild, type ChildResult } from './lib';
@@ -49,8 +50,8 @@ export async function layoutRows(layout: 'folders' | 'flat', log: (message: stri
   const one = await runChild('backfill.ts', [layout, String(SEQUENTIAL_OBJECTS), '1'], 240_000);
   log(`backfill (${layout}): ${n(ALONE_OBJECTS)} objects, fan-out planned for N = ${WORKERS}, one partition at a time`);
   const alone = await runChild('backfill.ts', [layout, String(ALONE_OBJECTS), String(WORKERS), 'fanout', '1'], 240_000);
-  log(`backfill (${layout}): ${n(MEASURED_OBJECTS)} objects, fan-out N = ${WORKERS}`);
-  const many = await runChild('backfill.ts', [layout, String(MEASURED_OBJECTS), String(WORKERS), 'fanout'], 300_000);
+  log(`backfill (${layout}): ${n(MEASURED_OBJECTS)} objects, fan-out N = ${WORKERS}, a worker thread each`);
+  const many = await runChild('backfill.ts', [layout, String(MEASURED_OBJECTS), String(WORKERS), 'threads'], 300_000);
   log(`backfill (${layout}): plan of ${n(PROJECTED_OBJECTS)} objects`);
   const plan = await runChild('backfill.ts', [layout, String(PROJECTED_OBJECTS), String(WORKERS), 'plan'], 60_000);
   complete(one, SEQUENTIAL_OBJECTS);
@@ -78,6 +79,10 @@ export async function layoutRows(layout: 'folders' | 'flat', log: (message: stri
   const projectedOne = projectWall({ partitionObjects: [MEASURED_OBJECTS], workers: 1, pageSeconds, partitionOverheadSeconds: 0, planSeconds: 0, pageSize: PAGE });
   const oneScaled = (one.seconds as number) * (MEASURED_OBJECTS / SEQUENTIAL_OBJECTS);
   const speedUp = oneScaled / (many.seconds as number);
+  const threadCpu = many.threadCpuSeconds as number[];
+  const threadWaits = many.threadWaitedForCpu as number[];
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const cores = availableParallelism();
   const largest = Math.max(...planned);
   const mean = PROJECTED_OBJECTS / planned.length;
   return [
@@ -95,10 +100,11 @@ export async function layoutRows(layout: 'folders' | 'flat', log: (message: stri
       check: { ok: fanned.seconds <= 15 * 60, what: `backfill 10M projected (${layout})` },
     },
     {
-      scenario: `Backfill of ${n(MEASURED_OBJECTS)} objects, ${what}: measured on this machine, deployed fan-out at N = ${WORKERS} (${WORKERS} workers in one process)`,
+      scenario: `Backfill of ${n(MEASURED_OBJECTS)} objects, ${what}: measured on this machine, deployed fan-out at N = ${WORKERS} (a worker thread per invocation slot, state and queues in the main thread)`,
       measured:
         `${(many.seconds as number).toFixed(1)} s (${n(many.partitions as number)} partitions, plan ${(many.planSeconds as number).toFixed(1)} s, ${many.invocations} invocations); ` +
-        `the workers share one JavaScript thread: CPU ${(many.cpuSeconds as number).toFixed(1)} s, and ${(many.waitedForCpu as number).toFixed(1)} s ready but waiting for a core of this shared machine`,
+        `CPU per worker thread ${Math.min(...threadCpu).toFixed(2)}–${Math.max(...threadCpu).toFixed(2)} s (${sum(threadCpu).toFixed(1)} s in all), main thread ${(many.mainCpuSeconds as number).toFixed(1)} s, process ${(many.cpuSeconds as number).toFixed(1)} s ` +
+        `on ${cores} cores (≥ ${((many.cpuSeconds as number) / cores).toFixed(1)} s of wall); ready but waiting for a core of this shared machine: ${sum(threadWaits).toFixed(1)} s in the worker threads (at most ${Math.max(...threadWaits).toFixed(1)} s one), ${(many.waitedForCpu as number).toFixed(1)} s the main thread`,
       baseline: `N = 1 on ${n(SEQUENTIAL_OBJECTS)} objects ${(one.seconds as number).toFixed(1)} s (CPU ${(one.cpuSeconds as number).toFixed(1)} s, waiting for a core ${(one.waitedForCpu as number).toFixed(1)} s), × ${MEASURED_OBJECTS / SEQUENTIAL_OBJECTS} = ${oneScaled.toFixed(0)} s`,
       ratio: `${speedUp.toFixed(1)}× speed-up (projected with a vCPU per invocation: ${projectedMany.seconds.toFixed(1)} s, ${(projectedOne.seconds / projectedMany.seconds).toFixed(1)}×)`,
       rss: `${Math.round(Math.max(many.peakRss, many.sampledRss) / 2 ** 20)} MB`,

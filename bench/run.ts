@@ -368,7 +368,7 @@ await attempt('scale', async () => {
 
 // 4e. Scale, submission side (issue 12; with `scale`, or `backfill` alone): a simulated backfill on a
 // latency model (bench/backfill-*.ts): the deployed sequential path and the deployed fan-out at
-// N = 16 measured, 10M projected from them. Picked on purpose (after the export rows), so not held to
+// N = 16 (a worker thread per invocation slot) measured, 10M projected from them. Picked on purpose (after the export rows), so not held to
 // the whole bench's budget.
 if (picked.has('scale') || picked.has('backfill')) {
   await attempt(picked.has('backfill') ? 'backfill' : 'scale', async () => {
