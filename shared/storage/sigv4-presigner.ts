@@ -75,7 +75,8 @@ interface Template {
 
 interface QueryParts {
   identity: Identity;
-  longDate: string;
+  /** The signing time's epoch second (the URL's X-Amz-Date). */
+  second: number;
   expiresIn: number;
   signingKey: Buffer;
   canonicalQuery: string;
@@ -184,9 +185,11 @@ export class SigV4Presigner {
   }
 
   private queryParts(t: Template, identity: Identity, date: Date, expiresIn: number): QueryParts {
-    const longDate = date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+    // Compared by the epoch second, so a URL signed in the same second formats no date.
+    const second = Math.floor(date.getTime() / 1000);
     const cached = t.parts;
-    if (cached && cached.longDate === longDate && cached.expiresIn === expiresIn && sameIdentity(cached.identity, identity)) return cached;
+    if (cached && cached.second === second && cached.expiresIn === expiresIn && sameIdentity(cached.identity, identity)) return cached;
+    const longDate = date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
 
     const shortDate = longDate.slice(0, 8);
     const scope = `${shortDate}/${t.region}/${t.service}/aws4_request`;
@@ -214,7 +217,7 @@ export class SigV4Presigner {
 
     const parts: QueryParts = {
       identity,
-      longDate,
+      second,
       expiresIn,
       signingKey: this.signingKey(identity, shortDate, t.region, t.service),
       canonicalQuery,

@@ -43,6 +43,29 @@ describe('fast SigV4 presigner: signing keys', () => {
     expect(await presigner.presignGetObject('media', 'cams/x y.jpg', 86_400)).toBe(await sdkUrl(client, 'media', 'cams/x y.jpg', 86_400));
   });
 
+  it('formats the signing time once per second, not per URL, and signs the next second as the SDK does', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-23T10:00:00.100Z'), toFake: ['Date'] });
+    const client = new S3Client({ region: 'eu-west-1', credentials });
+    const presigner = new SigV4Presigner(client);
+    await presigner.presignGetObject('media', 'cams/first.jpg', 86_400);
+    const formatted = vi.spyOn(Date.prototype, 'toISOString');
+    try {
+      // 1,000 URLs within the same second (the clock moves by milliseconds): the query parts are reused.
+      for (let i = 0; i < 1000; i++) {
+        if (i % 100 === 0) vi.setSystemTime(Date.now() + 50);
+        await presigner.presignGetObject('media', `cams/${i}.jpg`, 86_400);
+      }
+      expect(formatted).not.toHaveBeenCalled();
+      // The next second: new query parts, the SDK's URL byte for byte.
+      vi.setSystemTime(new Date('2026-11-23T10:00:01.000Z'));
+      const url = await presigner.presignGetObject('media', 'cams/x y.jpg', 86_400);
+      expect(url).toContain('X-Amz-Date=20261123T100001Z');
+      expect(url).toBe(await sdkUrl(client, 'media', 'cams/x y.jpg', 86_400));
+    } finally {
+      formatted.mockRestore();
+    }
+  });
+
   it('derives one key per region (one presigner per client) and per signing day used', async () => {
     const derivations: SigningKeyDerivation[] = [];
     const day1 = new Date('2026-11-23T12:00:00Z');
