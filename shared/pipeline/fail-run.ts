@@ -46,7 +46,15 @@ export function endRunFailed(deps: EndDeps, runId: string, reason: string): Prom
   return endRun(deps, runId, 'failed', reason);
 }
 
-/** Marks a run failed in state only (when its destination cannot be written). */
-export async function failRun(state: StateStore, runId: string, reason: string): Promise<void> {
-  await state.updateRun(runId, (r) => (isFinished(r) ? r : finished(r, 'failed', reason)));
+/**
+ * Marks a run failed in state only (when its destination cannot be written). The call that ends
+ * it counts RunsFailed, so the alarm sees a run that ended this way too.
+ */
+export async function failRun(state: StateStore, runId: string, reason: string, metrics?: Metrics): Promise<void> {
+  let ended: RunRecord | undefined;
+  await state.updateRun(runId, (r) => {
+    ended = isFinished(r) ? undefined : finished(r, 'failed', reason);
+    return ended ?? r;
+  });
+  if (ended) metrics?.add('RunsFailed', 1, { Target: ended.spec.target.name }, runId);
 }

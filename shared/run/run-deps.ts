@@ -18,7 +18,7 @@ export async function depsOfRun(ports: ServerlessPorts, run: RunRecord): Promise
   } catch (err) {
     // Its destination may be out of this deployment's reach now: end it in state alone.
     ports.log.warn('summary of a run of another target not written', { runId: run.runId, error: errorMessage(err) });
-    await failRun(ports.state, run.runId, reason);
+    await failRun(ports.state, run.runId, reason, ports.metrics);
     ports.log.error('run failed', { runId: run.runId, error: reason });
   }
   return undefined;

@@ -34,7 +34,7 @@ export async function continueSubmission(deps: BridgeDeps, runId: string, option
   } catch (err) {
     const reason = `submission failed: ${errorMessage(err)}`;
     // If the destination cannot take the summary either, the run still ends failed in state.
-    await endRunFailed(deps, runId, reason).catch(() => failRun(deps.state, runId, reason));
+    await endRunFailed(deps, runId, reason).catch(() => failRun(deps.state, runId, reason, deps.metrics));
     throw err;
   }
 }
