@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 /** Longest name we emit; longer encodings are shortened with a hash of the full key. */
 export const MAX_NAME_LENGTH = 200;
 
-const SAFE = /[A-Za-z0-9.-]/;
+/** One character (a code point, or a lone surrogate) outside [A-Za-z0-9.-]. */
+const UNSAFE = /[^A-Za-z0-9.-]/gu;
 
 /**
  * The reference name of an object: derived from its full key alone (never from other keys, so runs
@@ -41,17 +42,19 @@ function extensionWithDot(key: string): string {
 }
 
 function encodeKey(key: string): string {
+  return key.replace(UNSAFE, encodeChar);
+}
+
+function encodeChar(char: string): string {
+  if (char === '/') return '__';
   let out = '';
-  for (const char of key) {
-    if (char === '/') out += '__';
-    else if (SAFE.test(char)) out += char;
-    else for (const byte of Buffer.from(char, 'utf8')) out += `_${byte.toString(16).padStart(2, '0')}`;
-  }
+  for (const byte of Buffer.from(char, 'utf8')) out += `_${byte.toString(16).padStart(2, '0')}`;
   return out;
 }
 
 /** Which letters are capitals, as hex (4 letters a digit); '' when none is. */
 function capitalsMask(encoded: string): string {
+  if (!/[A-Z]/.test(encoded)) return '';
   const letters = encoded.replace(/[^A-Za-z]/g, '');
   let mask = '';
   for (let i = 0; i < letters.length; i += 4) {

@@ -23,6 +23,13 @@ describe('referenceName', () => {
     expect(referenceName('dir/a b.png')).toBe('dir__a_20b.png');
   });
 
+  it('encodes each code point as its UTF-8 bytes: astral characters whole, a lone surrogate as U+FFFD, _ and capitals tagged', () => {
+    expect(referenceName('a/😀.jpg')).toBe('a___f0_9f_98_80.jpg');
+    expect(referenceName('a\uD800b.jpg')).toBe('a_ef_bf_bdb.jpg');
+    expect(referenceName('img_01.JPG')).toBe('img_5f01~c0e.JPG');
+    expect(referenceName('Ab_\u0000/C.png')).toBe('Ab_5f_00__C~c9.png');
+  });
+
   it('is injective on a random sample of awkward keys', () => {
     const seen = sampleNames(42, ['a', 'b', '/', '_', '.', ' ', '+', '%', 'ü', '2', 'f', '~'], () => '.jpg', referenceName);
     expect(seen).toBeGreaterThan(10_000);
