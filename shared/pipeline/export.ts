@@ -5,6 +5,7 @@ import type { ProgressListener } from '../progress';
 import { KeyedLock } from '../run-lock';
 import type { StateStore } from '../state/port';
 import { readChunks } from '../state/run-chunks';
+import { exportPass, type ExportTaskOrder } from '../state/export-order';
 import type { ExportTaskResult, RunRecord } from '../state/run-record';
 import type { ObjectStore } from '../storage/port';
 import type { BatchTarget, OutputLocator, ResultFailure } from '../targets/port';
@@ -39,6 +40,8 @@ export interface ExportTask {
   failed?: ResultFailure;
   /** Where the bytes come from (a signed URL is a credential: never logged). */
   locator: OutputLocator;
+  /** Its place in the plan (absent on tasks planned before tasks were numbered). */
+  order?: ExportTaskOrder;
 }
 
 export type ExportResult = 'pending' | 'exporting' | 'completed' | 'failed' | 'not-applicable';
@@ -79,6 +82,7 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   );
   if (!isActive(exporting)) return 'not-applicable';
   let planned = 0;
+  const pass = exportPass(exporting);
   const retry: RetryInput[] = [];
   const retryBatches = new Set(chunks.filter((c) => c.retry && c.targetRef).map((c) => c.targetRef));
   for (const batchId of outcome.outputBatches) {
@@ -92,7 +96,8 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
           continue;
         }
         const part = f.partName ?? batchId;
-        tasks.push({ taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, locator: f.locator, failed: f.failed });
+        const order = { pass, index: planned + tasks.length };
+        tasks.push({ taskId: `${batchId}/${part}/${f.fileName}`, part, fileName: f.fileName, locator: f.locator, failed: f.failed, order });
       }
       planned += tasks.length;
       await sink(tasks);
@@ -107,7 +112,8 @@ export async function planExport(deps: ExportDeps, runId: string, sink: (tasks: 
   const recorded = await deps.state.updateRun(runId, (r) => (isActive(r) ? { ...r, exportTasks: planned } : r));
   if (!isActive(recorded)) return 'not-applicable';
   deps.log.info('export planned', { runId, files: planned });
-  return finishExport(deps, runId);
+  // The last tasks may have finished before the total was known.
+  return (await deps.state.checkExportComplete(runId)).complete ? finishExport(deps, runId) : 'exporting';
 }
 
 export interface CopyOptions {
@@ -137,7 +143,7 @@ export async function runExportTask(
   runId: string,
   task: ExportTask,
   options: CopyOptions = {},
-): Promise<{ done: number; handOn?: undefined } | { handOn: CopyResume }> {
+): Promise<{ complete: boolean; handOn?: undefined } | { handOn: CopyResume }> {
   const run = options.run ?? (await deps.state.getRun(runId));
   if (!run) throw new Error(`run ${runId} not found`);
   let result: ExportTaskResult;
@@ -161,10 +167,10 @@ export async function runExportTask(
   return recordTaskOutcome(deps.state, runId, task, result);
 }
 
-/** Stores a task's outcome (and its failure, for failed.jsonl). */
-export async function recordTaskOutcome(state: StateStore, runId: string, task: ExportTask, result: ExportTaskResult): Promise<{ done: number }> {
+/** Stores a task's outcome (and its failure, for failed.jsonl); `complete`: see StateStore.recordExportTask. */
+export async function recordTaskOutcome(state: StateStore, runId: string, task: ExportTask, result: ExportTaskResult): Promise<{ complete: boolean }> {
   if (result.failure) await state.recordFailures(runId, [{ name: `${task.part}/${task.fileName}`, stage: 'export', ...result.failure }]);
-  return state.recordExportTask(runId, result);
+  return state.recordExportTask(runId, result, task.order);
 }
 
 /** Ends the run once every planned task has an outcome: completed, or failed if any file failed. */

@@ -31,18 +31,13 @@ export async function handleCopy(ports: ServerlessPorts, deps: ExportDeps, messa
       await ports.queues.export.send([{ ...message, handedOn: true, ...resume }]);
       return;
     }
-    await finishAfterLast(ports, deps, runId, outcome.done);
+    if (outcome.complete) await finishExport(deps, runId);
   } catch (err) {
     if (!context.lastAttempt) throw err;
     // The message goes to the dead-letter queue; its file counts as failed so the run can still end.
     const reason = `gave up after the last delivery: ${errorMessage(err)}`;
-    const { done } = await recordTaskOutcome(ports.state, runId, task, { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: { type: 'export-failed', reason } });
-    await finishAfterLast(ports, deps, runId, done);
+    const { complete } = await recordTaskOutcome(ports.state, runId, task, { taskId: task.taskId, part: task.part, files: 0, bytes: 0, failure: { type: 'export-failed', reason } });
+    if (complete) await finishExport(deps, runId);
     throw err;
   }
-}
-
-async function finishAfterLast(ports: ServerlessPorts, deps: ExportDeps, runId: string, done: number) {
-  const run = await ports.state.getRun(runId);
-  if (run?.exportTasks !== undefined && done >= run.exportTasks) await finishExport(deps, runId);
 }

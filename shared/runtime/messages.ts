@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExportTaskOrder } from '../state/export-order';
 
 // Bodies of the bridge's own queue messages (SQS between the functions).
 
@@ -39,6 +40,8 @@ export const ExportTaskMessage = z.object({
     z.object({ kind: z.literal('url'), url: z.string().url() }),
     z.object({ kind: z.literal('api'), ref: z.string() }),
   ]),
+  /** Absent on messages sent before tasks were numbered (they still work: see StateStore.recordExportTask). */
+  order: ExportTaskOrder.optional(),
 });
 
 /** `export` queue: plan a run's export, or copy one of its result files. */

@@ -9,6 +9,7 @@ import { FilePartitions } from './file-partitions';
 import type { PartitionStore } from './partition-store';
 import { RunExistsError, type EventClaim, type StateStore } from './port';
 import { chunkId } from './run-chunks';
+import type { ExportTaskOrder } from './export-order';
 import { Chunk, ExportTaskResult, FileFailure, inlineChunks, NameMapping, RunRecord, type ChunkKey } from './run-record';
 
 /**
@@ -24,6 +25,8 @@ export class FileStateStore implements StateStore {
    * is read again only when its size says another writer appended to it, not once per task.
    */
   private readonly exportedTasks = new Map<string, { ids: Set<string>; size: number }>();
+  /** Who was told each run's export is complete (see StateStore.recordExportTask). */
+  private readonly exportFinishers = new Map<string, string>();
   /** Numbers temp files, so two writes of one chunk (an update and a migration) never share one. */
   private writes = 0;
 
@@ -177,7 +180,8 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
+  /** The order is not needed here: the ids are at hand, so the run's total is compared with their count. */
+  recordExportTask(runId: string, result: ExportTaskResult, _order?: ExportTaskOrder): Promise<{ complete: boolean }> {
     return this.lock.run(`${runId}#export`, async () => {
       const path = join(this.runDir(runId), 'export-tasks.jsonl');
       const size = await sizeOf(path);
@@ -193,8 +197,25 @@ export class FileStateStore implements StateStore {
         known.ids.add(result.taskId);
         known.size += Buffer.byteLength(line);
       }
-      return { done: known.ids.size };
+      return { complete: await this.claimExportCompletion(runId, known.ids.size, result.taskId) };
     });
+  }
+
+  checkExportComplete(runId: string): Promise<{ complete: boolean }> {
+    return this.lock.run(`${runId}#export`, async () => {
+      let done = 0;
+      for await (const _ of readJsonl(join(this.runDir(runId), 'export-tasks.jsonl'), ExportTaskResult)) done++;
+      return { complete: await this.claimExportCompletion(runId, done, '#plan') };
+    });
+  }
+
+  /** Called under the run's export lock: the first claimant to see every task done, or that one again. */
+  private async claimExportCompletion(runId: string, done: number, claimant: string): Promise<boolean> {
+    const total = (await this.getRun(runId))?.exportTasks;
+    if (total === undefined || done < total) return false;
+    const first = this.exportFinishers.get(runId) ?? claimant;
+    this.exportFinishers.set(runId, first);
+    return first === claimant;
   }
 
   exportTaskResults(runId: string): AsyncIterable<ExportTaskResult> {
@@ -204,6 +225,7 @@ export class FileStateStore implements StateStore {
   async resetExport(runId: string): Promise<void> {
     await this.lock.run(`${runId}#export`, async () => {
       this.exportedTasks.delete(runId);
+      this.exportFinishers.delete(runId);
       await rm(join(this.runDir(runId), 'export-tasks.jsonl'), { force: true });
     });
     await this.keepFailures(runId, (f) => f.stage !== 'export');

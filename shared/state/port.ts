@@ -1,4 +1,5 @@
 import type { Chunk, ChunkKey, ExportTaskResult, FileFailure, NameMapping, RunRecord } from './run-record';
+import type { ExportTaskOrder } from './export-order';
 import type { PartitionStore } from './partition-store';
 
 /**
@@ -52,9 +53,17 @@ export interface StateStore {
   forgetFailures(runId: string, stage: FileFailure['stage'], names: Iterable<string>): Promise<void>;
   /**
    * Records the outcome of one export task (one result file), once per task id: a repeat of the
-   * same task id changes nothing. Returns how many distinct tasks have an outcome.
+   * same task id changes nothing. `order`: the task's place in its plan (absent on tasks planned
+   * before tasks were numbered). `complete` is true when every planned task (the run's
+   * exportTasks) has an outcome, for exactly one task id, or the planner (checkExportComplete): a
+   * repeat of that task id is told again, in case the one told first died before finishing.
    */
-  recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }>;
+  recordExportTask(runId: string, result: ExportTaskResult, order?: ExportTaskOrder): Promise<{ complete: boolean }>;
+  /**
+   * For the planner once it stored exportTasks: whether every task has an outcome already (the
+   * last ones may have finished before the total was known), with the same claim as above.
+   */
+  checkExportComplete(runId: string): Promise<{ complete: boolean }>;
   exportTaskResults(runId: string): AsyncIterable<ExportTaskResult>;
   /** Forgets export task outcomes and export failures, before the export runs again. */
   resetExport(runId: string): Promise<void>;

@@ -352,12 +352,13 @@ describe('DynamoDB state adapter against dynalite', () => {
   describe('export tasks', () => {
     const task = (taskId: string, extra: Partial<ExportTaskResult> = {}): ExportTaskResult => ({ taskId, part: 'p1', files: 1, bytes: 100, ...extra });
 
+    // Completion itself (told once, bounded reads): test/integration/export-completion.test.ts.
     it('counts each task id once and keeps its first outcome', async () => {
       const state = store();
-      expect(await state.recordExportTask('r1', task('t1'))).toEqual({ done: 1 });
-      expect(await state.recordExportTask('r1', task('t1', { files: 99 }))).toEqual({ done: 1 });
-      expect(await state.recordExportTask('r1', task('t2', { failure: { type: 'export-failed', reason: 'boom' } }))).toEqual({ done: 2 });
-      expect(await state.recordExportTask('r2', task('t1'))).toEqual({ done: 1 });
+      expect(await state.recordExportTask('r1', task('t1'))).toEqual({ complete: false });
+      expect(await state.recordExportTask('r1', task('t1', { files: 99 }))).toEqual({ complete: false });
+      expect(await state.recordExportTask('r1', task('t2', { failure: { type: 'export-failed', reason: 'boom' } }))).toEqual({ complete: false });
+      expect(await state.recordExportTask('r2', task('t1'))).toEqual({ complete: false });
       const results = await collect(state.exportTaskResults('r1'));
       expect(results).toEqual([task('t1'), task('t2', { failure: { type: 'export-failed', reason: 'boom' } })]);
     });
@@ -365,7 +366,7 @@ describe('DynamoDB state adapter against dynalite', () => {
     it('counts 10 parallel records of one task once', async () => {
       const state = store();
       const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => state.recordExportTask('r1', task('t1', { bytes: i }))));
-      expect(answers.every((a) => a.done === 1)).toBe(true);
+      expect(answers.every((a) => !a.complete)).toBe(true);
       const results = await collect(state.exportTaskResults('r1'));
       expect(results).toHaveLength(1);
     });
@@ -373,11 +374,10 @@ describe('DynamoDB state adapter against dynalite', () => {
     it('counts distinct tasks correctly while each is delivered several times in parallel', async () => {
       const state = store();
       const deliveries = Array.from({ length: 8 }, (_, i) => `t${i}`).flatMap((id) => [id, id, id]);
-      const answers = await Promise.all(deliveries.map((id) => state.recordExportTask('r1', task(id))));
-      expect(Math.max(...answers.map((a) => a.done))).toBe(8);
-      expect(answers.every((a) => a.done >= 1 && a.done <= 8)).toBe(true);
+      await Promise.all(deliveries.map((id) => state.recordExportTask('r1', task(id))));
       expect(await collect(state.exportTaskResults('r1'))).toHaveLength(8);
-      expect(await state.recordExportTask('r1', task('t3'))).toEqual({ done: 8 });
+      await state.recordExportTask('r1', task('t3'));
+      expect(await collect(state.exportTaskResults('r1'))).toHaveLength(8);
     });
 
     it('resetExport forgets task outcomes and export failures but keeps ingest failures', async () => {
@@ -391,7 +391,7 @@ describe('DynamoDB state adapter against dynalite', () => {
       await state.resetExport('r1'); // idempotent
       expect(await collect(state.exportTaskResults('r1'))).toEqual([]);
       expect((await collect(state.failures('r1'))).map((f) => f.stage)).toEqual(['ingest']);
-      expect(await state.recordExportTask('r1', task('t0', { files: 2 }))).toEqual({ done: 1 });
+      expect(await state.recordExportTask('r1', task('t0', { files: 2 }))).toEqual({ complete: false });
       expect(await collect(state.exportTaskResults('r1'))).toEqual([task('t0', { files: 2 })]);
     });
   });

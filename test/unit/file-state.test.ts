@@ -28,10 +28,17 @@ describe('FileStateStore', () => {
     expect(await state.recordEvent('e1')).toBe(false);
     expect(await state.hasEvent('e1')).toBe(true);
     const task = { taskId: 't1', part: 'p', files: 1, bytes: 3 };
-    expect(await Promise.all([state.recordExportTask('r2', task), state.recordExportTask('r2', task)])).toEqual([{ done: 1 }, { done: 1 }]);
-    expect((await state.recordExportTask('r2', { ...task, taskId: 't2' })).done).toBe(2);
+    // Complete once the run's total is known and reached, told to one task id (and to it again).
+    expect(await Promise.all([state.recordExportTask('r2', task), state.recordExportTask('r2', task)])).toEqual([{ complete: false }, { complete: false }]);
+    await state.updateRun('r2', (r) => ({ ...r, exportTasks: 2 }));
+    expect(await state.recordExportTask('r2', { ...task, taskId: 't2' })).toEqual({ complete: true });
+    expect(await state.recordExportTask('r2', task)).toEqual({ complete: false });
+    expect(await state.recordExportTask('r2', { ...task, taskId: 't2' })).toEqual({ complete: true });
+    expect(await state.checkExportComplete('r2')).toEqual({ complete: false });
     await state.resetExport('r2');
-    expect((await state.recordExportTask('r2', task)).done).toBe(1);
+    expect(await state.recordExportTask('r2', task)).toEqual({ complete: false });
+    expect(await state.checkExportComplete('r2')).toEqual({ complete: false });
+    expect(await state.recordExportTask('r2', { ...task, taskId: 't2' })).toEqual({ complete: true });
   });
 
   const chunk = (index: number, status: Chunk['status'] = 'submitted'): Chunk => ({ index, ingestId: `bb-r-${index}`, manifestKey: `m/${index}.jsonl`, references: 2, status });

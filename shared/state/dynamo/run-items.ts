@@ -4,7 +4,6 @@ import { ExportTaskResult, FileFailure, NameMapping } from '../run-record';
 import {
   batchGetItems,
   batchWriteItems,
-  countItems,
   keysWithPrefix,
   prefixQuery,
   putIfAbsent,
@@ -70,14 +69,12 @@ export class DynamoRunItems {
 
   /**
    * A conditional put of the task's item (attribute_not_exists), so a repeated task id changes
-   * nothing; `done` is then counted from the task items themselves (strongly consistent Query with
-   * Select COUNT). Counting the items, rather than keeping a separate counter, makes the result
-   * exact even when a handler dies between two writes (see the report: no transactions here).
+   * nothing. Whether the export is complete is then told by DynamoExportCompletion, which reads a
+   * bounded number of items (never every outcome recorded so far).
    */
-  async recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
+  async recordExportTask(runId: string, result: ExportTaskResult): Promise<void> {
     const task = ExportTaskResult.parse(result);
     await putIfAbsent(this.doc, this.tableName, { ...task, ...keys.task(runId, task.taskId) });
-    return { done: await countItems(this.doc, this.tableName, runPartition(runId), RUN_ITEM_PREFIX.task) };
   }
 
   async *exportTaskResults(runId: string): AsyncGenerator<ExportTaskResult> {
@@ -90,12 +87,14 @@ export class DynamoRunItems {
     await batchWriteItems(this.doc, this.tableName, doomed, this.options);
   }
 
-  /** Deletes every task outcome and every export-stage failure of the run (idempotent). */
+  /** Deletes every task outcome, export-stage failure and completion mark of the run (idempotent). */
   async resetExport(runId: string): Promise<void> {
     const pk = runPartition(runId);
     const doomed = [
       ...(await keysWithPrefix(this.doc, this.tableName, pk, RUN_ITEM_PREFIX.task, this.options.pageSize)),
       ...(await keysWithPrefix(this.doc, this.tableName, pk, RUN_ITEM_PREFIX.exportFailure, this.options.pageSize)),
+      ...(await keysWithPrefix(this.doc, this.tableName, pk, RUN_ITEM_PREFIX.exportMark, this.options.pageSize)),
+      keys.exportDone(runId),
     ];
     await batchWriteItems(this.doc, this.tableName, doomed.map((key) => ({ delete: key })), this.options);
   }

@@ -1,7 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventClaim, StateStore } from '../port';
 import type { Chunk, ChunkKey, ExportTaskResult, FileFailure, NameMapping, RunRecord } from '../run-record';
+import { exportPass, type ExportTaskOrder } from '../export-order';
 import { DynamoChunkItems } from './chunk-items';
+import { DynamoExportCompletion } from './export-completion';
 import { DynamoEventLog } from './event-store';
 import type { PartitionStore } from '../partition-store';
 import { DynamoPartitionItems } from './partition-items';
@@ -16,6 +18,7 @@ export class DynamoStateStore implements StateStore {
   private readonly events: DynamoEventLog;
   private readonly items: DynamoRunItems;
   private readonly chunkItems: DynamoChunkItems;
+  private readonly completion: DynamoExportCompletion;
 
   constructor(doc: DynamoDBDocumentClient, tableName: string, options: DynamoStateOptions = {}) {
     const resolved = resolveOptions(options);
@@ -24,6 +27,10 @@ export class DynamoStateStore implements StateStore {
     this.events = new DynamoEventLog(doc, tableName, resolved);
     this.partitions = new DynamoPartitionItems(doc, tableName, resolved);
     this.items = new DynamoRunItems(doc, tableName, resolved);
+    this.completion = new DynamoExportCompletion(doc, tableName, async (runId) => {
+      const run = await this.runs.get(runId);
+      return run && { total: run.exportTasks, pass: exportPass(run) };
+    });
   }
 
   createRun(run: RunRecord): Promise<void> {
@@ -106,8 +113,13 @@ export class DynamoStateStore implements StateStore {
     return this.items.forgetFailures(runId, stage, names);
   }
 
-  recordExportTask(runId: string, result: ExportTaskResult): Promise<{ done: number }> {
-    return this.items.recordExportTask(runId, result);
+  async recordExportTask(runId: string, result: ExportTaskResult, order?: ExportTaskOrder): Promise<{ complete: boolean }> {
+    await this.items.recordExportTask(runId, result);
+    return { complete: await this.completion.recorded(runId, result.taskId, order) };
+  }
+
+  async checkExportComplete(runId: string): Promise<{ complete: boolean }> {
+    return { complete: await this.completion.planned(runId) };
   }
 
   exportTaskResults(runId: string): AsyncIterable<ExportTaskResult> {

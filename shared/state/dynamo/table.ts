@@ -18,6 +18,8 @@ import type { ChunkKey } from '../run-record';
  * | name -> key mapping          | `RUN#<runId>`               | `NAME#<name>`          |
  * | per-file failure             | `RUN#<runId>`               | `FAIL#<stage>#<name>`  |
  * | export task outcome          | `RUN#<runId>`               | `TASK#<taskId>`        |
+ * | export completion mark       | `RUN#<runId>`               | `XMARK#<p>#<l>#<n>#<c>`|
+ * | export completion claim      | `RUN#<runId>`               | `XDONE`                |
  * | batch id -> run id           | `BATCH#<batchId>`           | `LOOKUP`               |
  * | job id -> run id             | `JOB#<jobId>`               | `LOOKUP`               |
  * | webhook event (TTL 30 days)  | `EVENT#<eventId>`           | `EVENT`                |
@@ -82,7 +84,11 @@ const sk = (prefix: string, id: string) => bounded(prefix, id, MAX_SORT_KEY_BYTE
 export const runPartition = (runId: string) => pk('RUN#', runId);
 
 /** Sort-key prefixes of the items in a run's partition (Query with begins_with). */
-export const RUN_ITEM_PREFIX = { name: 'NAME#', failure: 'FAIL#', exportFailure: 'FAIL#export#', task: 'TASK#', chunk: 'CHUNK#' } as const;
+export const RUN_ITEM_PREFIX = { name: 'NAME#', failure: 'FAIL#', exportFailure: 'FAIL#export#', task: 'TASK#', chunk: 'CHUNK#', exportMark: 'XMARK#' } as const;
+
+const pad = (n: number) => String(n).padStart(10, '0');
+/** Sort-key prefix of the marks under one node of an export's completion tree (see export-order). */
+export const exportNodePrefix = (pass: number, level: number, node: number) => `${RUN_ITEM_PREFIX.exportMark}${pass}#${level}#${pad(node)}#`;
 
 export const keys = {
   run: (runId: string): ItemKey => ({ pk: runPartition(runId), sk: 'RUN' }),
@@ -93,6 +99,11 @@ export const keys = {
     sk: sk(`${RUN_ITEM_PREFIX.failure}${stage}#`, name),
   }),
   task: (runId: string, taskId: string): ItemKey => ({ pk: runPartition(runId), sk: sk(RUN_ITEM_PREFIX.task, taskId) }),
+  exportMark: (runId: string, pass: number, level: number, node: number, child: number): ItemKey => ({
+    pk: runPartition(runId),
+    sk: `${exportNodePrefix(pass, level, node)}${pad(child)}`,
+  }),
+  exportDone: (runId: string): ItemKey => ({ pk: runPartition(runId), sk: 'XDONE' }),
   batchLookup: (batchId: string): ItemKey => ({ pk: pk('BATCH#', batchId), sk: 'LOOKUP' }),
   jobLookup: (jobId: string): ItemKey => ({ pk: pk('JOB#', jobId), sk: 'LOOKUP' }),
   event: (eventId: string): ItemKey => ({ pk: pk('EVENT#', eventId), sk: 'EVENT' }),
