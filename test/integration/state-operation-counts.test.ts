@@ -97,7 +97,7 @@ describe('DynamoDB requests and capacity of a run, per object and per chunk (dyn
     await state.updateRun(run.runId, (r) => ({ ...r, phase: 'exporting', exportTasks: RESULT_FILES }));
     counting.take();
     for (let i = 0; i < RESULT_FILES; i++) {
-      const task = { taskId: `job/export/results-${i}.json`, part: 'export', fileName: `results-${i}.json`, locator: { kind: 'url' as const, url: 'http://127.0.0.1/unused' } };
+      const task = { taskId: `job/export/results-${i}.json`, part: 'export', fileName: `results-${i}.json`, locator: { kind: 'url' as const, url: 'http://127.0.0.1/unused' }, order: { pass: 0, index: i } };
       await recordTaskOutcome(state, run.runId, task, { taskId: task.taskId, part: task.part, files: 1, bytes: 900 });
     }
     const exportTasks = counting.take();
