@@ -20,18 +20,18 @@ export const EXPORT_GROUP_SIZE = 100;
 /** The pass a run's export is planned in now. */
 export const exportPass = (run: Pick<RunRecord, 'retried'>): number => (run.retried ? 1 : 0);
 
-/** How many nodes `level` of the tree has for `total` tasks. */
-export function nodesAt(total: number, level: number): number {
+/** How many nodes `level` of the tree has for `total` tasks, `size` children a node. */
+export function nodesAt(total: number, level: number, size = EXPORT_GROUP_SIZE): number {
   let n = total;
-  for (let l = 0; l <= level; l++) n = Math.ceil(n / EXPORT_GROUP_SIZE);
+  for (let l = 0; l <= level; l++) n = Math.ceil(n / size);
   return Math.max(1, n);
 }
 
 /** How many children (tasks at level 0, nodes of the level below above it) node `node` of `level` has. */
-export function childrenOf(total: number, level: number, node: number): number {
-  const below = level === 0 ? total : nodesAt(total, level - 1);
-  return Math.max(0, Math.min(EXPORT_GROUP_SIZE, below - node * EXPORT_GROUP_SIZE));
+export function childrenOf(total: number, level: number, node: number, size = EXPORT_GROUP_SIZE): number {
+  const below = level === 0 ? total : nodesAt(total, level - 1, size);
+  return Math.max(0, Math.min(size, below - node * size));
 }
 
-/** The levels a tree can have at most (EXPORT_GROUP_SIZE ** 8 tasks is far beyond any run). */
-export const EXPORT_TREE_LEVELS = 8;
+/** The levels a tree may have (a bound on the climb: 2 ** 32 tasks need 32 levels of 2). */
+export const EXPORT_TREE_LEVELS = 32;

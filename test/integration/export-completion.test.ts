@@ -61,6 +61,10 @@ describe('export completion: bounded reads per result file, told once (DynamoDB 
     await ddb?.close();
   });
 
+  /** Groups of 4: a few dozen tasks make a tree of several levels, quickly. */
+  const SMALL = 4;
+  const smallGroups = () => new DynamoStateStore(createDocumentClient(ddb.client), table, { exportGroupSize: SMALL });
+
   async function newRun(state: StateStore, exportTasks?: number, retried = false): Promise<string> {
     const runId = `r${++runs}`;
     await state.createRun({ ...newRunRecord(runId, specFor('s3://media/in/', 's3://media/out/')), phase: 'exporting', exportTasks, retried });
@@ -109,9 +113,9 @@ describe('export completion: bounded reads per result file, told once (DynamoDB 
     expect(await state.checkExportComplete(runId)).toEqual({ complete: false });
   }, 60_000);
 
-  it('tells the planner when every task finished before the total was known', async () => {
-    const state = new DynamoStateStore(createDocumentClient(ddb.client), table);
-    const N = EXPORT_GROUP_SIZE + 1;
+  it('tells the planner when every task finished before the total was known (a tree of 4 levels)', async () => {
+    const state = smallGroups();
+    const N = SMALL ** 3 + 1;
     const runId = await newRun(state);
     expect(await recordAll(state, runId, deliveries(N))).toEqual([]);
     expect(await state.checkExportComplete(runId)).toEqual({ complete: false });
@@ -120,9 +124,9 @@ describe('export completion: bounded reads per result file, told once (DynamoDB 
     expect(await state.recordExportTask(runId, outcome(N - 1), order(N - 1))).toEqual({ complete: false });
   }, 60_000);
 
-  it('tells exactly once when the total is stored while outcomes are being recorded', async () => {
-    const state = new DynamoStateStore(createDocumentClient(ddb.client), table);
-    const N = 3 * EXPORT_GROUP_SIZE + 1;
+  it('tells exactly once when the total is stored while outcomes are being recorded (a tree of 4 levels)', async () => {
+    const state = smallGroups();
+    const N = 2 * SMALL ** 3 + 3;
     const runId = await newRun(state);
     const all = deliveries(N);
     const early = all.slice(0, all.length / 2);
@@ -142,8 +146,8 @@ describe('export completion: bounded reads per result file, told once (DynamoDB 
   });
 
   it('tasks numbered by a plan a retry pass replaced do not complete the new plan', async () => {
-    const state = new DynamoStateStore(createDocumentClient(ddb.client), table);
-    const N = EXPORT_GROUP_SIZE + 5;
+    const state = smallGroups();
+    const N = SMALL ** 2 + 5;
     const runId = await newRun(state, N, true);
     const indexes = Array.from({ length: N }, (_, i) => i);
     expect(await recordAll(state, runId, indexes, 0)).toEqual([]);
@@ -151,8 +155,8 @@ describe('export completion: bounded reads per result file, told once (DynamoDB 
   }, 60_000);
 
   it('messages without an order (sent before tasks were numbered) are counted as before, mixed with numbered ones', async () => {
-    const state = new DynamoStateStore(createDocumentClient(ddb.client), table);
-    const N = EXPORT_GROUP_SIZE + 10;
+    const state = smallGroups();
+    const N = SMALL ** 2 + 10;
     const runId = await newRun(state, N);
     // A stack upgraded while planning: the odd tasks' first messages carry no order, and the plan
     // made again sends every task numbered.
@@ -166,11 +170,13 @@ describe('export completion: bounded reads per result file, told once (DynamoDB 
   }, 60_000);
 
   it('resetExport forgets the marks and the claim: the export can complete again', async () => {
-    const state = new DynamoStateStore(createDocumentClient(ddb.client), table);
-    const runId = await newRun(state, 3);
-    expect(await recordAll(state, runId, [0, 1, 2])).toHaveLength(1);
+    const state = smallGroups();
+    const N = SMALL + 3;
+    const runId = await newRun(state, N);
+    const indexes = Array.from({ length: N }, (_, i) => i);
+    expect(await recordAll(state, runId, indexes)).toHaveLength(1);
     await state.resetExport(runId);
     expect(await state.recordExportTask(runId, outcome(0), order(0))).toEqual({ complete: false });
-    expect(await recordAll(state, runId, [1, 2])).toHaveLength(1);
+    expect(await recordAll(state, runId, indexes.slice(1))).toHaveLength(1);
   }, 60_000);
 });

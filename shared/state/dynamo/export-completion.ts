@@ -33,12 +33,15 @@ export class DynamoExportCompletion {
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly plan: (runId: string) => Promise<ExportPlanState | undefined>,
-  ) {}
+    private readonly size = EXPORT_GROUP_SIZE,
+  ) {
+    if (!Number.isInteger(size) || size < 2) throw new Error(`an export group needs at least 2 tasks, not ${size}`);
+  }
 
   /** After the outcome item of `taskId` is stored: true if this call claimed the export complete. */
   async recorded(runId: string, taskId: string, order: ExportTaskOrder | undefined): Promise<boolean> {
     if (!order) return this.recordedUnordered(runId, taskId);
-    const node = Math.floor(order.index / EXPORT_GROUP_SIZE);
+    const node = Math.floor(order.index / this.size);
     await putIfAbsent(this.doc, this.tableName, { ...keys.exportMark(runId, order.pass, 0, node, order.index), taskId });
     return this.climb(runId, taskId, order.pass, 0, node, undefined);
   }
@@ -48,24 +51,24 @@ export class DynamoExportCompletion {
     const plan = await this.plan(runId);
     if (plan?.total === undefined) return false;
     if (plan.total === 0) return this.claim(runId, PLANNER);
-    return this.climb(runId, PLANNER, plan.pass, 0, nodesAt(plan.total, 0) - 1, plan);
+    return this.climb(runId, PLANNER, plan.pass, 0, nodesAt(plan.total, 0, this.size) - 1, plan);
   }
 
   private async climb(runId: string, claimant: string, pass: number, level: number, node: number, known: ExportPlanState | undefined): Promise<boolean> {
     let plan = known;
-    for (; level < EXPORT_TREE_LEVELS; level++, node = Math.floor(node / EXPORT_GROUP_SIZE)) {
+    for (; level < EXPORT_TREE_LEVELS; level++, node = Math.floor(node / this.size)) {
       const count = await countItems(this.doc, this.tableName, runPartition(runId), exportNodePrefix(pass, level, node));
       // Only a full group is known to be complete without the total; read it after our own writes.
-      if (count < EXPORT_GROUP_SIZE && plan?.total === undefined) plan = await this.plan(runId);
+      if (count < this.size && plan?.total === undefined) plan = await this.plan(runId);
       if (plan && plan.pass !== pass) return false; // numbered by a plan a retry pass replaced
       const total = plan?.total;
       if (total === undefined) {
-        if (count < EXPORT_GROUP_SIZE) return false;
+        if (count < this.size) return false;
       } else {
-        if (count < childrenOf(total, level, node)) return false;
-        if (nodesAt(total, level) === 1) return this.claim(runId, claimant);
+        if (count < childrenOf(total, level, node, this.size)) return false;
+        if (nodesAt(total, level, this.size) === 1) return this.claim(runId, claimant);
       }
-      const parent = Math.floor(node / EXPORT_GROUP_SIZE);
+      const parent = Math.floor(node / this.size);
       await putIfAbsent(this.doc, this.tableName, { ...keys.exportMark(runId, pass, level + 1, parent, node) });
     }
     return false;

@@ -7,6 +7,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '../../concurrency';
+import { EXPORT_GROUP_SIZE } from '../export-order';
 import type { ItemKey } from './table';
 
 /** Tuning shared by the DynamoDB adapters; the defaults suit Lambda, tests shrink them. */
@@ -25,6 +26,8 @@ export interface DynamoStateOptions {
   concurrency?: number;
   /** BatchWriteItem requests (25 items each) in flight at once. */
   batchConcurrency?: number;
+  /** Children per node of an export's completion tree (default EXPORT_GROUP_SIZE). */
+  exportGroupSize?: number;
 }
 
 export type ResolvedOptions = Required<DynamoStateOptions>;
@@ -38,6 +41,7 @@ export function resolveOptions(options: DynamoStateOptions = {}): ResolvedOption
     eventTtlSeconds: options.eventTtlSeconds ?? 30 * 24 * 3600,
     concurrency: options.concurrency ?? 16,
     batchConcurrency: options.batchConcurrency ?? 4,
+    exportGroupSize: options.exportGroupSize ?? EXPORT_GROUP_SIZE,
   };
 }
 

@@ -30,7 +30,7 @@ export class DynamoStateStore implements StateStore {
     this.completion = new DynamoExportCompletion(doc, tableName, async (runId) => {
       const run = await this.runs.get(runId);
       return run && { total: run.exportTasks, pass: exportPass(run) };
-    });
+    }, resolved.exportGroupSize);
   }
 
   createRun(run: RunRecord): Promise<void> {
