@@ -27,6 +27,8 @@ export class FileStateStore implements StateStore {
   private readonly exportedTasks = new Map<string, { ids: Set<string>; size: number }>();
   /** Who was told each run's export is complete (see StateStore.recordExportTask). */
   private readonly exportFinishers = new Map<string, string>();
+  /** Each run's exportTasks as last read or written (see exportTotal). */
+  private readonly exportTotals = new Map<string, number | undefined>();
   /** Numbers temp files, so two writes of one chunk (an update and a migration) never share one. */
   private writes = 0;
 
@@ -211,11 +213,23 @@ export class FileStateStore implements StateStore {
 
   /** Called under the run's export lock: the first claimant to see every task done, or that one again. */
   private async claimExportCompletion(runId: string, done: number, claimant: string): Promise<boolean> {
-    const total = (await this.getRun(runId))?.exportTasks;
+    const total = await this.exportTotal(runId);
     if (total === undefined || done < total) return false;
     const first = this.exportFinishers.get(runId) ?? claimant;
     this.exportFinishers.set(runId, first);
     return first === claimant;
+  }
+
+  /**
+   * The run's exportTasks, read from run.json once and then kept as this process writes the run
+   * (writeRun): the process is the only writer (see above), so no read per recorded outcome.
+   */
+  private async exportTotal(runId: string): Promise<number | undefined> {
+    if (this.exportTotals.has(runId)) return this.exportTotals.get(runId);
+    const total = (await this.getRun(runId))?.exportTasks;
+    // A write that landed while this read went on knows better.
+    if (!this.exportTotals.has(runId)) this.exportTotals.set(runId, total);
+    return total;
   }
 
   exportTaskResults(runId: string): AsyncIterable<ExportTaskResult> {
@@ -303,6 +317,7 @@ export class FileStateStore implements StateStore {
     const temp = `${path}.${process.pid}.tmp`;
     await writeFile(temp, JSON.stringify(run, null, 2));
     await rename(temp, path);
+    this.exportTotals.set(run.runId, run.exportTasks);
   }
 
   private eventPath(eventId: string) {
