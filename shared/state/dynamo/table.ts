@@ -27,6 +27,9 @@ import type { ChunkKey } from '../run-record';
  * | pending object version       | `PENDING#<sourceId>`        | `OBJ#["<key>","<ver>"]`|
  * | pending window (count, time) | `PENDING#<sourceId>`        | `WINDOW`               |
  *
+ * An export completion mark is one node's child in the export's completion tree (pass `p`, level
+ * `l`, node `n`, child `c`, numbers zero-padded; see export-completion.ts), so a Query of a node's
+ * prefix counts its children only.
  * A webhook event item is first a claim with a lease (one handler at a time), then marked done.
  * A chunk's sort key holds its partition and index zero-padded (see chunkId: `CHUNK#000000-0000000007`),
  * so a Query of the prefix reads a run's chunks in (partition, index) order.
