@@ -8,11 +8,10 @@ import { PARTITIONS_PER_SLOT } from '../shared/run/partitions/fan-out';
 import type { BridgeDeps } from '../shared/run/deps';
 import { createRun } from '../shared/run/start-run';
 import { continueSubmission } from '../shared/run/submit-run';
-import type { RunSpec } from '../shared/state/run-record';
 import { runFanOut, startThreads, type FanOutResult } from './backfill-fanout';
 import { BenchState } from './backfill-partitions';
 import { MODEL, ModelBucket, modelTarget, threadTimes, withDynamoLatency, type Layout } from './backfill-model';
-import { reportResult } from './lib';
+import { benchRunSpec, reportResult } from './lib';
 
 /**
  * One simulated backfill on the latency model (backfill-model.ts): the real submission use cases,
@@ -41,15 +40,7 @@ const layout: Layout = layoutArg === 'flat' ? { kind: 'flat', count } : { kind: 
 const bucket = new ModelBucket('cams/', layout);
 const target = modelTarget();
 const stateDir = mkdtempSync(join(tmpdir(), 'bucket-bridge-bench-backfill-'));
-const spec: RunSpec = {
-  source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
-  dest: { scheme: 's3', bucket: 'results', prefix: 'out/' },
-  media: 'images',
-  target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
-  urlLifetimeSeconds: 86_400,
-  manifestPrefix: 'bucket-bridge/manifests/',
-  keepArchives: false,
-};
+const spec = benchRunSpec();
 let signed = 0;
 const raw = new BenchState(stateDir);
 const deps: BridgeDeps = {

@@ -9,11 +9,10 @@ import { openDownload } from '../shared/pipeline/download';
 import { exportResults, FILES_IN_FLIGHT, runExportTask } from '../shared/pipeline/export';
 import { newRunRecord } from '../shared/run/start-run';
 import { FileStateStore } from '../shared/state/file-state';
-import type { RunSpec } from '../shared/state/run-record';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
 import type { BatchTarget, OutputFile, OutputLocator } from '../shared/targets/port';
-import { peakRss, reportResult, S3RVER_CREDENTIALS } from './lib';
+import { benchRunSpec, peakRss, reportResult, S3RVER_CREDENTIALS } from './lib';
 
 /**
  * Many small result objects into the local S3 server. Usage: export-scale.ts <mode> <s3 endpoint> <url> <count>
@@ -32,15 +31,7 @@ const FILE_BYTES = 70;
 const client = createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
 const dest = new S3Store(client, 'results');
 const stateDir = mkdtempSync(join(tmpdir(), 'bucket-bridge-bench-scale-'));
-const spec: RunSpec = {
-  source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
-  dest: { scheme: 's3', bucket: 'results', prefix: `scale-${mode}/` },
-  media: 'images',
-  target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
-  urlLifetimeSeconds: 86_400,
-  manifestPrefix: 'bucket-bridge/manifests/',
-  keepArchives: false,
-};
+const spec = benchRunSpec({ dest: { scheme: 's3', bucket: 'results', prefix: `scale-${mode}/` } });
 /** Pages of PAGE items made as they are asked for (a target lists its result files page by page too). */
 const PAGE = 1000;
 function* pagesOf<T>(count: number, item: (i: number) => T): Generator<T[]> {

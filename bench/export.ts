@@ -8,13 +8,12 @@ import { silentLogger } from '../shared/log';
 import { runExportTask } from '../shared/pipeline/export';
 import { newRunRecord } from '../shared/run/start-run';
 import { FileStateStore } from '../shared/state/file-state';
-import type { RunSpec } from '../shared/state/run-record';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
 import { unpackArchive } from '../shared/pipeline/archive';
 import { openDownload } from '../shared/pipeline/download';
 import type { BatchTarget, OutputLocator } from '../shared/targets/port';
-import { reportResult, S3RVER_CREDENTIALS } from './lib';
+import { benchRunSpec, reportResult, S3RVER_CREDENTIALS } from './lib';
 
 /**
  * One result file from a download URL into the bucket. Usage: export.ts <mode> <s3 endpoint> <url> <bytes>
@@ -49,15 +48,7 @@ try {
     });
   } else if (mode === 'bridge' || mode === 'members') {
     const state = new FileStateStore(stateDir);
-    const spec: RunSpec = {
-      source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
-      dest: { scheme: 's3', bucket: 'results', prefix: 'out/' },
-      media: 'images',
-      target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
-      urlLifetimeSeconds: 86_400,
-      manifestPrefix: 'bucket-bridge/manifests/',
-      keepArchives: false,
-    };
+    const spec = benchRunSpec();
     const run = { ...newRunRecord('bench-export', spec), phase: 'exporting' as const };
     await state.createRun(run);
     // The export path as deployed: the target opens the signed URL, the store streams it in.

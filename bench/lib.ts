@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { RunSpec } from '../shared/state/run-record';
 
 export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -161,4 +162,18 @@ export function median(values: number[]): number {
 /** Object keys of the listing scenarios: `<prefix>dNNNN/frame-NNNNNNN.jpg`, 1,000 per folder. */
 export function benchKey(prefix: string, i: number): string {
   return `${prefix}d${String(Math.floor(i / 1000)).padStart(4, '0')}/frame-${String(i).padStart(7, '0')}.jpg`;
+}
+
+/** The run every bench submits or exports: images from `s3://media/cams/` to `s3://results/out/` on Roboflow; rows change what they measure. */
+export function benchRunSpec(overrides: Partial<RunSpec> = {}): RunSpec {
+  return {
+    source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
+    dest: { scheme: 's3', bucket: 'results', prefix: 'out/' },
+    media: 'images',
+    target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
+    urlLifetimeSeconds: 86_400,
+    manifestPrefix: 'bucket-bridge/manifests/',
+    keepArchives: false,
+    ...overrides,
+  };
 }

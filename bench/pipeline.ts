@@ -8,12 +8,11 @@ import { createRun } from '../shared/run/start-run';
 import { continueSubmission } from '../shared/run/submit-run';
 import { FileStateStore } from '../shared/state/file-state';
 import { readChunks } from '../shared/state/run-chunks';
-import type { RunSpec } from '../shared/state/run-record';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, WriteBody, WriteOptions } from '../shared/storage/port';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
 import type { BatchTarget } from '../shared/targets/port';
-import { benchKey, reportResult, S3RVER_CREDENTIALS } from './lib';
+import { benchRunSpec, benchKey, reportResult, S3RVER_CREDENTIALS } from './lib';
 import { MAX_REFERENCES_PER_CHUNK } from '../shared/media';
 
 /**
@@ -116,15 +115,7 @@ const deps: BridgeDeps = {
   },
   pageSize: 1000,
 };
-const spec: RunSpec = {
-  source: { scheme: 's3', bucket: 'media', prefix: 'cams/' },
-  dest: { scheme: 's3', bucket: 'results', prefix: 'out/' },
-  media: 'images',
-  target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
-  urlLifetimeSeconds: 86_400,
-  manifestPrefix: 'bucket-bridge/manifests/',
-  keepArchives: false,
-};
+const spec = benchRunSpec();
 
 try {
   const started = performance.now();

@@ -10,7 +10,7 @@ import { FileStateStore } from '../shared/state/file-state';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
 import type { StoredObject } from '../shared/storage/port';
-import { MiB, reportResult, S3RVER_CREDENTIALS } from './lib';
+import { benchRunSpec, MiB, reportResult, S3RVER_CREDENTIALS } from './lib';
 
 /**
  * Upload mode against a plain stream copy of the same bytes. Usage:
@@ -38,16 +38,7 @@ if (mode === 'seed') {
   if (mode === 'bridge') {
     const perArchive = Number(fourth);
     const state = new FileStateStore(await mkdtemp(join(tmpdir(), 'bucket-bridge-bench-upload-')));
-    const run = newRunRecord('bench-upload', {
-      source: { scheme: 's3', bucket: 'media', prefix: 'up/' },
-      dest: { scheme: 's3', bucket: 'results', prefix: 'out/' },
-      media: 'images',
-      target: { name: 'roboflow', workspace: 'bench', workflowId: 'bench', job: {} },
-      urlLifetimeSeconds: 3600,
-      manifestPrefix: 'bucket-bridge/manifests/',
-      keepArchives: false,
-      ingest: 'upload',
-    });
+    const run = newRunRecord('bench-upload', benchRunSpec({ source: { scheme: 's3', bucket: 'media', prefix: 'up/' }, urlLifetimeSeconds: 3600, ingest: 'upload' }));
     await state.createRun(run);
     let slots = 0;
     const uploads = {
