@@ -1,14 +1,13 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceName } from '../../shared/pipeline/name';
-import { RunRecord } from '../../shared/state/run-record';
 import { SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import { fakeImage } from '../../sandbox/seed';
 import { runCli } from '../support/cli';
-import { spawnCli } from '../support/cli-process';
+import { killAtThirdIngest } from '../support/kill-mid-submission';
 import { entriesOfBucket, writeInventory, type InventoryEntry } from '../support/s3-inventory';
 
 const BUCKET = 'inventory-source';
@@ -82,28 +81,12 @@ describe('bucket-bridge run --inventory (objects read from an S3 Inventory repor
   it('resumes an inventory run SIGKILLed mid-submission from its row position: every image referenced once', async () => {
     const inventory = await writeInventory(stack.store(INVENTORY), { sourceBucket: BUCKET, entries, format: 'Parquet', prefix: 'killed/', rowsPerFile: 11, rowGroupSize: 3 });
     const stateDir = await mkdtemp(join(tmpdir(), 'bb-inventory-kill-'));
-    const ingests = () => stack.roboflow.requests.filter((r) => r.method === 'POST' && r.path.includes('bulk-upload/image-references'));
-    const before = ingests().length;
-    // The third ingest is answered "503, retry in 60 s": the process sits mid-submission and is killed there.
-    stack.roboflow.setFaults({ failures: [{ pathIncludes: 'bulk-upload/image-references', method: 'POST', status: 503, count: 1000, after: 2, retryAfterSeconds: 60 }] });
-    const cli = spawnCli([...baseArgs(stateDir), '--quiet', '--concurrency', '2', '--inventory', `s3://${INVENTORY}/${inventory.manifestKey}`], stack.env);
-    try {
-      const deadline = Date.now() + 30_000;
-      while (!ingests().slice(before).some((r) => r.status === 503) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(ingests().slice(before).some((r) => r.status === 503), 'the third ingest request never arrived').toBe(true);
-    } finally {
-      cli.child.kill('SIGKILL');
-    }
-    await cli.exited(10_000);
-    stack.roboflow.setFaults({});
-
-    const [runId] = await readdir(join(stateDir, 'runs'));
-    const readRun = async () => RunRecord.parse(JSON.parse(await readFile(join(stateDir, 'runs', runId!, 'run.json'), 'utf8')));
+    const { runId, readRun } = await killAtThirdIngest(stack, [...baseArgs(stateDir), '--quiet', '--concurrency', '2', '--inventory', `s3://${INVENTORY}/${inventory.manifestKey}`], stateDir);
     const killed = await readRun();
     expect(killed).toMatchObject({ phase: 'discovering', checkpoint: { nextChunk: 2 }, spec: { inventory: { bucket: INVENTORY, manifestKey: inventory.manifestKey } } });
     expect(killed.checkpoint.nextToken).toMatch(/^inventory:\d+:\d+$/);
 
-    const resumed = await runCli(['resume', runId!, '--state-dir', stateDir, '--poll-interval', '0.05', '--timeout', '60', '--quiet'], stack.env);
+    const resumed = await runCli(['resume', runId, '--state-dir', stateDir, '--poll-interval', '0.05', '--timeout', '60', '--quiet'], stack.env);
     expect(resumed.code, resumed.stderr).toBe(0);
     // The references files the run wrote (each chunk's, the one written again after the kill once).
     const referenced: string[] = [];

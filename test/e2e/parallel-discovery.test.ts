@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceName } from '../../shared/pipeline/name';
 import { SANDBOX_WORKFLOW, SANDBOX_WORKSPACE, startLocalStack, type LocalStack } from '../../sandbox/local-stack';
 import { fakeImage } from '../../sandbox/seed';
-import { RunRecord } from '../../shared/state/run-record';
 import { runCli } from '../support/cli';
-import { spawnCli } from '../support/cli-process';
+import { killAtThirdIngest } from '../support/kill-mid-submission';
 import { readChunks } from '../../shared/state/run-chunks';
 import { FileStateStore } from '../../shared/state/file-state';
 
@@ -72,35 +71,18 @@ describe('bucket-bridge run --concurrency (partitions listed in parallel)', () =
 
   it('resumes a partitioned run SIGKILLed mid-submission from the position after its last key: every image referenced once', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'bb-parallel-kill-'));
-    const ingests = () => stack.roboflow.requests.filter((r) => r.method === 'POST' && r.path.includes('bulk-upload/image-references'));
-    const before = ingests().length;
-    // The third ingest is answered "503, retry in 60 s": the process sits mid-submission and is killed there.
-    stack.roboflow.setFaults({ failures: [{ pathIncludes: 'bulk-upload/image-references', method: 'POST', status: 503, count: 1000, after: 2, retryAfterSeconds: 60 }] });
-    const cli = spawnCli(
-      ['run', '--source', `s3://${BUCKET}/media/`, '--dest', `s3://${BUCKET}/killed/`, '--workspace', SANDBOX_WORKSPACE, '--workflow', SANDBOX_WORKFLOW,
-        '--page-size', '7', '--chunk-size', '21', '--poll-interval', '0.05', '--timeout', '60', '--state-dir', stateDir, '--quiet', '--concurrency', '4'],
-      stack.env,
-    );
-    try {
-      const deadline = Date.now() + 30_000;
-      while (!ingests().slice(before).some((r) => r.status === 503) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(ingests().slice(before).some((r) => r.status === 503), 'the third ingest request never arrived').toBe(true);
-    } finally {
-      cli.child.kill('SIGKILL');
-    }
-    await cli.exited(10_000);
-    stack.roboflow.setFaults({});
-
-    const [runId] = await readdir(join(stateDir, 'runs'));
-    const readRun = async () => RunRecord.parse(JSON.parse(await readFile(join(stateDir, 'runs', runId!, 'run.json'), 'utf8')));
+    const { runId, readRun } = await killAtThirdIngest(stack, [
+      'run', '--source', `s3://${BUCKET}/media/`, '--dest', `s3://${BUCKET}/killed/`, '--workspace', SANDBOX_WORKSPACE, '--workflow', SANDBOX_WORKFLOW,
+      '--page-size', '7', '--chunk-size', '21', '--poll-interval', '0.05', '--timeout', '60', '--state-dir', stateDir, '--quiet', '--concurrency', '4',
+    ], stateDir);
     const killed = await readRun();
     expect(killed).toMatchObject({ phase: 'discovering', checkpoint: { nextChunk: 2 } });
     expect(killed.checkpoint.nextToken).toMatch(/^after:media\//);
 
-    const resumed = await runCli(['resume', runId!, '--state-dir', stateDir, '--poll-interval', '0.05', '--timeout', '60', '--quiet'], stack.env);
+    const resumed = await runCli(['resume', runId, '--state-dir', stateDir, '--poll-interval', '0.05', '--timeout', '60', '--quiet'], stack.env);
     expect(resumed.code, resumed.stderr).toBe(0);
     const referenced: string[] = [];
-    for (const chunk of await readChunks(new FileStateStore(stateDir), runId!)) {
+    for (const chunk of await readChunks(new FileStateStore(stateDir), runId)) {
       const lines = (await text(await stack.store(BUCKET).read(chunk.manifestKey))).trim().split('\n');
       referenced.push(...lines.map((l) => (JSON.parse(l) as { name: string }).name));
     }
