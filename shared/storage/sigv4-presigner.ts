@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /**
@@ -179,7 +179,8 @@ export class SigV4Presigner {
 
   private sign(t: Template, path: string, identity: Identity, date: Date, expiresIn: number): string {
     const q = this.queryParts(t, identity, date, expiresIn);
-    const hashed = createHash('sha256').update(`GET\n${path}\n${q.canonicalTail}`).digest('hex');
+    // The one-shot hash: no Hash object per URL (about half the time of createHash at this size).
+    const hashed = hash('sha256', `GET\n${path}\n${q.canonicalTail}`, 'hex');
     const signature = createHmac('sha256', q.signingKey).update(q.stsPrefix + hashed).digest('hex');
     return `${t.origin}${path}?${q.urlHead}${signature}${q.urlTail}`;
   }
