@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../shared/log';
 import { listSource } from '../shared/pipeline/partition/listing';
 import { planPartitions } from '../shared/pipeline/partition/plan';
-import { PARTITIONS_PER_SLOT } from '../shared/run/partitions/fan-out';
+import { PARTITIONS_PER_SLOT, PLANNING_CONCURRENCY } from '../shared/run/partitions/fan-out';
 import type { BridgeDeps } from '../shared/run/deps';
 import { createRun } from '../shared/run/start-run';
 import { continueSubmission } from '../shared/run/submit-run';
@@ -66,7 +66,7 @@ if (driverArg === 'list') {
 }
 if (driverArg === 'plan') {
   const started = performance.now();
-  const partitions = await planPartitions(bucket, 'cams/', { target: n * PARTITIONS_PER_SLOT, concurrency: Math.min(n, 16), pageSize: 1000 });
+  const partitions = await planPartitions(bucket, 'cams/', { target: n * PARTITIONS_PER_SLOT, concurrency: PLANNING_CONCURRENCY, pageSize: 1000 });
   const planSeconds = (performance.now() - started) / 1000;
   reportResult({ planSeconds, listRequests: bucket.listRequests, partitionObjects: partitions.map((p) => bucket.countIn(p)) });
   rmSync(stateDir, { recursive: true, force: true });

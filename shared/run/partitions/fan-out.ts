@@ -12,8 +12,12 @@ import { submissionSizes } from '../submission-loop';
 
 /** Partitions planned per partition listed at once: uneven partitions still keep every slot busy. */
 export const PARTITIONS_PER_SLOT = 4;
-/** Listing requests at once while planning. */
-const PLANNING_CONCURRENCY = 16;
+/**
+ * Listing requests at once while planning: one invocation's short probes, whatever the number of
+ * slots (S3 takes thousands of listing requests a second per prefix); each round of probes waits
+ * for its slowest, so more at once means fewer rounds.
+ */
+export const PLANNING_CONCURRENCY = 32;
 
 /**
  * Splits a scheduled run's source into partitions (see pipeline/partition/plan.ts) and fans them
@@ -45,7 +49,7 @@ async function planAndSeal(ports: ServerlessPorts, deps: BridgeDeps, run: RunRec
       ? await planInventoryPartitions(deps.inventory, run.spec.inventory, run.spec.source)
       : await planPartitions(deps.source, run.spec.source.prefix, {
           target: slots * PARTITIONS_PER_SLOT,
-          concurrency: Math.min(slots, PLANNING_CONCURRENCY),
+          concurrency: PLANNING_CONCURRENCY,
           pageSize,
         }),
   );
