@@ -21,9 +21,12 @@ export const MODEL = {
   /** Items per BatchWriteItem request (DynamoDB's limit), and such requests in flight at once (the adapter's batchConcurrency). */
   itemsPerBatch: 25,
   batchesInFlight: 4,
-  /** One PutObject (a references file): a fixed part and the bytes at a given rate. */
+  /** One PutObject or UploadPart request (a references file): a fixed part and the bytes at a given rate. */
   putMs: 30,
   putMBps: 100,
+  /** A streamed write goes multipart past one part, parts sent while the stream goes on, a few in flight (as shared/storage/s3-store.ts uploads). */
+  partBytes: 8 * 1024 * 1024,
+  partsInFlight: 4,
   /** One ingest request to the target (a references file handed to Roboflow). */
   ingestMs: 200,
   /** A Lambda invocation's budget. */
@@ -150,10 +153,8 @@ export class ModelBucket implements ObjectStore {
   }
 
   async write(key: string, body: WriteBody): Promise<{ bytes: number }> {
-    let bytes = 0;
-    if (typeof body === 'string' || Buffer.isBuffer(body)) bytes = Buffer.byteLength(body);
-    else for await (const chunk of body as Readable) bytes += (chunk as Buffer).length;
-    await sleep(MODEL.putMs + bytes / (MODEL.putMBps * 1000));
+    const bytes = typeof body === 'string' || Buffer.isBuffer(body) ? Buffer.byteLength(body) : await streamedUpload(body as Readable);
+    if (bytes <= MODEL.partBytes) await sleep(putTime(bytes));
     this.written.set(key, bytes);
     this.files++;
     this.bytes += bytes;
@@ -176,6 +177,43 @@ export class ModelBucket implements ObjectStore {
   credentialsExpiry(): Promise<Date | undefined> {
     return Promise.resolve(undefined);
   }
+}
+
+/** One PutObject or UploadPart request of `bytes`. */
+function putTime(bytes: number): number {
+  return MODEL.putMs + bytes / (MODEL.putMBps * 1000);
+}
+
+/**
+ * A streamed body as the store's multipart upload sends it: each full part while the stream goes
+ * on (the multipart upload created before the first; a few parts in flight, the stream waiting
+ * when they are all busy), then the last part and the completion. A body of one part or less is
+ * one PutObject, timed by the caller. Answers the bytes read.
+ */
+async function streamedUpload(body: Readable): Promise<number> {
+  let bytes = 0;
+  let buffered = 0;
+  let created: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+  const send = (size: number) => {
+    created ??= sleep(MODEL.putMs);
+    const part: Promise<void> = created.then(() => sleep(putTime(size))).then(() => void inFlight.delete(part));
+    inFlight.add(part);
+  };
+  for await (const chunk of body) {
+    bytes += (chunk as Buffer).length;
+    buffered += (chunk as Buffer).length;
+    while (buffered > MODEL.partBytes) {
+      if (inFlight.size >= MODEL.partsInFlight) await Promise.race(inFlight);
+      send(MODEL.partBytes);
+      buffered -= MODEL.partBytes;
+    }
+  }
+  if (!created) return bytes;
+  if (buffered > 0) send(buffered);
+  await Promise.all(inFlight);
+  await sleep(MODEL.putMs);
+  return bytes;
 }
 
 /** DynamoDB round trips one state call waits for in the deployed adapter (shared/state/dynamo). */

@@ -32,7 +32,7 @@ export function modelRow(): BackfillRow {
     scenario: 'Backfill latency model (bench/backfill-model.ts)',
     measured:
       `ListObjectsV2 ${MODEL.listMs} ms a request (a page of ≤ 1,000 keys or a planning probe); DynamoDB ${MODEL.dynamoMs} ms a round trip ` +
-      `(BatchWriteItem ${MODEL.itemsPerBatch} items, ${MODEL.batchesInFlight} in flight; read-modify-write 2); references file PUT ${MODEL.putMs} ms + ${MODEL.putMBps} MB/s; ` +
+      `(BatchWriteItem ${MODEL.itemsPerBatch} items, ${MODEL.batchesInFlight} in flight; read-modify-write 2); references file PUT (or part) ${MODEL.putMs} ms + ${MODEL.putMBps} MB/s, streamed past ${MODEL.partBytes / 2 ** 20} MiB as multipart (${MODEL.partsInFlight} parts in flight); ` +
       `ingest request ${MODEL.ingestMs} ms; invocation ${MODEL.invocationMinutes} min, handing on 1 min before its end, ${MODEL.handOnMs / 1000} s a hand-on; ` +
       `${MODEL.cpusPerInvocation} vCPU an invocation. Real: use cases (continueSubmission; fanOut + submitPartition + join), naming, signing, references files, state on disk`,
   };
