@@ -4,6 +4,7 @@ import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -183,6 +184,7 @@ export class BucketBridge extends Construct {
 
   private readonly partitionForNag: string;
   private readonly acknowledged = new Set<string>();
+  private readonly importedKeys = new Map<string, IKey>();
 
   constructor(scope: Construct, id: string, props: BucketBridgeProps) {
     super(scope, id);
@@ -291,6 +293,7 @@ export class BucketBridge extends Construct {
       this.allowDestination(fn);
       this.allowProbeRemoval(fn);
     }
+    this.allowInventoryReports(functions['scheduled-run']);
     // Scheduled runs: one rule per source with a schedule, the source id as input.
     for (const source of config.sources) {
       if (!source.schedule) continue;
@@ -378,6 +381,7 @@ export class BucketBridge extends Construct {
     this.sendTo(partitionFn, 'PARTITIONS_QUEUE_URL', this.queues.partitions.queue);
     this.sendTo(partitionFn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
     this.allowSources(partitionFn);
+    this.allowInventoryReports(partitionFn);
     this.allowDestination(partitionFn);
     partitionFn.addEventSource(
       new SqsEventSource(this.queues.partitions.queue, {
@@ -505,15 +509,34 @@ export class BucketBridge extends Construct {
       // References files: written (multipart), read back (HeadObject after upload) and signed.
       this.allowObjects(fn, source.bucket, config.manifestPrefix, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
         `References files are written under the manifest prefix s3://${source.bucket}/${config.manifestPrefix} with names made of the run id and chunk number.`);
-      if (source.inventory) {
-        // The newest report's folder is found with a delimiter listing; its manifest and data files are read.
-        const { bucket, prefix } = source.inventory;
-        this.allowList(fn, bucket, prefix);
-        this.allowObjects(fn, bucket, prefix, ['s3:GetObject'],
-          `Read-only: the S3 Inventory reports of source "${source.id}" (s3://${bucket}/${prefix}): a dated folder per report, data files named by S3.`);
-      }
     }
     this.allowKms(fn, config.sources.map((s) => s.kmsKeyArn), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  /**
+   * S3 Inventory reports of the sources that read one: the scheduled run finds the newest report's
+   * folder with a delimiter listing and reads its manifest; the partition workers read the data
+   * files. Reports encrypted with SSE-KMS (`inventory.kmsKeyArn`) are decrypted with that key only.
+   */
+  private allowInventoryReports(fn: BridgeFunction) {
+    for (const source of this.config.sources) {
+      if (!source.inventory) continue;
+      const { bucket, prefix, kmsKeyArn } = source.inventory;
+      this.allowList(fn, bucket, prefix);
+      this.allowObjects(fn, bucket, prefix, ['s3:GetObject'],
+        `Read-only: the S3 Inventory reports of source "${source.id}" (s3://${bucket}/${prefix}): a dated folder per report, data files named by S3.`);
+      if (kmsKeyArn) this.importedKey(kmsKeyArn).grantDecrypt(fn);
+    }
+  }
+
+  /** A KMS key the stack does not own, imported once by its ARN (grants go to the functions' roles only). */
+  private importedKey(keyArn: string): IKey {
+    let key = this.importedKeys.get(keyArn);
+    if (!key) {
+      key = Key.fromKeyArn(this, `ImportedKey${this.importedKeys.size}`, keyArn);
+      this.importedKeys.set(keyArn, key);
+    }
+    return key;
   }
 
   /** Result files and run summaries: written (multipart), then read back to verify their size. */

@@ -17,6 +17,14 @@ const AnyBucketName = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, '
 /** An AWS region, or `auto` (Cloudflare R2). */
 const Region = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/, 'a region such as eu-west-1');
 
+/**
+ * A KMS key's own ARN (`…:key/<key id>`, multi-Region `mrk-…` ids too): an IAM grant on an alias
+ * ARN does not let S3 decrypt with the key behind it.
+ */
+const KmsKeyArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)');
+
 /** Partitions listed at once by a deployed run (and the partition function's maximum concurrency). */
 export const MAX_DISCOVERY_PARTITIONS = 64;
 
@@ -52,6 +60,8 @@ export const SourceConfig = z.object({
       prefix: z.string().regex(/^[^/].*\/$/, 'the key prefix up to the inventory configuration id, ending in "/" (e.g. "inventory/media/daily/")'),
       /** Reports older than this many days are refused (the run fails naming the report's date). */
       maxAgeDays: z.number().int().min(1).max(3650).default(DEFAULT_INVENTORY_MAX_AGE_DAYS),
+      /** The reports are encrypted with this KMS key (SSE-KMS): the functions that read them get kms:Decrypt on it. */
+      kmsKeyArn: KmsKeyArn.optional(),
     })
     .optional(),
   /** Partitions this source's scheduled runs are listed in at once (default: `discovery.partitions`). */

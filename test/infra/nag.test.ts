@@ -86,6 +86,17 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => synthOrReport(app, outdir)).not.toThrow();
   });
 
+  it('stays clean with a source read from an SSE-KMS encrypted S3 Inventory', () => {
+    const config = exampleConfig();
+    config.sources[0]!.inventory = {
+      bucket: 'inventory-reports',
+      prefix: 'inv/example-media/daily/',
+      kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    };
+    const { app, outdir } = withNag({ config });
+    expect(() => synthOrReport(app, outdir)).not.toThrow();
+  });
+
   it('still reports findings that nobody acknowledged (the check is live)', () => {
     const { app, stack, outdir } = withNag();
     new Queue(stack, 'Unreviewed'); // no DLQ, no TLS enforcement
