@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { MAX_REFERENCES_PER_CHUNK } from '../shared/media';
 import { compareKeys } from '../shared/pipeline/partition/key-order';
 import type { Partition } from '../shared/pipeline/partition/partition';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, StoredObject, WriteBody } from '../shared/storage/port';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
 import type { BatchTarget } from '../shared/targets/port';
+import { submitOnlyTarget } from './submit-only-target';
 
 /**
  * The latency model of the simulated backfill: what each request to AWS or the target costs in
@@ -251,29 +251,14 @@ export function withDynamoLatency<T extends object>(state: T): T {
 
 /** A target that takes every references file after MODEL.ingestMs (the ingest request). */
 export function modelTarget(): BatchTarget & { ingests: number } {
-  const target = {
-    ingests: 0,
+  const target = submitOnlyTarget({
     name: 'roboflow',
-    intake: 'references-file' as const,
-    maxPerChunk: (media: keyof typeof MAX_REFERENCES_PER_CHUNK) => MAX_REFERENCES_PER_CHUNK[media],
-    maxObjectBytes: () => 20 * 1024 * 1024,
-    checkAccess: async () => undefined,
     submitChunk: async () => {
       target.ingests++;
       await sleep(MODEL.ingestMs);
       return { duplicated: false };
     },
-    parseWebhook: () => undefined,
-    ingestProgress: () => Promise.reject(new Error('not used')),
-    stagedNames: () => {
-      throw new Error('not used');
-    },
-    startJob: () => Promise.reject(new Error('not used')),
-    jobOutcome: () => Promise.reject(new Error('not used')),
-    openOutput: () => Promise.reject(new Error('not used')),
-    outputFiles: () => {
-      throw new Error('not used');
-    },
-  };
-  return target as unknown as BatchTarget & { ingests: number };
+  }) as BatchTarget & { ingests: number };
+  target.ingests = 0;
+  return target;
 }

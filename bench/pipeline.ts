@@ -11,9 +11,8 @@ import { readChunks } from '../shared/state/run-chunks';
 import type { ListOptions, ListPage, ObjectStore, PresignOptions, WriteBody, WriteOptions } from '../shared/storage/port';
 import { createS3Client } from '../shared/storage/s3-client';
 import { S3Store } from '../shared/storage/s3-store';
-import type { BatchTarget } from '../shared/targets/port';
 import { benchRunSpec, benchKey, reportResult, S3RVER_CREDENTIALS } from './lib';
-import { MAX_REFERENCES_PER_CHUNK } from '../shared/media';
+import { submitOnlyTarget } from './submit-only-target';
 
 /**
  * list → name → presign → JSONL, through the real submission use case (continueSubmission), with
@@ -79,27 +78,7 @@ class SyntheticStore implements ObjectStore {
   }
 }
 
-const target: BatchTarget = {
-  name: 'bench',
-  intake: 'references-file',
-  maxPerChunk: (media) => (media === 'documents' ? 1000 : MAX_REFERENCES_PER_CHUNK[media]),
-  maxObjectBytes: (media) => (media === 'images' ? 20 * 1024 * 1024 : undefined),
-  checkAccess: async () => undefined,
-  submitChunk: async () => ({ duplicated: false }),
-  parseWebhook: () => {
-    throw new Error('not used');
-  },
-  ingestProgress: () => Promise.reject(new Error('not used')),
-  stagedNames: () => {
-    throw new Error('not used');
-  },
-  startJob: () => Promise.reject(new Error('not used')),
-  jobOutcome: () => Promise.reject(new Error('not used')),
-  openOutput: () => Promise.reject(new Error('not used')),
-  outputFiles: () => {
-    throw new Error('not used');
-  },
-};
+const target = submitOnlyTarget({ name: 'bench', submitChunk: async () => ({ duplicated: false }) });
 
 const stateDir = mkdtempSync(join(tmpdir(), 'bucket-bridge-bench-state-'));
 const store: ObjectStore = source === 'synthetic' ? new SyntheticStore(count, bucket) : bucket;
