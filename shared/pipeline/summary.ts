@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { formatLocation } from '../location';
+import { listingCounts } from './listing-counts';
 import type { StateStore } from '../state/port';
 import { readChunks } from '../state/run-chunks';
 import type { ExportedPart, RunRecord } from '../state/run-record';
@@ -45,6 +46,8 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     byType[f.type] = (byType[f.type] ?? 0) + 1;
   }
   const chunks = await readChunks(state, run.runId);
+  // Before a partitioned run's join (or when it failed before it), its partitions' counts.
+  const { listed, skipped, submitted } = await listingCounts(state, run);
   const finished = run.timings.finishedAt;
   return RunSummary.parse({
     runId: run.runId,
@@ -55,9 +58,9 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     media: run.spec.media,
     target: { ...run.spec.target, batchId: run.batchId, jobId: run.jobId },
     ingest: run.ingest,
-    listed: run.listed,
-    skipped: run.skipped,
-    submitted: run.submitted,
+    listed,
+    skipped,
+    submitted,
     ingested: run.ingested,
     failed: { total, byStage, byType },
     jobState: run.jobState,

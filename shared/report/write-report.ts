@@ -1,3 +1,4 @@
+import { listingCounts } from '../pipeline/listing-counts';
 import type { RunSummary } from '../pipeline/summary';
 import type { StateStore } from '../state/port';
 import type { RunRecord } from '../state/run-record';
@@ -19,7 +20,8 @@ export async function gatherReport(dest: ObjectStore, state: StateStore, run: Ru
   const present = await Promise.all(OPTIONAL_FILES.map(async (name) => ((await dest.sizeOf(`${folder}${name}`)) !== undefined ? name : undefined)));
   return {
     summary,
-    skipped: skippedGroups(summary.skipped, run.skippedKeys),
+    // The keys kept with the counts: a partitioned run's partitions' before their join.
+    skipped: skippedGroups(summary.skipped, (await listingCounts(state, run)).skippedKeys),
     failed: await groupFailures(state.failures(run.runId)),
     results: await listResultFiles(state.exportTaskResults(run.runId)),
     files: [...RUN_FILES, ...present.filter((name): name is string => name !== undefined)],

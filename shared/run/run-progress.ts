@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors';
+import { listingCounts } from '../pipeline/listing-counts';
 import { etaSeconds, type JobProgress } from '../progress';
 import type { StateStore } from '../state/port';
 import { readChunks } from '../state/run-chunks';
@@ -33,12 +34,14 @@ export interface ReadOptions {
 export const TARGET_TIMEOUT_MS = 15_000;
 
 /**
- * Reads a run's progress: counts from the state, and from the target what only it knows (the
- * ingested count while ingesting, the job's stage and tasks while processing). A failed look at
- * the target is reported in `targetError`, never thrown: progress is for people and must not end a run.
+ * Reads a run's progress: counts from the state (before a partitioned run's join, its partitions':
+ * see listingCounts), and from the target what only it knows (the ingested count while ingesting,
+ * the job's stage and tasks while processing). A failed look at the target is reported in
+ * `targetError`, never thrown: progress is for people and must not end a run.
  */
 export async function readRunProgress(state: StateStore, target: BatchTarget | undefined, run: RunRecord, options: ReadOptions = {}): Promise<RunProgress> {
-  const progress: RunProgress = { phase: run.phase, listed: run.listed, submitted: run.submitted };
+  const { listed, submitted } = await listingCounts(state, run);
+  const progress: RunProgress = { phase: run.phase, listed, submitted };
   const timeoutMs = options.targetTimeoutMs ?? TARGET_TIMEOUT_MS;
   let ingested: number | undefined;
   try {

@@ -1,4 +1,4 @@
-import { keepSkippedKey } from '../../pipeline/skip-samples';
+import { addCounts } from '../../pipeline/listing-counts';
 import type { PartitionProgress, PartitionRef } from '../../state/partition-store';
 import type { BridgeDeps } from '../deps';
 import type { ServerlessPorts } from '../serverless-ports';
@@ -31,12 +31,4 @@ export async function joinPartitions(ports: ServerlessPorts, deps: BridgeDeps, r
   const result = await finishSubmission(deps, runId, counts, chunks);
   // As after a sequential listing: ingest notifications may all have arrived already.
   if (result === 'submitted') await ports.queues.startJob.send([{ kind: 'advance', runId }]);
-}
-
-/** Adds a partition's counts to the run's (skipped-key samples stay bounded: see skip-samples). */
-export function addCounts(into: SubmissionCounts, counts: SubmissionCounts): void {
-  into.listed += counts.listed;
-  into.submitted += counts.submitted;
-  for (const [reason, n] of Object.entries(counts.skipped)) into.skipped[reason] = (into.skipped[reason] ?? 0) + n;
-  for (const [reason, keys] of Object.entries(counts.skippedKeys)) for (const key of keys) keepSkippedKey(into.skippedKeys, reason, key);
 }

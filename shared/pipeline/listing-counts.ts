@@ -1,0 +1,31 @@
+import type { PartitionCounts } from '../state/partition-store';
+import type { StateStore } from '../state/port';
+import type { RunRecord } from '../state/run-record';
+import { copySkippedKeys, keepSkippedKey } from './skip-samples';
+
+/** What a run's listing has counted: objects listed, skipped (by reason, with the first keys of each), submitted. */
+export type ListingCounts = PartitionCounts;
+
+/**
+ * A run's listing counts as they stand. A run listed in partitions by separate invocations (the
+ * deployed fan-out) keeps each partition's counts in the partition's own item until the join
+ * stores their sum in the run record (in place of the record's own, which count nothing before);
+ * until then (while the partitions list, or when the run ended before its join) they are summed
+ * here the same way, in one streamed pass over the plan's partition items (one per partition:
+ * a few thousand at most). Any other run, and a joined one, counts in its record.
+ */
+export async function listingCounts(state: StateStore, run: RunRecord): Promise<ListingCounts> {
+  const own = { listed: run.listed, skipped: { ...run.skipped }, skippedKeys: copySkippedKeys(run.skippedKeys ?? {}), submitted: run.submitted };
+  if (!run.partitions || run.submissionComplete) return own;
+  const counts: ListingCounts = { listed: 0, skipped: {}, skippedKeys: {}, submitted: 0 };
+  for await (const partition of state.partitions.list(run.runId, run.partitions.plan)) addCounts(counts, partition.progress.counts);
+  return counts;
+}
+
+/** Adds a partition's counts to the run's (skipped-key samples stay bounded: see skip-samples). */
+export function addCounts(into: ListingCounts, counts: ListingCounts): void {
+  into.listed += counts.listed;
+  into.submitted += counts.submitted;
+  for (const [reason, n] of Object.entries(counts.skipped)) into.skipped[reason] = (into.skipped[reason] ?? 0) + n;
+  for (const [reason, keys] of Object.entries(counts.skippedKeys)) for (const key of keys) keepSkippedKey(into.skippedKeys, reason, key);
+}
