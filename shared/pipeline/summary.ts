@@ -24,6 +24,8 @@ export const RunSummary = z.object({
   listed: z.number().int(),
   skipped: z.record(z.string(), z.number().int()),
   submitted: z.number().int(),
+  /** A run listed in partitions (deployed fan-out): how many there are and how many were submitted whole. */
+  partitions: z.object({ total: z.number().int(), done: z.number().int() }).optional(),
   ingested: z.number().int().optional(),
   failed: z.object({ total: z.number().int(), byStage: z.record(z.string(), z.number().int()), byType: z.record(z.string(), z.number().int()) }),
   jobState: z.string().optional(),
@@ -47,7 +49,7 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
   }
   const chunks = await readChunks(state, run.runId);
   // Before a partitioned run's join (or when it failed before it), its partitions' counts.
-  const { listed, skipped, submitted } = await listingCounts(state, run);
+  const { listed, skipped, submitted, partitions } = await listingCounts(state, run);
   const finished = run.timings.finishedAt;
   return RunSummary.parse({
     runId: run.runId,
@@ -61,6 +63,7 @@ export async function buildSummary(state: StateStore, run: RunRecord): Promise<R
     listed,
     skipped,
     submitted,
+    partitions,
     ingested: run.ingested,
     failed: { total, byStage, byType },
     jobState: run.jobState,

@@ -1,7 +1,7 @@
 import type { RunSummary } from '../pipeline/summary';
 import { barChart, type Bar } from './bar-chart';
 import { dataCount } from './data-count';
-import { formatBytes } from './format';
+import { formatBytes, formatCount } from './format';
 import { html, type Html } from './html';
 import type { ReasonGroup } from './reason-groups';
 
@@ -24,6 +24,7 @@ export function countsSection(s: RunSummary, skippedGroups: ReasonGroup[], faile
     card('listed', dataCount('listed', s.listed)),
     card('skipped', dataCount('skippedTotal', skipped)),
     card('submitted', dataCount('submitted', s.submitted)),
+    s.partitions ? card('partitions submitted', dataCount('partitions.done', s.partitions.done, `${formatCount(s.partitions.done)} / ${formatCount(s.partitions.total)}`), s.partitions.done < s.partitions.total) : undefined,
     s.ingested !== undefined ? card('ingested', dataCount('ingested', s.ingested)) : undefined,
     card('failed', dataCount('failed.total', s.failed.total), s.failed.total > 0),
     card('result files', dataCount('exported.files', s.exported.files)),

@@ -102,7 +102,13 @@ describe('deployed partitioned run: progress and summary count the partitions be
     expect(await readRunProgress(h.main.runtime.state, undefined, joined)).toMatchObject({ listed: IMAGES.length + OTHER.length, submitted: IMAGES.length });
     await h.pump(async () => ['completed', 'failed'].includes((await run(runId)).phase), 60_000);
     const summary = JSON.parse(await text(await h.stack.store('results').read(`out/${runId}/summary.json`))) as RunSummary;
-    expect(summary).toMatchObject({ status: 'completed', listed: IMAGES.length + OTHER.length, submitted: IMAGES.length, skipped: { 'not-media': OTHER.length } });
+    expect(summary).toMatchObject({
+      status: 'completed',
+      listed: IMAGES.length + OTHER.length,
+      submitted: IMAGES.length,
+      skipped: { 'not-media': OTHER.length },
+      partitions: { total: joined.partitions!.total, done: joined.partitions!.total },
+    });
   });
 
   it('writes a summary and report with what the partitions submitted when a partition fails its last delivery before the join', async () => {
@@ -137,9 +143,15 @@ describe('deployed partitioned run: progress and summary count the partitions be
     expect(summary.listed).toBe(references + skipped);
     expect(summary.skipped['not-media']).toBeGreaterThanOrEqual(1);
     expect(summary.chunks.reduce((n, c) => n + c.references, 0)).toBe(references);
+    // Which partitions were submitted whole, and which were not.
+    let done = 0;
+    for await (const p of h.main.runtime.state.partitions.list(runId, failed.partitions!.plan)) if (p.status === 'done') done++;
+    expect(done).toBeLessThan(failed.partitions!.total);
+    expect(summary.partitions).toEqual({ total: failed.partitions!.total, done });
     const report = await text(await h.stack.store('results').read(`out/${runId}/report.html`));
     expect(report).toContain(`data-count="listed" data-value="${summary.listed}"`);
     expect(report).toContain(`data-count="submitted" data-value="${references}"`);
+    expect(report).toContain(`data-count="partitions.done" data-value="${done}">${done} / ${failed.partitions!.total}</span>`);
     expect(report).toContain('<code>broken/cams/north/meta.json</code>');
     expect(h.stack.roboflow.jobsStarted()).not.toContain(failed.jobId);
   });

@@ -91,7 +91,7 @@ describe.each(['dynamodb', 'file'] as const)('a partitioned run counts its parti
     const listing = (await state.getRun(runId))!;
     expect(listing).toMatchObject({ phase: 'discovering', submissionComplete: false, listed: 0, submitted: 0 });
     expect(await readRunProgress(state, undefined, listing)).toEqual({ phase: 'discovering', listed: expected.listed, submitted: expected.submitted });
-    expect(await buildSummary(state, listing)).toMatchObject({ status: 'in-progress', ...expected });
+    expect(await buildSummary(state, listing)).toMatchObject({ status: 'in-progress', ...expected, partitions: { total, done: 2 } });
 
     // The last two partitions complete: the join sums them into the run record, once.
     await completePartition(ports, deps, ref(2), total, progress(2, 10, 4, 1));
@@ -101,7 +101,7 @@ describe.each(['dynamodb', 'file'] as const)('a partitioned run counts its parti
     const final = { listed: 7 + 8 + 10 + 1, submitted: 5 + 4 + 4 + 1, skipped: { 'not-media': 2 + 4 + 6 } };
     expect(joined).toMatchObject({ phase: 'ingesting', submissionComplete: true, ...final });
     expect(await readRunProgress(state, undefined, joined)).toMatchObject({ phase: 'ingesting', listed: final.listed, submitted: final.submitted });
-    expect(await buildSummary(state, joined)).toMatchObject(final);
+    expect(await buildSummary(state, joined)).toMatchObject({ ...final, partitions: { total, done: total } });
   });
 
   it('writes summary.json and report.html with what the partitions submitted when the run fails before the join', async () => {
@@ -110,13 +110,14 @@ describe.each(['dynamodb', 'file'] as const)('a partitioned run counts its parti
     const failed = (await state.getRun(runId))!;
     expect(failed).toMatchObject({ phase: 'failed', submissionComplete: false });
     const summary = JSON.parse(await text(await s3.store('out').read(`results/${runId}/summary.json`))) as RunSummary;
-    expect(summary).toMatchObject({ status: 'failed', error: failed.error, ...expected });
+    expect(summary).toMatchObject({ status: 'failed', error: failed.error, ...expected, partitions: { total: 4, done: 2 } });
     // `status` (the summary of the stored record) says the same.
     expect(await buildSummary(state, failed)).toMatchObject({ status: 'failed', ...expected });
     const report = await text(await s3.store('out').read(`results/${runId}/report.html`));
     expect(report).toContain(`data-count="listed" data-value="${expected.listed}"`);
     expect(report).toContain(`data-count="submitted" data-value="${expected.submitted}"`);
     expect(report).toContain(`data-count="skipped.not-media" data-value="${expected.skipped['not-media']}"`);
+    expect(report).toContain('data-count="partitions.done" data-value="2">2 / 4</span>');
     // The skipped keys the partitions kept, at most SKIPPED_KEYS_KEPT of a reason, in partition order.
     const shown = [...report.matchAll(/<code>(in\/\d\/notes-\d+\.txt)<\/code>/g)].map((m) => m[1]);
     const kept = [0, 1, 2].flatMap((p) => Array.from({ length: p === 0 ? 2 : p === 1 ? 4 : 6 }, (_, i) => `in/${p}/notes-${i}.txt`));
