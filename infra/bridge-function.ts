@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type Duration, type Size, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -52,6 +52,8 @@ export interface BridgeFunctionProps {
   readonly description?: string;
   /** Concurrent executions reserved for (and capping) this function. @default none: the account's unreserved pool */
   readonly reservedConcurrentExecutions?: number;
+  /** Its /tmp. @default 512 MiB (Lambda's) */
+  readonly ephemeralStorageSize?: Size;
 }
 
 /**
@@ -89,6 +91,7 @@ export class BridgeFunction extends NodejsFunction {
       timeout: props.timeout,
       memorySize: props.memorySize,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      ephemeralStorageSize: props.ephemeralStorageSize,
       role: role as IRole,
       logGroup,
       tracing: observability.tracing ? Tracing.ACTIVE : Tracing.DISABLED,

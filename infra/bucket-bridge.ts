@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -68,6 +68,14 @@ function webhookConcurrency(value: number | false | undefined): number | undefin
 /** Invocations of submit-partition at once: the configured partitions, at least Lambda's minimum for an SQS event source (2). */
 export function partitionConcurrency(partitions: number): number {
   return Math.max(2, partitions);
+}
+
+/**
+ * The partition function's /tmp when a source reads an S3 Inventory (it copies each data file
+ * there whole before reading it): `discovery.inventoryStorageMiB`; Lambda's 512 MiB otherwise.
+ */
+export function inventoryStorage(config: BridgeConfig): Size | undefined {
+  return config.sources.some((s) => s.inventory) ? Size.mebibytes(config.discovery.inventoryStorageMiB) : undefined;
 }
 
 /** The state table's key schema (mirrors `STATE_TABLE_KEYS` in shared/state/dynamo/table.ts). */
@@ -262,6 +270,7 @@ export class BucketBridge extends Construct {
         logRetention: props.logRetention,
         environment: { BRIDGE_CONFIG: bridgeConfigJson, STATE_TABLE: this.table.tableName },
         reservedConcurrentExecutions,
+        ephemeralStorageSize: name === 'submit-partition' ? inventoryStorage(config) : undefined,
       });
 
     // The webhook comes first: the other functions need its URL. Its URL is public: its concurrency is capped.

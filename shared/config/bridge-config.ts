@@ -25,6 +25,15 @@ const KmsKeyArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)');
 
+/**
+ * Ephemeral storage of the partition function when a source reads an S3 Inventory: a data file is
+ * copied whole to /tmp before it is read, and Lambda's default 512 MiB would refuse any larger than
+ * about that. Four times the default costs little: storage above 512 MiB is billed per GB-second
+ * at about 0.3% of the price of the function's memory per GB-second, so 1.5 GiB more adds under
+ * 1% to its invocations.
+ */
+export const DEFAULT_INVENTORY_STORAGE_MIB = 2048;
+
 /** Partitions listed at once by a deployed run (and the partition function's maximum concurrency). */
 export const MAX_DISCOVERY_PARTITIONS = 64;
 
@@ -122,8 +131,13 @@ const BridgeConfigFields = z.object({
     .object({
       partitions: z.number().int().min(1).max(MAX_DISCOVERY_PARTITIONS).default(1),
       sweepSeconds: z.number().int().min(1).max(900).default(300),
+      /**
+       * With a source read from an S3 Inventory: the partition function's ephemeral storage (/tmp),
+       * which holds the data file being read (copied whole and checked before any row is used).
+       */
+      inventoryStorageMiB: z.number().int().min(512).max(10_240).default(DEFAULT_INVENTORY_STORAGE_MIB),
     })
-    .default({ partitions: 1, sweepSeconds: 300 }),
+    .default({ partitions: 1, sweepSeconds: 300, inventoryStorageMiB: DEFAULT_INVENTORY_STORAGE_MIB }),
   /** Objects per chunk; held to the target's own limit (Roboflow 20,000 images / 5,000 videos, Extend 1,000). */
   referencesPerFile: z.number().int().min(1).max(20_000).optional(),
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBridgeConfig } from '../../shared/config/bridge-config';
 import type { BridgeFunctionName } from '../../infra/bucket-bridge';
-import { asArray, exampleConfig, flatten, functionStatements, synthStack } from './fixtures';
+import { asArray, exampleConfig, flatten, functionStatements, logicalId, synthStack } from './fixtures';
 
 /** A source read from its S3 Inventory: the functions that read the reports may list and read them, nothing more. */
 describe('S3 Inventory source: read grant on the inventory bucket', () => {
@@ -62,5 +62,34 @@ describe('S3 Inventory source: read grant on the inventory bucket', () => {
       /sources\.0\.inventory: absent for GCS sources/,
     );
     expect(parseBridgeConfig({ ...base, sources: [source] }).sources[0]!.inventory).toEqual({ bucket: 'inventory-reports', prefix: 'inv/media-bucket/daily/', maxAgeDays: 7 });
+  });
+});
+
+/** The partition function copies each data file whole to /tmp before reading it: its ephemeral storage is raised with an inventory source. */
+describe('S3 Inventory source: the partition function\'s temporary space', () => {
+  const base = exampleConfig();
+  const source = { ...base.sources[0]!, inventory: { bucket: 'inventory-reports', prefix: 'inv/media-bucket/daily/' } };
+  const storageOf = (config: typeof base) => {
+    const { stack, template } = synthStack({ config });
+    const functions = template.findResources('AWS::Lambda::Function');
+    const of = (fn: BridgeFunctionName) => functions[logicalId(stack, stack.bridge.functions[fn])]!.Properties.EphemeralStorage as { Size: number } | undefined;
+    return { of };
+  };
+
+  it('2,048 MiB for submit-partition by default, discovery.inventoryStorageMiB when set; the other functions keep Lambda\'s 512 MiB', () => {
+    const raised = storageOf({ ...base, sources: [source, base.sources[1]!] });
+    expect(raised.of('submit-partition')).toEqual({ Size: 2048 });
+    for (const fn of ['scheduled-run', 'continue-submission', 'export'] as const) expect(raised.of(fn)).toBeUndefined();
+    expect(storageOf({ ...base, sources: [source], discovery: { inventoryStorageMiB: 10_240 } }).of('submit-partition')).toEqual({ Size: 10_240 });
+  });
+
+  it('no inventory source: Lambda\'s default', () => {
+    expect(storageOf(base).of('submit-partition')).toBeUndefined();
+  });
+
+  it('the setting is held to Lambda\'s range, naming the field', () => {
+    for (const inventoryStorageMiB of [511, 10_241, 1.5]) {
+      expect(() => parseBridgeConfig({ ...base, discovery: { inventoryStorageMiB } })).toThrow(/discovery\.inventoryStorageMiB/);
+    }
   });
 });

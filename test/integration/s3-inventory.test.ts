@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvFields } from '../../shared/pipeline/partition/inventory-csv';
 import { inventoryPartitions, type InventoryPartition } from '../../shared/pipeline/partition/inventory';
+import { downloadDataFile } from '../../shared/pipeline/partition/inventory-download';
 import { pickInventory, type InventoryRequest } from '../../shared/pipeline/partition/inventory-location';
 import { readInventoryManifest } from '../../shared/pipeline/partition/inventory-manifest';
 import { listPartitionPages } from '../../shared/pipeline/partition/listing';
@@ -139,11 +140,30 @@ describe('S3 Inventory partitions against the local S3 server', () => {
 
     // A data file larger than the temporary space left is refused before it is copied.
     const huge = { ...second!, file: { ...second!.file, size: 2 ** 52 } };
-    await expect(readAll(s3, [huge], 5)).rejects.toThrow(new RegExp(`${second!.file.key}: ${2 ** 52} bytes, more than the \\d+ bytes free in .*ephemeral storage`));
+    await expect(readAll(s3, [huge], 5)).rejects.toThrow(
+      new RegExp(`${second!.file.key}: ${2 ** 52} bytes, more than the \\d+ bytes free in .*; deployed: raise discovery\\.inventoryStorageMiB, the partition function's ephemeral storage`),
+    );
 
     // The manifest itself edited after its checksum was written.
     await store.write(inventory.manifestKey, JSON.stringify({ ...manifest, files: manifest.files.slice(1) }));
     await expect(readInventoryManifest(store, inventory.manifestKey)).rejects.toThrow(/damaged\/media-bucket\/daily\/.*manifest.json: its MD5 is [0-9a-f]{32}, but manifest.checksum says/);
+  });
+
+  it('data files copied at once share the free temporary space: one that would not fit beside the others is refused before its copy', async () => {
+    const store = s3.store(DEST);
+    const inventory = await writeInventory(store, { sourceBucket: SOURCE, entries: ROWS, format: 'CSV', prefix: 'space/', rowsPerFile: 12, createdAt: AT });
+    const manifest = await readInventoryManifest(store, inventory.manifestKey);
+    const [a, b, c] = inventoryPartitions({ bucket: DEST, manifestKey: inventory.manifestKey }, manifest, 'cams/').map((p) => p.file);
+    // Room for a and b together, not for c beside them (the space measured before any copy began).
+    const free = async () => a!.size + b!.size + c!.size - 1;
+    const copies = await Promise.allSettled([a, b, c].map((file) => downloadDataFile(store, file!, free)));
+    expect(copies.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((copies[2] as PromiseRejectedResult).reason.message).toMatch(
+      new RegExp(`${c!.key}: ${c!.size} bytes, more than the ${c!.size - 1} bytes free in .* \\(${a!.size + b!.size + c!.size - 1} free, ${a!.size + b!.size} of them needed by the data files being copied\\)`),
+    );
+    for (const r of copies) if (r.status === 'fulfilled') await r.value.remove();
+    // Once those copies are done, their space is theirs on disk (the measure sees it): nothing stays promised.
+    await expect(downloadDataFile(store, c!, free).then((local) => local.remove())).resolves.toBeUndefined();
   });
 
   it('splits CSV fields: quoted with doubled quotes, bare, empty', () => {

@@ -21,18 +21,34 @@ export interface LocalDataFile {
   remove(): Promise<void>;
 }
 
+/** Bytes the data files this process is copying have still to write (the CLI copies `--concurrency` at once). */
+let promised = 0;
+
+const freeTemporaryBytes = () => statfs(tmpdir()).then((fs) => fs.bavail * fs.bsize);
+
 /**
  * Copies a data file to a temporary file (streamed: memory stays small whatever its size) and
  * checks its size and MD5 against the manifest before anything reads it, so a damaged or replaced
  * file fails the run, naming it, before any of its rows is submitted. Parquet needs the local
- * copy anyway: its footer, at the end, says where each row group is.
+ * copy anyway: its footer, at the end, says where each row group is. A file larger than the free
+ * temporary space (less what the copies under way still need) is refused before the copy.
  */
-export async function downloadDataFile(store: ObjectStore, file: InventoryDataFile): Promise<LocalDataFile> {
+export async function downloadDataFile(store: ObjectStore, file: InventoryDataFile, freeBytes = freeTemporaryBytes): Promise<LocalDataFile> {
   const where = `inventory data file s3://${store.bucket}/${file.key}`;
-  const free = await statfs(tmpdir()).then((fs) => fs.bavail * fs.bsize);
-  if (file.size > free) {
-    throw new Error(`${where}: ${file.size} bytes, more than the ${free} bytes free in ${tmpdir()} (deployed: raise the function's ephemeral storage)`);
+  const free = await freeBytes();
+  if (file.size > free - promised) {
+    const held = promised > 0 ? ` (${free} free, ${promised} of them needed by the data files being copied)` : '';
+    throw new Error(
+      `${where}: ${file.size} bytes, more than the ${free - promised} bytes free in ${tmpdir()}${held}; deployed: raise discovery.inventoryStorageMiB, the partition function's ephemeral storage (at most 10,240 MiB)`,
+    );
   }
+  promised += file.size;
+  let owed = file.size;
+  const settle = (bytes: number) => {
+    const n = Math.min(bytes, owed);
+    owed -= n;
+    promised -= n;
+  };
   const dir = await mkdtemp(join(tmpdir(), 'bb-inventory-'));
   const remove = () => rm(dir, { recursive: true, force: true });
   const path = join(dir, 'data');
@@ -43,6 +59,7 @@ export async function downloadDataFile(store: ObjectStore, file: InventoryDataFi
       transform(chunk: Buffer, _encoding, done) {
         md5.update(chunk);
         bytes += chunk.length;
+        settle(chunk.length);
         done(null, chunk);
       },
     });
@@ -54,5 +71,7 @@ export async function downloadDataFile(store: ObjectStore, file: InventoryDataFi
   } catch (err) {
     await remove();
     throw err;
+  } finally {
+    settle(owed);
   }
 }
