@@ -208,6 +208,28 @@ describe('key-space partitions', () => {
     ]);
   });
 
+  it('cuts a folder of many small folders into about `target` ranges of consecutive folders, covering every key exactly once', async () => {
+    const keys: string[] = [];
+    for (let f = 0; f < 600; f++) {
+      const folder = `cams/f${String(f).padStart(4, '0')}/`;
+      if (f % 7 === 0) keys.push(folder); // a folder marker object
+      if (f % 50 === 0) keys.push(`cams/f${String(f).padStart(4, '0')}.txt`, `cams/f${String(f).padStart(4, '0')}.jpg`); // objects between folders
+      for (let i = 0; i < 3; i++) keys.push(`${folder}img_${i}.jpg`);
+    }
+    const store = new MemoryListing(keys);
+    const expected = await collect(store.list('cams/', { pageSize: 1000 }));
+    for (const target of [1, 4, 16, 64]) {
+      const partitions = await planPartitions(store as unknown as ObjectStore, 'cams/', { target, concurrency: 4, pageSize: 1000 });
+      expect(partitions.length, `target ${target}`).toBeLessThanOrEqual(Math.max(2, target));
+      expect(partitions.length, `target ${target}`).toBeGreaterThanOrEqual(Math.min(target, 2));
+      const listed: string[] = [];
+      for (const partition of partitions) {
+        for await (const objects of listPartition(store as unknown as ObjectStore, partition, 1000)) listed.push(...objects.map((o) => o.key));
+      }
+      expect(listed, `target ${target}`).toEqual(expected);
+    }
+  });
+
   it('merges sources in their order whatever their speed, with at most `concurrency` running', async () => {
     let running = 0;
     let most = 0;

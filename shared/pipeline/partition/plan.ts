@@ -17,6 +17,12 @@ export interface PlanOptions {
 
 /** How many folder levels planning descends at most. */
 const MAX_DEPTH = 6;
+/**
+ * A folder whose subfolders outnumber its share of the partitions this many times over is cut into
+ * ranges of consecutive subfolders instead (see groupFolders): a thousand small folders would
+ * otherwise be a thousand invocations, references files and ingest requests.
+ */
+const GROUP_FACTOR = 2;
 
 type Planned = Partition & { settled?: boolean };
 
@@ -25,7 +31,8 @@ type Planned = Partition & { settled?: boolean };
  * Level by level, a prefix is read with one delimiter listing page: when that page holds all of
  * it, its objects become a partition (already read) and each common prefix a partition of its own,
  * expanded again while there are at most half the `target`; a prefix with more entries than one page
- * (a flat or very wide folder) is split by key ranges instead (see split-flat.ts).
+ * (a flat or very wide folder) is split by key ranges instead (see split-flat.ts), and one with
+ * many more subfolders than its share of the target is cut into ranges of consecutive subfolders.
  */
 export async function planPartitions(store: ObjectStore, prefix: string, options: PlanOptions): Promise<Partition[]> {
   const pageSize = options.pageSize ?? 1000;
@@ -60,6 +67,8 @@ async function expandPrefix(
     ...page.objects.map((object) => ({ key: object.key, object })),
     ...(page.commonPrefixes ?? []).map((key) => ({ key })),
   ].sort((a, b) => compareKeys(a.key, b.key));
+  const folders = entries.length - page.objects.length;
+  if (folders > GROUP_FACTOR * options.pieces) return groupFolders(prefix, entries, options.pieces);
   const parts: Planned[] = [];
   for (const entry of entries) {
     if (!entry.object) {
@@ -72,4 +81,29 @@ async function expandPrefix(
   }
   // An empty prefix still needs a partition: keys may appear before it is listed.
   return parts.length > 0 ? parts : [{ kind: 'range', prefix, settled: true }];
+}
+
+/**
+ * The entries of a folder (its objects and subfolders, in key order) as about `pieces` ranges of
+ * the folder, each holding the same number of subfolders with the objects between them. A range
+ * ends at the next range's first subfolder, inclusive: an object named exactly like that subfolder
+ * (a folder marker) falls in the range that ends there, every key below it in the next one; the
+ * ranges share their bounds, so they cover the folder exactly.
+ */
+function groupFolders(prefix: string, entries: Array<{ key: string; object?: StoredObject }>, pieces: number): Planned[] {
+  const perRange = Math.ceil(entries.filter((e) => !e.object).length / pieces);
+  const ranges: Planned[] = [];
+  let after: string | undefined;
+  let held = 0;
+  for (const entry of entries) {
+    if (entry.object) continue;
+    if (held === perRange) {
+      ranges.push({ kind: 'range', prefix, ...(after === undefined ? {} : { after }), upTo: entry.key, settled: true });
+      after = entry.key;
+      held = 0;
+    }
+    held++;
+  }
+  ranges.push({ kind: 'range', prefix, ...(after === undefined ? {} : { after }), settled: true });
+  return ranges;
 }
