@@ -2,6 +2,7 @@ import type { SourceConfig } from '../config/bridge-config';
 import { errorMessage } from '../errors';
 import { pickInventory } from '../pipeline/partition/inventory-location';
 import type { RunSpec } from '../state/run-record';
+import { MAX_PLAN_PARTITIONS } from './partitions/partition-worker';
 import type { ServerlessPorts } from './serverless-ports';
 
 /**
@@ -15,7 +16,7 @@ export async function withNewestInventory(ports: ServerlessPorts, source: Source
   const { bucket, prefix, maxAgeDays } = source.inventory;
   const setting = `sources[id=${source.id}].inventory`;
   try {
-    const picked = await pickInventory(ports.storeFor({ scheme: 's3', bucket, prefix: '' }), { bucket, key: prefix, maxAgeDays, setting }, { sourceBucket: source.bucket });
+    const picked = await pickInventory(ports.storeFor({ scheme: 's3', bucket, prefix: '' }), { bucket, key: prefix, maxAgeDays, setting, maxDataFiles: MAX_PLAN_PARTITIONS }, { sourceBucket: source.bucket });
     ports.log.info('scheduled run reads an S3 Inventory', {
       sourceId: source.id,
       manifest: picked.source.manifestKey,

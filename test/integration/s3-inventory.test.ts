@@ -105,6 +105,15 @@ describe('S3 Inventory partitions against the local S3 server', () => {
     await expect(pick(12)).resolves.toMatchObject({ source: { manifestKey: inventory.manifestKey } });
   });
 
+  it('refuses, before the run exists, an inventory with more data files than a plan holds partitions, naming the count and what to do', async () => {
+    const inventory = await writeInventory(s3.store(DEST), { sourceBucket: SOURCE, entries: ROWS, format: 'CSV', prefix: 'many/', rowsPerFile: 12, createdAt: AT });
+    const pick = (maxDataFiles: number) => pickInventory(s3.store(DEST), { ...request(inventory.configPrefix), setting: 'sources[id=cams].inventory', maxDataFiles }, { sourceBucket: SOURCE, now: AT });
+    await expect(pick(2)).rejects.toThrow(
+      /sources\[id=cams\]\.inventory: expected an inventory of at most 2 data files \(each is a partition of the run; split the source: .*\), got ".*manifest\.json \(3 data files\)"/,
+    );
+    await expect(pick(3)).resolves.toMatchObject({ source: { manifestKey: inventory.manifestKey } });
+  });
+
   it('refuses an inventory of another bucket, and ORC inventories by name', async () => {
     const other = await writeInventory(s3.store(DEST), { sourceBucket: 'not-the-source', entries: CURRENT, format: 'CSV', prefix: 'other/', createdAt: AT });
     await expect(pickInventory(s3.store(DEST), request(other.manifestKey), { sourceBucket: SOURCE, now: AT })).rejects.toThrow(

@@ -27,9 +27,9 @@ describe('partition descriptors (the opaque part of a partition item)', () => {
 
 describe('chunk indexes of partitions', () => {
   it('gives each partition its own range, and refuses a chunk that would enter the next one', () => {
-    expect(partitionChunkIndex(0, 0)).toBe(0);
-    expect(partitionChunkIndex(3, 2)).toBe(3_000_002);
-    expect(partitionChunkIndex(3, PARTITION_CHUNK_STRIDE - 1)).toBeLessThan(partitionChunkIndex(4, 0));
-    expect(() => partitionChunkIndex(3, PARTITION_CHUNK_STRIDE)).toThrow(/partition 3 needs more than 1000000 references files/);
+    expect(partitionChunkIndex(0, 0, 16)).toBe(0);
+    expect(partitionChunkIndex(3, 2, 16)).toBe(3_000_002);
+    expect(partitionChunkIndex(3, PARTITION_CHUNK_STRIDE - 1, 16)).toBeLessThan(partitionChunkIndex(4, 0, 16));
+    expect(() => partitionChunkIndex(3, PARTITION_CHUNK_STRIDE, 16)).toThrow(/partition 3 of 16 needs more than 1000000 references files/);
   });
 });

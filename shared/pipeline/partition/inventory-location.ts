@@ -18,6 +18,8 @@ export interface InventoryRequest {
   maxAgeDays: number;
   /** The setting that named it, for errors (`--inventory`, `sources[id=…].inventory`). */
   setting: string;
+  /** Deployed runs: each data file is a partition, and a plan holds at most this many. */
+  maxDataFiles?: number;
 }
 
 /** The inventory a run was planned from: fixed when the run is created, so a resumed run reads the same one. */
@@ -40,6 +42,13 @@ export async function pickInventory(
   const where = `s3://${request.bucket}/${manifestKey}`;
   if (manifest.sourceBucket !== run.sourceBucket) {
     throw new InputError(request.setting, `an inventory of the source bucket ${run.sourceBucket}`, `${where} (an inventory of ${manifest.sourceBucket})`);
+  }
+  if (request.maxDataFiles !== undefined && manifest.files.length > request.maxDataFiles) {
+    throw new InputError(
+      request.setting,
+      `an inventory of at most ${request.maxDataFiles} data files (each is a partition of the run; split the source: an inventory configuration and a source for each part of the bucket, by prefix)`,
+      `${where} (${manifest.files.length} data files)`,
+    );
   }
   const createdAt = inventoryCreatedAt(manifest, manifestKey);
   const now = run.now ?? new Date();

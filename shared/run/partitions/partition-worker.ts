@@ -10,19 +10,41 @@ import { completePartition, joinPartitions } from './join';
 import { NOTHING_LEFT, partitionPages } from './partition-pages';
 
 /**
- * Chunk indexes of partition `p` start at `p × PARTITION_CHUNK_STRIDE`, so every partition's
- * chunks (their references files and ingest ids, `<batchId>-<index>`) are distinct without any
- * coordination: partition 3's third chunk is 3000002. A partition holds fewer than a million
- * references files (20 billion images).
+ * Chunk indexes of partition `p` start at `p × stride`, so every partition's chunks (their
+ * references files and ingest ids, `<batchId>-<index>`) are distinct without any coordination:
+ * partition 3's third chunk is 3000002. Chunk indexes must fit the 10 digits of a chunk's id
+ * (run-chunks.ts), so a plan's partitions share those 10,000,000,000 indexes: a plan of fewer than
+ * 10,000 partitions gives each 1,000,000 (as every plan did before larger plans were allowed: a
+ * run planned then resumes with the same indexes), a larger one gives each an equal share, with
+ * one share left after the last partition for the chunks a retry pass adds (resubmit.ts numbers
+ * them after the largest index).
  */
 export const PARTITION_CHUNK_STRIDE = 1_000_000;
+/** A chunk id holds indexes below this (10 digits). */
+const CHUNK_INDEXES = 10_000_000_000;
+/**
+ * The most partitions one plan may have (an S3 Inventory with more data files is refused before
+ * its run exists): each still gets 99,999 chunk indexes, i.e. references files.
+ */
+export const MAX_PLAN_PARTITIONS = 100_000;
 
-/** The run's chunk index of partition `partition`'s chunk `n`; refuses a chunk that would take the next partition's indexes. */
-export function partitionChunkIndex(partition: number, n: number): number {
-  if (n >= PARTITION_CHUNK_STRIDE) {
-    throw new Error(`partition ${partition} needs more than ${PARTITION_CHUNK_STRIDE} references files: raise referencesPerFile or discovery.partitions`);
+/** Chunk indexes each partition of a plan of `total` partitions gets. */
+export function partitionChunkStride(total: number): number {
+  if (!Number.isSafeInteger(total) || total < 1 || total > MAX_PLAN_PARTITIONS) {
+    throw new Error(`a plan of ${total} partitions: at most ${MAX_PLAN_PARTITIONS} partitions fit the chunk indexes of a run`);
   }
-  return partition * PARTITION_CHUNK_STRIDE + n;
+  return total < CHUNK_INDEXES / PARTITION_CHUNK_STRIDE ? PARTITION_CHUNK_STRIDE : Math.floor(CHUNK_INDEXES / (total + 1));
+}
+
+/** The run's chunk index of chunk `n` of partition `partition` of `total`; refuses a chunk that would take the next partition's indexes. */
+export function partitionChunkIndex(partition: number, n: number, total: number): number {
+  const stride = partitionChunkStride(total);
+  if (n >= stride) {
+    throw new Error(
+      `partition ${partition} of ${total} needs more than ${stride} references files: raise referencesPerFile${stride === PARTITION_CHUNK_STRIDE ? ' or discovery.partitions' : ''}`,
+    );
+  }
+  return partition * stride + n;
 }
 
 /** A lease outlasts its holder's invocation by this much (the clocks of two invocations may differ a little). */
@@ -92,7 +114,7 @@ export async function submitPartition(
       pages: partitionPages({ source: deps.source, inventory: deps.inventory }, partitionFromDescriptor(progress.remaining ?? record.descriptor), pageSize),
       counts: progress.counts,
       nextChunk: progress.nextChunk,
-      chunkIndex: (n) => partitionChunkIndex(ref.index, n),
+      chunkIndex: (n) => partitionChunkIndex(ref.index, n, total),
       checkpoint: async (counts, position) => {
         // After the last page nothing is left: a resumed worker must not list the partition again.
         const stored = await ports.state.partitions.checkpoint(ref, owner, { counts, remaining: position.nextToken ?? NOTHING_LEFT, nextChunk: position.nextChunk });
