@@ -8,9 +8,9 @@ const base: BridgeConfigInput = {
 };
 
 describe('discovery config (partitions of deployed runs)', () => {
-  it('defaults to one listing per run, swept every 5 minutes', () => {
-    expect(parseBridgeConfig(base).discovery).toEqual({ partitions: 1, sweepSeconds: 300 });
-    expect(parseBridgeConfig({ ...base, discovery: { partitions: 16 } }).discovery).toEqual({ partitions: 16, sweepSeconds: 300 });
+  it('defaults to one listing per run, swept every 5 minutes, 2,048 MiB for reading inventories', () => {
+    expect(parseBridgeConfig(base).discovery).toEqual({ partitions: 1, sweepSeconds: 300, inventoryStorageMiB: 2048 });
+    expect(parseBridgeConfig({ ...base, discovery: { partitions: 16 } }).discovery).toEqual({ partitions: 16, sweepSeconds: 300, inventoryStorageMiB: 2048 });
   });
 
   it.each([
