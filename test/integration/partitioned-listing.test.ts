@@ -19,14 +19,16 @@ const KEYS = [
 
 /**
  * s3rver lists in its directory walk's order ('cams/…' before 'cams-old/…' and 'cams.jpg', where S3
- * orders by bytes) and leaves out common prefixes of folders holding only folders; so the S3 set has
- * no name beside a folder sorting before '/', and a file directly in every folder. The generated
- * key sets of test/unit/partition.test.ts cover those cases against S3's listing rules.
+ * orders by bytes), so the S3 set has no name beside a folder sorting before '/' (the generated key
+ * sets of test/unit/partition.test.ts cover those against S3's listing rules). It also leaves out
+ * common prefixes of folders holding only folders (`src/only/`, `src/z/deep/`): the plan's ranges
+ * must cover them all the same.
  */
 const S3_KEYS = [
   ...Array.from({ length: 150 }, (_, i) => `src/flat/img_${String(i * 7).padStart(5, '0')}.jpg`),
   ...['a', 'b', 'c', 'd'].flatMap((cam) => Array.from({ length: 6 }, (_, i) => `src/cams/${cam}/2026-12-0${i}.jpg`)),
-  'src/cams/readme.txt', 'src/top.jpg', 'src/z/1.jpg', 'src/z/deep/1.jpg', 'src/zz.jpg', 'outside/x.jpg', 'src0/x.jpg',
+  'src/cams/readme.txt', 'src/top.jpg', 'src/z/1.jpg', 'src/z/deep/1.jpg', 'src/z/deep/er/2.jpg', 'src/zz.jpg', 'outside/x.jpg', 'src0/x.jpg',
+  'src/only/a/1.jpg', 'src/only/b/2.jpg', 'src/only/b/c/3.jpg',
 ];
 
 async function pages(listing: AsyncIterable<ListPage>): Promise<ListPage[]> {

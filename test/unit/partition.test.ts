@@ -98,6 +98,12 @@ function keySet(rand: () => number, prefix: string): string[] {
   return [...keys];
 }
 
+async function collectPages(pages: AsyncIterable<ListPage>): Promise<ListPage[]> {
+  const all: ListPage[] = [];
+  for await (const page of pages) all.push(page);
+  return all;
+}
+
 async function collect(pages: AsyncIterable<ListPage>): Promise<string[]> {
   const keys: string[] = [];
   for await (const page of pages) keys.push(...page.objects.map((o) => o.key));
@@ -200,12 +206,38 @@ describe('key-space partitions', () => {
   it('splits a folder tree at its common prefixes', async () => {
     const keys = ['a/1.jpg', 'a/2.jpg', 'b/x/1.jpg', 'b/y/1.jpg', 'c.jpg', 'd/1.jpg'].map((k) => `tree/${k}`);
     const partitions = await planPartitions(new MemoryListing(keys) as unknown as ObjectStore, 'tree/', { target: 4, concurrency: 2 });
+    // Consecutive ranges of the prefix, cut where each folder begins (tree/c.jpg lies between b/ and d/).
     expect(partitions).toEqual([
-      { kind: 'range', prefix: 'tree/a/' },
-      { kind: 'range', prefix: 'tree/b/' },
-      { kind: 'objects', objects: [{ key: 'tree/c.jpg', size: 1 }] },
-      { kind: 'range', prefix: 'tree/d/' },
+      { kind: 'range', prefix: 'tree/', upTo: 'tree/b/' },
+      { kind: 'range', prefix: 'tree/', after: 'tree/b/', upTo: 'tree/d/' },
+      { kind: 'range', prefix: 'tree/', after: 'tree/d/' },
     ]);
+  });
+
+  it('covers every key exactly once with a store whose folder listings leave out folders that hold only folders (as s3rver does)', async () => {
+    const keys = ['a/1.jpg', 'b/x/1.jpg', 'b/x/2.jpg', 'b/y/z/1.jpg', 'c.jpg', 'd/e/f/1.jpg', 'd/e/g/2.jpg', 'h/2.jpg'].map((k) => `tree/${k}`);
+    const store = new MemoryListing(keys);
+    // A folder is listed only when some key sits right in it.
+    const sparse = {
+      bucket: store.bucket,
+      async *list(prefix: string, options: ListOptions = {}) {
+        for await (const page of store.list(prefix, options)) {
+          const shown = page.commonPrefixes?.filter((folder) => keys.some((k) => k.startsWith(folder) && !k.slice(folder.length).includes('/')));
+          yield { ...page, ...(shown ? { commonPrefixes: shown } : {}) };
+        }
+      },
+    };
+    const folders = async (prefix: string) => (await collectPages(sparse.list(prefix, { delimiter: '/' }))).flatMap((p) => p.commonPrefixes ?? []);
+    expect(await folders('tree/')).toEqual(['tree/a/', 'tree/h/']); // b/ and d/ left out
+    const expected = await collect(store.list('tree/', { pageSize: 1000 }));
+    for (const target of [2, 4, 8, 32]) {
+      const partitions = await planPartitions(sparse as unknown as ObjectStore, 'tree/', { target, concurrency: 2 });
+      const listed: string[] = [];
+      for (const partition of partitions) {
+        for await (const objects of listPartition(sparse as unknown as ObjectStore, partition, 1000)) listed.push(...objects.map((o) => o.key));
+      }
+      expect(listed, `target ${target}`).toEqual(expected);
+    }
   });
 
   it('cuts a folder of many small folders into about `target` ranges of consecutive folders, covering every key exactly once', async () => {
