@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedPartitions, describePartition, MAX_DESCRIPTOR_BYTES, partitionFromDescriptor } from '../../shared/pipeline/partition/descriptor';
+import { describePartition, partitionFromDescriptor } from '../../shared/pipeline/partition/descriptor';
 import type { Partition } from '../../shared/pipeline/partition/partition';
 import { PARTITION_CHUNK_STRIDE, partitionChunkIndex } from '../../shared/run/partitions/partition-worker';
 
@@ -9,19 +9,6 @@ describe('partition descriptors (the opaque part of a partition item)', () => {
     expect(partitionFromDescriptor(describePartition(range))).toEqual(range);
     const objects: Partition = { kind: 'objects', objects: [{ key: 'in/a.jpg', size: 3, etag: '"e"' }, { key: 'in/b.jpg', size: 4, lastModified: new Date('2026-01-02T03:04:05Z') }] };
     expect(partitionFromDescriptor(describePartition(objects))).toEqual(objects);
-  });
-
-  it('cuts an objects partition whose descriptor would pass the item budget into consecutive pieces, covering the same objects in order', () => {
-    // 1,000 objects (one planning page) with 1,000-byte keys: about 1 MB, over DynamoDB's 400 KB item limit.
-    const objects = Array.from({ length: 1000 }, (_, i) => ({ key: `in/${String(i).padStart(4, '0')}-${'k'.repeat(990)}.jpg`, size: i }));
-    const range: Partition = { kind: 'range', prefix: 'in/z/' };
-    const pieces = boundedPartitions([{ kind: 'objects', objects }, range]);
-    expect(pieces.length).toBeGreaterThan(10);
-    expect(pieces.at(-1)).toEqual(range);
-    for (const piece of pieces) expect(Buffer.byteLength(describePartition(piece))).toBeLessThanOrEqual(MAX_DESCRIPTOR_BYTES + 200);
-    expect(pieces.flatMap((p) => (p.kind === 'objects' ? p.objects : []))).toEqual(objects);
-    // Small ones stay as they are.
-    expect(boundedPartitions([{ kind: 'objects', objects: objects.slice(0, 3) }])).toEqual([{ kind: 'objects', objects: objects.slice(0, 3) }]);
   });
 });
 

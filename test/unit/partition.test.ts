@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describePartition } from '../../shared/pipeline/partition/descriptor';
 import { compareKeys } from '../../shared/pipeline/partition/key-order';
 import { listPartition, listSource, orderedMerge } from '../../shared/pipeline/partition/listing';
 import { planPartitions } from '../../shared/pipeline/partition/plan';
@@ -212,6 +213,16 @@ describe('key-space partitions', () => {
       { kind: 'range', prefix: 'tree/', after: 'tree/b/', upTo: 'tree/d/' },
       { kind: 'range', prefix: 'tree/', after: 'tree/d/' },
     ]);
+  });
+
+  it('plans partitions whose descriptors stay a few KB with 1,000-byte keys (a state item holds 400 KB)', async () => {
+    const long = (i: number) => `${String(i).padStart(4, '0')}-${'k'.repeat(990)}.jpg`;
+    const keys = [...Array.from({ length: 1500 }, (_, i) => `in/${long(i)}`), ...Array.from({ length: 40 }, (_, f) => `in/d${f}/${long(f)}`)];
+    const store = new MemoryListing(keys);
+    for (const target of [1, 8, 64]) {
+      const partitions = await planPartitions(store as unknown as ObjectStore, 'in/', { target, concurrency: 4 });
+      for (const p of partitions) expect(Buffer.byteLength(describePartition(p))).toBeLessThanOrEqual(4 * 1024);
+    }
   });
 
   it('covers every key exactly once with a store whose folder listings leave out folders that hold only folders (as s3rver does)', async () => {

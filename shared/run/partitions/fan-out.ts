@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { boundedPartitions, describePartition } from '../../pipeline/partition/descriptor';
+import { describePartition } from '../../pipeline/partition/descriptor';
 import { planInventoryPartitions } from '../../pipeline/partition/inventory-plan';
 import { planPartitions } from '../../pipeline/partition/plan';
 import type { PartitionMessage } from '../../runtime/messages';
@@ -44,15 +44,13 @@ async function planAndSeal(ports: ServerlessPorts, deps: BridgeDeps, run: RunRec
   // Planning listings take the deployment's page size too (some S3-compatible stores list fewer).
   const { pageSize } = submissionSizes(deps, run.spec);
   // A run that reads an S3 Inventory report has a partition per data file, and no listing.
-  const planned = boundedPartitions(
-    run.spec.inventory
-      ? await planInventoryPartitions(deps.inventory, run.spec.inventory, run.spec.source)
-      : await planPartitions(deps.source, run.spec.source.prefix, {
-          target: slots * PARTITIONS_PER_SLOT,
-          concurrency: PLANNING_CONCURRENCY,
-          pageSize,
-        }),
-  );
+  const planned = run.spec.inventory
+    ? await planInventoryPartitions(deps.inventory, run.spec.inventory, run.spec.source)
+    : await planPartitions(deps.source, run.spec.source.prefix, {
+        target: slots * PARTITIONS_PER_SLOT,
+        concurrency: PLANNING_CONCURRENCY,
+        pageSize,
+      });
   const plan = randomBytes(6).toString('hex');
   await ports.state.partitions.save(run.runId, plan, planned.map((p, index) => ({ index, descriptor: describePartition(p) })));
   const sealed = await ports.state.updateRun(run.runId, (r) => (r.partitions ? r : { ...r, partitions: { plan, total: planned.length } }));
