@@ -10,6 +10,7 @@ import type { RunRecord } from '../../shared/state/run-record';
 import type { QueuedMessage } from '../support/fake-aws';
 import { listObjects } from '../support/s3';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
+import { whileListingsRefusedAfter } from '../support/refused-listings';
 
 /**
  * Folders (one holding only folders and files), a flat folder, objects beside folders, and
@@ -203,19 +204,7 @@ describe('deployed parallel discovery: partitions fanned out through the partiti
     const runId = runIdOf('poison');
     // Planned (in the tick's invocation) before the store starts refusing the flat folder's listings.
     expect(await h.main.scheduledRun({ sourceId: 'poison', time: tick.toISOString() }, h.context())).toEqual({ runId, result: 'partitioned' });
-    h.proxy!.failWith({
-      // Partitions are ranges of the source prefix: those after a key of the flat folder list from there.
-      match: (r) => r.method === 'GET' && r.query.get('list-type') === '2' && (r.query.get('start-after') ?? '').startsWith('poison/flat/'),
-      status: 403,
-      code: 'AccessDenied',
-      message: 'scripted',
-      count: 1_000,
-    });
-    try {
-      await h.pump(finished(runId), 60_000);
-    } finally {
-      h.proxy!.reset();
-    }
+    await whileListingsRefusedAfter(h, 'poison/flat/', () => h.pump(finished(runId), 60_000));
     const failed = (await run(runId))!;
     expect(failed.phase).toBe('failed');
     expect(failed.error).toMatch(/^submitting partition \d+ gave up after the last delivery: .*Access ?Denied/i);

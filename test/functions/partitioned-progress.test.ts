@@ -9,6 +9,7 @@ import { readChunks } from '../../shared/state/run-chunks';
 import type { RunRecord } from '../../shared/state/run-record';
 import type { QueuedMessage } from '../support/fake-aws';
 import { startServerlessHarness, type ServerlessHarness } from '../support/serverless';
+import { whileListingsRefusedAfter } from '../support/refused-listings';
 
 /**
  * Folders, a flat folder, objects beside them and a few objects that are not images, under each
@@ -115,19 +116,7 @@ describe('deployed partitioned run: progress and summary count the partitions be
     const runId = runIdOf('broken');
     expect(await h.main.scheduledRun({ sourceId: 'broken', time: tick.toISOString() }, h.context())).toEqual({ runId, result: 'partitioned' });
     // After planning, the store refuses every listing in the flat folder: its range partitions fail.
-    h.proxy!.failWith({
-      // Partitions are ranges of the source prefix: those after a key of the flat folder list from there.
-      match: (r) => r.method === 'GET' && r.query.get('list-type') === '2' && (r.query.get('start-after') ?? '').startsWith('broken/flat/'),
-      status: 403,
-      code: 'AccessDenied',
-      message: 'scripted',
-      count: 1_000,
-    });
-    try {
-      await h.pump(async () => ['completed', 'failed'].includes((await run(runId)).phase), 60_000);
-    } finally {
-      h.proxy!.reset();
-    }
+    await whileListingsRefusedAfter(h, 'broken/flat/', () => h.pump(async () => ['completed', 'failed'].includes((await run(runId)).phase), 60_000));
     const failed = await run(runId);
     expect(failed.phase).toBe('failed');
     expect(failed.error).toMatch(/^submitting partition \d+ gave up after the last delivery: .*Access ?Denied/i);
