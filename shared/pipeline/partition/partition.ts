@@ -6,8 +6,8 @@ import { compareKeys } from './key-order';
  * A part of a run's source; the first two kinds are contiguous parts of a prefix's key space, in listing order:
  * - `range`: the keys under `prefix` after `after` (exclusive) up to `upTo` (inclusive), either
  *   bound open when unset; a common prefix is a range without bounds;
- * - `objects`: a fixed list of objects, listed no more (split-flat.ts's first page; the empty
- *   list marks a partition with nothing left; plans of earlier versions hold such partitions too);
+ * - `objects`: a fixed list of objects, listed no more (the empty list marks a partition with
+ *   nothing left; plans of earlier versions, and what is left of them, hold others);
  * - `inventory`: one data file of an S3 Inventory report (see inventory.ts), not in key order.
  * Ranges take any strings as bounds, so consecutive ranges sharing a bound cover their keys exactly.
  */

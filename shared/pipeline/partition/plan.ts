@@ -2,7 +2,7 @@ import { mapLimit } from '../../concurrency';
 import type { ObjectStore } from '../../storage/port';
 import { compareKeys } from './key-order';
 import type { Partition } from './partition';
-import { firstPage, splitFlatPrefix } from './split-flat';
+import { firstPage, flatCuts } from './split-flat';
 
 export interface PlanOptions {
   /** How many partitions to aim for; fewer when the key space has less structure or fewer keys. */
@@ -70,10 +70,7 @@ async function cutAtSubfolders(
 ): Promise<Planned[]> {
   const folder = part.folder!;
   const page = await firstPage(store.list(folder, { pageSize: options.pageSize, delimiter: options.delimiter }));
-  if (page.nextToken !== undefined) {
-    const split = await splitFlatPrefix(store, folder, options);
-    return between(part, split.flatMap((p) => (p.kind === 'range' && p.after !== undefined ? [p.after] : [])));
-  }
+  if (page.nextToken !== undefined) return between(part, await flatCuts(store, folder, options));
   const subfolders = [...(page.commonPrefixes ?? [])].sort(compareKeys);
   if (subfolders.length === 0) return [{ after: part.after, upTo: part.upTo }];
   const perRange = subfolders.length > GROUP_FACTOR * options.pieces ? Math.ceil(subfolders.length / options.pieces) : 1;

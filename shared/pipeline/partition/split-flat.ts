@@ -3,7 +3,6 @@ import type { ObjectStore } from '../../storage/port';
 import { KeyEstimate, type Sample } from './key-density';
 import { compareKeys } from './key-order';
 import { KeySpace } from './key-space';
-import type { Partition } from './partition';
 
 /** Characters common in keys, added at every position while exploring how far a folder reaches. */
 const PROBE_CHARACTERS = '-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
@@ -21,9 +20,9 @@ const MAX_REFINE = 32;
 const REFINE_PER_SLOT = 2;
 
 /**
- * Splits the keys under a flat `prefix` (too many for one listing page) into `pieces` partitions
- * of about the same size without listing them all. The first page is read (its objects are the
- * first partition); then keys are sampled with short listings after chosen points (`StartAfter`,
+ * Where to cut the keys under a flat `prefix` (too many for one listing page) into `pieces` ranges
+ * of about the same size without listing them all, in ascending order (none when one page holds
+ * them all). The first page is read (its last key is the first cut); then keys are sampled with short listings after chosen points (`StartAfter`,
  * GCS `startOffset`), all points of a round at once:
  * 1. explore: points evenly spaced past the first page, in a key space made of the characters
  *    seen and those common in keys (see key-space.ts), find roughly how far the folder reaches
@@ -33,18 +32,13 @@ const REFINE_PER_SLOT = 2;
  *    round, until that is known to within a fraction of a range);
  * 3. refine (twice): in the key space of the characters seen, the gaps between samples estimated
  *    to hold the most keys (see key-density.ts) are sampled inside, about once per range's share.
- * The bounds are then cut at the estimated quantiles of the key count. They only balance the
- * ranges: consecutive ranges share a bound, so they cover the prefix exactly whatever bounds are
- * chosen, and the last range is open-ended.
+ * The other cuts are the estimated quantiles of the key count. They only balance the ranges:
+ * ranges that share their cuts as bounds cover the prefix exactly whatever cuts are chosen.
  */
-export async function splitFlatPrefix(
-  store: ObjectStore,
-  prefix: string,
-  options: { pageSize: number; pieces: number; concurrency: number },
-): Promise<Partition[]> {
+export async function flatCuts(store: ObjectStore, prefix: string, options: { pageSize: number; pieces: number; concurrency: number }): Promise<string[]> {
   const page = await firstPage(store.list(prefix, { pageSize: options.pageSize }));
   const last = page.objects.at(-1)?.key;
-  if (page.nextToken === undefined || last === undefined) return [{ kind: 'range', prefix }];
+  if (page.nextToken === undefined || last === undefined) return [];
   const samples: Sample[] = [{ after: prefix, keys: page.objects.map((o) => o.key), complete: false }];
   const sample = async (points: string[]) => {
     const fresh = points.filter((p) => compareKeys(p, last) > 0);
@@ -52,8 +46,8 @@ export async function splitFlatPrefix(
   };
   const learnt = () => new KeySpace(prefix, samples.flatMap((s) => s.keys));
   const ranges = Math.max(1, options.pieces - 1);
-  // One range after the first page needs no bound.
-  if (ranges === 1) return [{ kind: 'objects', objects: page.objects }, { kind: 'range', prefix, after: last }];
+  // One range after the first page needs no other cut.
+  if (ranges === 1) return [last];
   // Rounds of one request at once per listing slot (refining: a couple), so they cost a few waits, not dozens.
   const slots = Math.max(4, options.concurrency);
 
@@ -68,10 +62,7 @@ export async function splitFlatPrefix(
     if (points.length === 0) break;
     await sample(points);
   }
-  const bounds = new KeyEstimate(learnt(), samples, last).bounds(ranges);
-  const parts: Partition[] = [{ kind: 'objects', objects: page.objects }];
-  [last, ...bounds].forEach((after, i, all) => parts.push({ kind: 'range', prefix, after, ...(i + 1 < all.length ? { upTo: all[i + 1] } : {}) }));
-  return parts;
+  return [last, ...new KeyEstimate(learnt(), samples, last).bounds(ranges)];
 }
 
 /** `count` points evenly spaced past the first page, up to the end of the space. */
