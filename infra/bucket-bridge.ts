@@ -294,12 +294,8 @@ export class BucketBridge extends Construct {
     // flushes debounced object-created batches into runs).
     for (const name of ['scheduled-run', 'continue-submission'] as const) {
       const fn = functions[name];
-      this.useApiKey(fn);
-      this.useWebhookUrl(fn);
+      this.allowSubmitting(fn);
       this.sendTo(fn, 'SUBMISSIONS_QUEUE_URL', this.queues.submissions.queue);
-      this.sendTo(fn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
-      this.allowSources(fn);
-      this.allowDestination(fn);
       this.allowProbeRemoval(fn);
     }
     this.allowInventoryReports(functions['scheduled-run']);
@@ -385,13 +381,9 @@ export class BucketBridge extends Construct {
     // source's maximum concurrency (Lambda's own cap on an SQS poller; 2 is its minimum).
     const partitionFn = functions['submit-partition'];
     this.sendTo(functions['scheduled-run'], 'PARTITIONS_QUEUE_URL', this.queues.partitions.queue);
-    this.useApiKey(partitionFn);
-    this.useWebhookUrl(partitionFn);
+    this.allowSubmitting(partitionFn);
     this.sendTo(partitionFn, 'PARTITIONS_QUEUE_URL', this.queues.partitions.queue);
-    this.sendTo(partitionFn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
-    this.allowSources(partitionFn);
     this.allowInventoryReports(partitionFn);
-    this.allowDestination(partitionFn);
     partitionFn.addEventSource(
       new SqsEventSource(this.queues.partitions.queue, {
         batchSize: 1,
@@ -420,6 +412,19 @@ export class BucketBridge extends Construct {
 
   private setEnv(fn: BridgeFunction, name: EnvName, value: string) {
     fn.addEnvironment(name, value);
+  }
+
+  /**
+   * What every function that lists, signs and submits a run's objects needs: the target's key, the
+   * webhook URL it asks for notifications at, the job-start queue (the run's `advance`), its sources
+   * and the destination.
+   */
+  private allowSubmitting(fn: BridgeFunction) {
+    this.useApiKey(fn);
+    this.useWebhookUrl(fn);
+    this.sendTo(fn, 'START_JOB_QUEUE_URL', this.queues.startJob.queue);
+    this.allowSources(fn);
+    this.allowDestination(fn);
   }
 
   private useApiKey(fn: BridgeFunction) {
