@@ -3,9 +3,6 @@ import type { StateStore } from '../state/port';
 import type { RunRecord } from '../state/run-record';
 import { copySkippedKeys, keepSkippedKey } from './skip-samples';
 
-/** What a run's listing has counted: objects listed, skipped (by reason, with the first keys of each), submitted. */
-export type ListingCounts = PartitionCounts;
-
 /** A run listed in partitions: how many it was planned in, and how many of them were submitted whole. */
 export interface PartitionsDone {
   total: number;
@@ -21,13 +18,13 @@ export interface PartitionsDone {
  * plan's partition items (one per partition: a few thousand at most). Any other run, and a joined
  * one, counts in its record.
  */
-export async function listingCounts(state: StateStore, run: RunRecord): Promise<ListingCounts & { partitions?: PartitionsDone }> {
+export async function listingCounts(state: StateStore, run: RunRecord): Promise<PartitionCounts & { partitions?: PartitionsDone }> {
   const own = { listed: run.listed, skipped: { ...run.skipped }, skippedKeys: copySkippedKeys(run.skippedKeys ?? {}), submitted: run.submitted };
   if (!run.partitions) return own;
   const { plan, total } = run.partitions;
   // The join runs once every partition is done.
   if (run.submissionComplete) return { ...own, partitions: { total, done: total } };
-  const counts: ListingCounts = { listed: 0, skipped: {}, skippedKeys: {}, submitted: 0 };
+  const counts: PartitionCounts = { listed: 0, skipped: {}, skippedKeys: {}, submitted: 0 };
   let done = 0;
   for await (const partition of state.partitions.list(run.runId, plan)) {
     addCounts(counts, partition.progress.counts);
@@ -37,7 +34,7 @@ export async function listingCounts(state: StateStore, run: RunRecord): Promise<
 }
 
 /** Adds a partition's counts to the run's (skipped-key samples stay bounded: see skip-samples). */
-export function addCounts(into: ListingCounts, counts: ListingCounts): void {
+export function addCounts(into: PartitionCounts, counts: PartitionCounts): void {
   into.listed += counts.listed;
   into.submitted += counts.submitted;
   for (const [reason, n] of Object.entries(counts.skipped)) into.skipped[reason] = (into.skipped[reason] ?? 0) + n;

@@ -1,5 +1,6 @@
 import { discover, type DiscoveredPage, type SkipReason } from '../pipeline/discover';
 import { keepSkippedKey } from '../pipeline/skip-samples';
+import type { PartitionCounts } from '../state/partition-store';
 import { recordSubmitted } from '../state/run-chunks';
 import type { RunRecord, RunSpec } from '../state/run-record';
 import type { ListPage, StoredObject } from '../storage/port';
@@ -8,14 +9,8 @@ import { IngestChoice, PendingChunk } from './pending-chunk';
 
 export const DEFAULT_PAGE_SIZE = 1000;
 
-/** What a listing has counted so far: a run's whole source, or one partition of it. */
-export interface SubmissionCounts {
-  listed: number;
-  skipped: Record<string, number>;
-  /** The first few keys skipped for each reason (see skip-samples). */
-  skippedKeys: Record<string, string[]>;
-  submitted: number;
-}
+/** What a listing has counted so far: a run's whole source, or one partition of it (as a partition item keeps it). */
+export type SubmissionCounts = PartitionCounts;
 
 /** Where a listing stands after a page: the listing's position after it (absent after the last page) and the next chunk. */
 export interface SubmissionPosition {
