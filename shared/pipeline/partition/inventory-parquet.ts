@@ -14,13 +14,6 @@ const COMPRESSORS: Compressors = {
   ...(zstdDecompressSync ? { ZSTD: (input: Uint8Array) => zstdDecompressSync(input) } : {}),
 };
 
-/** The column names of a Parquet `fileSchema` (`message s3.inventory { required binary key (UTF8); … }`). */
-export function parquetColumns(fileSchema: string): string[] {
-  const columns = [...fileSchema.matchAll(/(?:required|optional|repeated)\s+\w+\s+(\w+)/g)].map((m) => m[1]!);
-  if (!columns.includes('key')) throw new Error(`inventory schema "${fileSchema}" has no key column`);
-  return columns;
-}
-
 /**
  * Rows decoded per read. A row group can hold any number of rows (writers commonly put 100,000 or
  * more in one), so a group is read in ranges of at most this many: memory holds one range's values
